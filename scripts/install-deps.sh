@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, the tests and the demo need (as root).
+# Only missing packages are installed; a machine that has them all is left untouched.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config g++
+  libssl-dev libpcsclite-dev libp11-kit-dev libcurl4-openssl-dev
+  nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev libpq-dev
+  googletest libgtest-dev libgmock-dev
+  # test world: PC/SC stack, virtual reader, reference modules and clients
+  pcscd vsmartcard-vpcd opensc opensc-pkcs11 softhsm2 p11-kit
+  gnutls-bin libnss3-tools openssl
+  # script helpers
+  procps psmisc python3
+)
+[ "${IAS_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$IAS_EXTRA_PACKAGES" && packages+=("${extra[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

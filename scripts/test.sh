@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The test command (README): installs what is missing, builds the Release, ASan+UBSan and
+# TSan variants, starts the PC/SC test world (pcscd + vpcd + ias-card-sim) and runs every
+# test suite. Ends with one summary line per suite; exits non-zero if any suite failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+artifacts=$root/artifacts
+mkdir -p "$artifacts"
+
+scripts/install-deps.sh
+
+jobs=$(nproc)
+build() {
+  echo "== build: $1"
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1" -j"$jobs"
+}
+
+summary=()
+failed=0
+# run_suite NAME CTEST-ARGS... : runs ctest, keeps its summary line for the end.
+run_suite() {
+  local name=$1; shift
+  local log=$artifacts/ctest-$name.log
+  echo "== tests: $name"
+  set +e
+  ctest --output-on-failure --output-junit "$artifacts/junit-$name.xml" "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local line
+  line=$(grep -E 'tests passed|No tests were found' "$log" | tail -n 1)
+  [ -n "$line" ] || line="no summary (ctest exit $rc)"
+  if [ "$rc" -ne 0 ] || grep -q 'No tests were found' "$log"; then
+    failed=1
+    summary+=("FAIL  $name: $line")
+  else
+    summary+=("ok    $name: $line")
+  fi
+}
+
+build release
+build asan
+build tsan
+
+# Unit and component tests (no reader needed), under the sanitizers.
+run_suite unit-asan --test-dir build/asan -LE 'world|postgres'
+run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres'
+
+# Tests against the real PC/SC stack with the simulated token.
+export IAS_SIM_BIN=$root/build/release/sim/ias-card-sim
+trap 'scripts/test-world.sh stop || true' EXIT
+scripts/test-world.sh start
+run_suite world --test-dir build/release -L world
+scripts/test-world.sh stop
+trap - EXIT
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+exit $failed
