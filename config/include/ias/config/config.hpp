@@ -1,0 +1,48 @@
+// /etc/ias-pkcs11/ias-pkcs11.conf: parsing and validation.
+//
+// Format: one `key = value` per line, `#` starts a comment, blank lines ignored.
+// Unknown keys, bad values and unreadable files never fail the load: each problem is
+// reported as a diagnostic (to be logged by the caller) and the safe default is kept.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ias::config {
+
+enum class LogLevel { Off, Error, Warn, Info, Debug };
+
+const char* toString(LogLevel level) noexcept;
+std::optional<LogLevel> parseLogLevel(std::string_view text) noexcept;
+
+struct Config {
+    LogLevel logLevel = LogLevel::Error;
+    std::string logFile;                 // empty = stderr
+    std::vector<std::string> readerFilter;  // reader name substrings; empty = all readers
+    std::string serviceUrl;              // unblock service base URL; empty = unblock not configured
+    std::string servicePinSha256;        // base64 SHA-256 of the service's public key (SPKI)
+    std::string serviceCaFile;           // optional CA bundle for the service
+    std::chrono::milliseconds serviceTimeout{5000};
+    std::chrono::milliseconds serviceConnectTimeout{3000};
+};
+
+struct LoadResult {
+    Config config;
+    std::vector<std::string> diagnostics;  // "ias-pkcs11.conf:12: unknown key 'foo'" — no values of secrets
+};
+
+constexpr const char* kDefaultPath = "/etc/ias-pkcs11/ias-pkcs11.conf";
+
+// Parses config text (name is used in diagnostics).
+LoadResult parse(std::string_view text, const std::string& name);
+
+// Loads the file at `path` (a missing file is not an error: defaults, no diagnostic).
+LoadResult loadFile(const std::string& path);
+
+// Path from IAS_PKCS11_CONF, else kDefaultPath; then IAS_PKCS11_LOG overrides the level
+// (and "debug:/path" or "/path" style is accepted: see config.cpp).
+LoadResult loadFromEnvironment();
+
+}  // namespace ias::config

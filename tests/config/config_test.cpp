@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "ias/config/config.hpp"
+
+using namespace ias::config;
+
+TEST(Config, ParsesKnownKeys) {
+    const auto r = parse(
+        "# comment\n"
+        "log_level = debug\n"
+        "log_file=/tmp/x.log   # trailing comment\n"
+        "reader_filter = Virtual PCD, Gemalto\n"
+        "service_url = https://unblock.example.fr\n"
+        "service_timeout_ms = 2500\n",
+        "t.conf");
+    EXPECT_TRUE(r.diagnostics.empty());
+    EXPECT_EQ(r.config.logLevel, LogLevel::Debug);
+    EXPECT_EQ(r.config.logFile, "/tmp/x.log");
+    ASSERT_EQ(r.config.readerFilter.size(), 2u);
+    EXPECT_EQ(r.config.readerFilter[1], "Gemalto");
+    EXPECT_EQ(r.config.serviceUrl, "https://unblock.example.fr");
+    EXPECT_EQ(r.config.serviceTimeout.count(), 2500);
+}
+
+TEST(Config, BadInputKeepsDefaultsWithDiagnostics) {
+    const auto r = parse(
+        "log_level = verbose\n"
+        "nonsense line\n"
+        "service_url = http://plain.example\n"
+        "service_timeout_ms = 12abc\n"
+        "service_connect_timeout_ms = 5\n"
+        "wat = 1\n"
+        "log_file = a\x01" "b\n",
+        "bad.conf");
+    EXPECT_EQ(r.config.logLevel, LogLevel::Error);
+    EXPECT_TRUE(r.config.serviceUrl.empty());
+    EXPECT_EQ(r.config.serviceTimeout.count(), 5000);
+    EXPECT_EQ(r.config.serviceConnectTimeout.count(), 3000);
+    EXPECT_TRUE(r.config.logFile.empty());
+    ASSERT_EQ(r.diagnostics.size(), 7u);
+    EXPECT_EQ(r.diagnostics[0].rfind("bad.conf:1:", 0), 0u);
+    EXPECT_NE(r.diagnostics[5].find("unknown key 'wat'"), std::string::npos);
+}
+
+TEST(Config, HugeAndBinaryInputDoesNotCrash) {
+    std::string junk(200000, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 131);
+    const auto r = parse(junk, "junk");
+    EXPECT_EQ(r.config.logLevel, LogLevel::Error);
+}
+
+TEST(Config, MissingFileIsDefaults) {
+    const auto r = loadFile("/nonexistent/ias-pkcs11.conf");
+    EXPECT_TRUE(r.diagnostics.empty());
+    EXPECT_EQ(r.config.logLevel, LogLevel::Error);
+}
+
+TEST(Config, EnvironmentOverridesLevelAndFile) {
+    const std::string path = testing::TempDir() + "/ias-env.conf";
+    std::ofstream(path) << "log_level = warn\n";
+    setenv("IAS_PKCS11_CONF", path.c_str(), 1);
+    setenv("IAS_PKCS11_LOG", "debug:/tmp/ias-debug.log", 1);
+    const auto r = loadFromEnvironment();
+    unsetenv("IAS_PKCS11_CONF");
+    unsetenv("IAS_PKCS11_LOG");
+    EXPECT_EQ(r.config.logLevel, LogLevel::Debug);
+    EXPECT_EQ(r.config.logFile, "/tmp/ias-debug.log");
+}
