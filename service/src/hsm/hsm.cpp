@@ -1,0 +1,125 @@
+#include "hsm/hsm.hpp"
+
+#include "ias/protocol/admin_key.hpp"
+
+namespace ias::service::hsm {
+
+namespace {
+
+CK_OBJECT_HANDLE findOne(Session& s, CK_OBJECT_CLASS cls, const char* label) {
+    const auto found = s.find(cls, label);
+    if (found.size() != 1) throw HsmError(std::string("key not found or not unique: ") + label, CKR_KEY_HANDLE_INVALID);
+    return found.front();
+}
+
+// Derives a session DES2 key = 3DES-ECB(base, data) (CKM_DES3_ECB_ENCRYPT_DATA).
+CK_OBJECT_HANDLE deriveDes2(const Session& s, CK_OBJECT_HANDLE base, apdu::ByteView data) {
+    CK_KEY_DERIVATION_STRING_DATA param{const_cast<CK_BYTE*>(data.data()), data.size()};
+    CK_MECHANISM mech{CKM_DES3_ECB_ENCRYPT_DATA, &param, sizeof param};
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE type = CKK_DES2;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof cls},         {CKA_KEY_TYPE, &type, sizeof type},
+        {CKA_TOKEN, &no, sizeof no},           {CKA_SENSITIVE, &yes, sizeof yes},
+        {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_ENCRYPT, &yes, sizeof yes},
+    };
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    check(s.fn()->C_DeriveKey(s.handle(), &mech, base, tmpl, std::size(tmpl), &h), "C_DeriveKey");
+    return h;
+}
+
+apdu::Bytes encrypt(const Session& s, CK_MECHANISM_TYPE type, CK_OBJECT_HANDLE key, apdu::ByteView data) {
+    CK_BYTE iv[8] = {};
+    CK_MECHANISM mech{type, type == CKM_DES3_CBC ? iv : nullptr, type == CKM_DES3_CBC ? sizeof iv : 0};
+    check(s.fn()->C_EncryptInit(s.handle(), &mech, key), "C_EncryptInit");
+    apdu::Bytes out(data.size());
+    CK_ULONG n = out.size();
+    check(s.fn()->C_Encrypt(s.handle(), const_cast<CK_BYTE*>(data.data()), data.size(), out.data(), &n), "C_Encrypt");
+    out.resize(n);
+    return out;
+}
+
+}  // namespace
+
+class Hsm::Lease {
+public:
+    explicit Lease(Hsm& h) : h_(h) {
+        std::unique_lock lock(h_.mutex_);
+        h_.available_.wait(lock, [&] { return !h_.idle_.empty(); });
+        s_ = h_.idle_.back();
+        h_.idle_.pop_back();
+    }
+    ~Lease() {
+        {
+            std::lock_guard lock(h_.mutex_);
+            h_.idle_.push_back(s_);
+        }
+        h_.available_.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Session& operator*() const { return *s_; }
+
+private:
+    Hsm& h_;
+    Session* s_ = nullptr;
+};
+
+Hsm::Hsm(const HsmConfig& config) : module_(Pkcs11Module::open(config.modulePath)) {
+    const auto slot = module_->findToken(config.tokenLabel);
+    if (!slot) throw HsmError("no HSM token labelled " + config.tokenLabel, CKR_TOKEN_NOT_PRESENT);
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, config.sessions); ++i) {
+        sessions_.push_back(std::make_unique<Session>(module_, *slot, false));
+        idle_.push_back(sessions_.back().get());
+    }
+    sessions_.front()->login(CKU_USER, config.userPin);
+    master_ = findOne(*sessions_.front(), CKO_SECRET_KEY, kMasterKeyLabel);
+    hmac_ = findOne(*sessions_.front(), CKO_SECRET_KEY, kHmacKeyLabel);
+}
+
+Hsm::~Hsm() {
+    if (!sessions_.empty()) sessions_.front()->fn()->C_Logout(sessions_.front()->handle());
+}
+
+apdu::Bytes Hsm::cryptogram(apdu::ByteView sn8, apdu::ByteView challenge8) {
+    if (sn8.size() != protocol::kSerialIccSize || challenge8.size() != protocol::kChallengeSize)
+        throw HsmError("cryptogram: SN.ICC and challenge must be 8 bytes", CKR_ARGUMENTS_BAD);
+    Lease lease(*this);
+    Session& s = *lease;
+    const ScopedObject kEnc(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, false)));
+    const ScopedObject kMac(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, true)));
+    // K_MAC's first half is 3DES-ECB(master, SN8) (ECB, first block of the derivation data),
+    // so deriving from SN8 || SN8 gives (K1, K1): single DES under K1 as a 3DES key.
+    apdu::Bytes doubled(sn8.begin(), sn8.end());
+    apdu::append(doubled, sn8);
+    const ScopedObject kMac1(s, deriveDes2(s, master_, doubled));
+
+    apdu::Bytes plain(challenge8.begin(), challenge8.end());
+    apdu::append(plain, sn8);
+    const apdu::Bytes e = encrypt(s, CKM_DES3_CBC, kEnc.get(), plain);
+    // Retail MAC over E || 80 00..00: CBC-MAC of E's two blocks under K1, XOR the padding
+    // block on the host (a chaining value, not key material), last block under (K1, K2).
+    const apdu::Bytes chain = encrypt(s, CKM_DES3_CBC, kMac1.get(), e);
+    apdu::Bytes last(chain.end() - 8, chain.end());
+    last[0] ^= 0x80;
+    const apdu::Bytes m = encrypt(s, CKM_DES3_ECB, kMac.get(), last);
+
+    apdu::Bytes out = e;
+    apdu::append(out, m);
+    return out;
+}
+
+apdu::Bytes Hsm::hmacSha256(apdu::ByteView data) {
+    Lease lease(*this);
+    Session& s = *lease;
+    CK_MECHANISM mech{CKM_SHA256_HMAC, nullptr, 0};
+    check(s.fn()->C_SignInit(s.handle(), &mech, hmac_), "C_SignInit");
+    apdu::Bytes out(32);
+    CK_ULONG n = out.size();
+    check(s.fn()->C_Sign(s.handle(), const_cast<CK_BYTE*>(data.data()), data.size(), out.data(), &n), "C_Sign");
+    out.resize(n);
+    return out;
+}
+
+}  // namespace ias::service::hsm

@@ -1,0 +1,64 @@
+// The service's keys in the HSM. The service never holds key bytes:
+//   - "ias-unblock-master" (CKK_DES2, token, sensitive, non-extractable, CKA_DERIVE only):
+//     the issuer master key; per-card keys are derived from it inside the HSM for one
+//     request (session objects, destroyed right after) — protocol/admin_key.hpp.
+//   - "ias-unblock-hmac" (CKK_GENERIC_SECRET 32 bytes, sensitive, non-extractable, CKA_SIGN):
+//     HMAC-SHA256 of the stored secrets.
+// Thread-safe: a pool of logged-in sessions, one borrowed per operation.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hsm/pkcs11_module.hpp"
+
+namespace ias::service::hsm {
+
+constexpr const char* kMasterKeyLabel = "ias-unblock-master";
+constexpr const char* kHmacKeyLabel = "ias-unblock-hmac";
+
+struct HsmConfig {
+    std::string modulePath = "/usr/lib/softhsm/libsofthsm2.so";
+    std::string tokenLabel = "ias-unblockd";
+    apdu::SecureBytes userPin;
+    std::size_t sessions = 4;
+};
+
+class Hsm {
+public:
+    explicit Hsm(const HsmConfig& config);
+    ~Hsm();
+
+    // E || M (24 bytes) for the card with this SN.ICC (8 bytes) and challenge (8 bytes):
+    // byte-identical to protocol::externalAuthCryptogram(deriveAdminKeys(master, sn8), ...).
+    apdu::Bytes cryptogram(apdu::ByteView sn8, apdu::ByteView challenge8);
+    // HMAC-SHA256 with the HMAC key (32 bytes).
+    apdu::Bytes hmacSha256(apdu::ByteView data);
+
+private:
+    class Lease;
+    std::shared_ptr<Pkcs11Module> module_;
+    std::vector<std::unique_ptr<Session>> sessions_;
+    std::vector<Session*> idle_;
+    std::mutex mutex_;
+    std::condition_variable available_;
+    CK_OBJECT_HANDLE master_ = CK_INVALID_HANDLE;
+    CK_OBJECT_HANDLE hmac_ = CK_INVALID_HANDLE;
+};
+
+// Token setup (`ias-unblockd hsm-init`): initialises the token if no token has this label
+// (C_InitToken on a free slot, then the user PIN), then creates the keys that are missing:
+// the master key imported from `masterKey` (16 bytes) when given, else generated in the HSM;
+// the HMAC key is always generated. Returns a line per action, for the operator.
+struct ProvisionOptions {
+    HsmConfig hsm;
+    apdu::SecureBytes soPin;
+    std::optional<apdu::SecureBytes> masterKey;
+};
+std::vector<std::string> provisionToken(const ProvisionOptions& options);
+
+}  // namespace ias::service::hsm

@@ -1,0 +1,68 @@
+// A private SoftHSMv2 token in a temporary directory (SOFTHSM2_CONF), provisioned once per
+// test process with a known master key so that results can be compared with protocol/.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <unistd.h>
+
+#include "hsm/hsm.hpp"
+
+namespace ias::service::test {
+
+inline const apdu::Bytes& knownMasterKey() {
+    static const apdu::Bytes k = apdu::fromHex("00112233445566778899AABBCCDDEEFF");
+    return k;
+}
+
+inline hsm::HsmConfig testHsmConfig() {
+    hsm::HsmConfig c;
+    c.tokenLabel = "ias-unblockd-test";
+    c.userPin = apdu::secureCopy(std::string_view("test-user-pin"));
+    c.sessions = 4;
+    return c;
+}
+
+// Creates the token directory and the config once, provisions the token once.
+inline void ensureTestToken() {
+    static bool done = false;
+    if (done) return;
+    // Removed at exit, after the shared Hsm (constructed later, destroyed earlier).
+    struct TempDir {
+        std::filesystem::path path;
+        ~TempDir() {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    };
+    static TempDir tmp{std::filesystem::temp_directory_path() / ("ias-unblockd-hsm-" + std::to_string(::getpid()))};
+    const auto& dir = tmp.path;
+    std::filesystem::create_directories(dir / "tokens");
+    {
+        std::ofstream conf(dir / "softhsm2.conf");
+        conf << "directories.tokendir = " << (dir / "tokens").string() << "\n"
+             << "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
+    }
+    ::setenv("SOFTHSM2_CONF", (dir / "softhsm2.conf").c_str(), 1);
+    hsm::ProvisionOptions o;
+    o.hsm = testHsmConfig();
+    o.soPin = apdu::secureCopy(std::string_view("test-so-pin"));
+    o.masterKey = apdu::secureCopy(knownMasterKey());
+    hsm::provisionToken(o);
+    done = true;
+}
+
+inline std::shared_ptr<hsm::Hsm> sharedTestHsm() {
+    static std::shared_ptr<hsm::Hsm> h;
+    if (!h) {
+        ensureTestToken();
+        h = std::make_shared<hsm::Hsm>(testHsmConfig());
+    }
+    return h;
+}
+
+}  // namespace ias::service::test
