@@ -1,0 +1,119 @@
+// Schema migrations, applied in order inside one transaction each; the applied versions are
+// recorded in schema_migrations. Binary values (hashes, salts) are stored as hex text.
+#include <string>
+
+#include "store/sql.hpp"
+
+namespace ias::service::store {
+
+namespace {
+
+struct Migration {
+    int version;
+    const char* sql;  // statements separated by ';', "{PK}" = auto-increment primary key
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"(
+CREATE TABLE cases (
+  id {PK},
+  serial TEXT NOT NULL,
+  email TEXT NOT NULL,
+  language TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  link_hash TEXT NOT NULL UNIQUE,
+  link_expires_at BIGINT NOT NULL,
+  answer_failures INTEGER NOT NULL DEFAULT 0,
+  secret_salt TEXT,
+  secret_mac TEXT,
+  secret_issued_at BIGINT,
+  secret_expires_at BIGINT,
+  secret_tries_left INTEGER NOT NULL DEFAULT 0,
+  cryptograms_used INTEGER NOT NULL DEFAULT 0,
+  closed_reason TEXT,
+  closed_at BIGINT
+);
+CREATE INDEX cases_serial ON cases(serial);
+CREATE TABLE questions (
+  case_id BIGINT NOT NULL REFERENCES cases(id),
+  position INTEGER NOT NULL,
+  question TEXT NOT NULL,
+  answer_hash TEXT NOT NULL,
+  PRIMARY KEY (case_id, position)
+);
+CREATE TABLE tickets (
+  hash TEXT PRIMARY KEY,
+  case_id BIGINT NOT NULL REFERENCES cases(id),
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  state TEXT NOT NULL
+);
+CREATE INDEX tickets_case ON tickets(case_id);
+CREATE TABLE revocation_requests (
+  id {PK},
+  case_id BIGINT NOT NULL REFERENCES cases(id),
+  serial TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE outbox (
+  id {PK},
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE holder_sessions (
+  hash TEXT PRIMARY KEY,
+  case_id BIGINT NOT NULL REFERENCES cases(id),
+  csrf_hash TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+)
+)"},
+};
+
+std::string expand(std::string sql, Dialect d) {
+    const std::string pk = d == Dialect::Sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
+    for (std::size_t p; (p = sql.find("{PK}")) != std::string::npos;) sql.replace(p, 4, pk);
+    return sql;
+}
+
+}  // namespace
+
+void migrate(SqlConnection& c) {
+    if (c.dialect() == Dialect::Postgres) {
+        // Several instances may start at once: serialise migrations on an advisory lock.
+        c.exec("SELECT pg_advisory_lock(4242001)");
+    }
+    struct Unlock {
+        SqlConnection& c;
+        ~Unlock() {
+            if (c.dialect() == Dialect::Postgres) {
+                try {
+                    c.exec("SELECT pg_advisory_unlock(4242001)");
+                } catch (...) {
+                }
+            }
+        }
+    } unlock{c};
+    c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    for (const Migration& m : kMigrations) {
+        Transaction tx(c);
+        if (!c.query("SELECT version FROM schema_migrations WHERE version = ?", {std::int64_t{m.version}}).empty())
+            continue;
+        const std::string all = expand(m.sql, c.dialect());
+        std::size_t start = 0;
+        while (start < all.size()) {
+            std::size_t end = all.find(';', start);
+            if (end == std::string::npos) end = all.size();
+            const std::string stmt = all.substr(start, end - start);
+            if (stmt.find_first_not_of(" \n\t") != std::string::npos) c.exec(stmt);
+            start = end + 1;
+        }
+        c.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)", {std::int64_t{m.version}});
+        tx.commit();
+    }
+}
+
+}  // namespace ias::service::store

@@ -1,0 +1,95 @@
+// A minimal SQL connection abstraction so that one Store implementation (sql_store.cpp)
+// serves both SQLite and PostgreSQL. Statements use '?' placeholders; values travel as
+// text or integers; result cells come back as text (NULL = nullopt).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ias::service::store {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using SqlRow = std::vector<std::optional<std::string>>;
+
+enum class Dialect { Sqlite, Postgres };
+
+class SqlConnection {
+public:
+    virtual ~SqlConnection() = default;
+    virtual Dialect dialect() const noexcept = 0;
+    virtual void exec(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+    virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+    // Statement that starts a write transaction (BEGIN IMMEDIATE / BEGIN).
+    virtual const char* beginWrite() const noexcept = 0;
+    // Suffix that locks the selected rows until commit ("" / " FOR UPDATE").
+    virtual const char* forUpdate() const noexcept = 0;
+};
+
+// RAII transaction: rolls back unless committed.
+class Transaction {
+public:
+    explicit Transaction(SqlConnection& c) : c_(c) { c_.exec(c_.beginWrite()); }
+    ~Transaction() {
+        if (!done_) {
+            try {
+                c_.exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit() {
+        c_.exec("COMMIT");
+        done_ = true;
+    }
+
+private:
+    SqlConnection& c_;
+    bool done_ = false;
+};
+
+// A fixed set of connections; each operation borrows one.
+class ConnectionPool {
+public:
+    explicit ConnectionPool(std::vector<std::unique_ptr<SqlConnection>> connections);
+    template <class F>
+    auto with(F&& f) {
+        Lease l(*this);
+        return f(*l.c);
+    }
+    SqlConnection& first() { return *all_.front(); }
+
+private:
+    struct Lease {
+        explicit Lease(ConnectionPool& p);
+        ~Lease();
+        ConnectionPool& p;
+        SqlConnection* c;
+    };
+    std::vector<std::unique_ptr<SqlConnection>> all_;
+    std::vector<SqlConnection*> idle_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+};
+
+std::unique_ptr<SqlConnection> openSqlite(const std::string& path);
+std::unique_ptr<SqlConnection> openPostgres(const std::string& conninfo);
+
+// Applies the schema migrations that are missing (schema_migrations table).
+void migrate(SqlConnection& c);
+
+}  // namespace ias::service::store

@@ -1,0 +1,148 @@
+// Storage of ias-unblockd: cases, secret state, tickets, revocation requests, outbox, holder
+// sessions. One interface, two backends (SQLite, PostgreSQL) sharing one SQL implementation.
+// Every state change is one transaction; counters (tries, cryptograms, answer submissions)
+// are read and updated under a lock on the case row, so concurrent requests count exactly.
+// Nothing secret is stored in clear: secrets and answers as keyed/slow hashes, tickets,
+// links and holder sessions as SHA-256 of high-entropy random tokens.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ias::service::store {
+
+using Time = std::int64_t;  // Unix seconds, from the service's (injectable) clock
+
+enum class CaseState { Open, SecretIssued, Blocked, Closed, Consumed };
+const char* toString(CaseState s) noexcept;
+CaseState caseStateFromString(const std::string& s);
+
+struct Question {
+    std::string text;
+    std::string answerHash;  // "pbkdf2-sha256$<iter>$<salt hex>$<hash hex>"
+};
+
+struct CaseRecord {
+    std::int64_t id = 0;
+    std::string serial;
+    std::string email;
+    std::string language;
+    CaseState state = CaseState::Open;
+    Time createdAt = 0;
+    Time linkExpiresAt = 0;
+    int answerFailures = 0;
+    std::vector<Question> questions;
+    std::string secretSalt;  // hex, empty until issued
+    std::string secretMac;   // hex HMAC, empty until issued
+    Time secretIssuedAt = 0;
+    Time secretExpiresAt = 0;
+    int secretTriesLeft = 0;
+    int cryptogramsUsed = 0;
+    std::string closedReason;
+};
+
+struct NewCase {
+    std::string serial;
+    std::string email;
+    std::string language;
+    std::vector<Question> questions;
+    std::string linkHash;  // hex SHA-256 of the link token
+    Time linkExpiresAt = 0;
+    // The e-mail written to the outbox in the same transaction.
+    std::string mailSubject;
+    std::string mailBody;
+};
+
+struct RevocationRequest {
+    std::int64_t id = 0;
+    std::int64_t caseId = 0;
+    std::string serial;
+    std::string reason;
+    Time createdAt = 0;
+};
+
+struct OutboxMail {
+    std::int64_t id = 0;
+    std::string recipient;
+    std::string subject;
+    std::string body;
+    Time createdAt = 0;
+};
+
+// Result of one answer submission.
+enum class AnswerResult { Accepted, Wrong, Blocked, Expired, NotOpen };
+struct AnswerOutcome {
+    AnswerResult result = AnswerResult::NotOpen;
+    int triesLeft = 0;
+};
+struct SecretIssue {
+    std::string saltHex;
+    std::string macHex;
+    Time expiresAt = 0;
+    int tries = 3;
+};
+
+enum class VerifyResult { Ticket, Wrong, UsedUp, Expired, Blocked, NoCase };
+struct VerifyOutcome {
+    VerifyResult result = VerifyResult::NoCase;
+    int triesLeft = 0;
+};
+
+enum class TicketResult { Ok, BadTicket, Limit };
+struct TicketOutcome {
+    TicketResult result = TicketResult::BadTicket;
+    std::string serial;
+    std::int64_t caseId = 0;
+};
+
+struct HolderSession {
+    std::int64_t caseId = 0;
+    std::string csrfHash;
+    Time expiresAt = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // --- admin / support
+    // Refuses (nullopt) when the serial already has a case that is open or has a live secret.
+    virtual std::optional<std::int64_t> createCase(const NewCase& c, Time now) = 0;
+    virtual std::optional<CaseRecord> caseById(std::int64_t id) = 0;
+    virtual std::vector<CaseRecord> listCases() = 0;
+    // Open/secret-issued -> closed. False when unknown or already final.
+    virtual bool closeCase(std::int64_t id, const std::string& reason, Time now) = 0;
+    virtual std::vector<RevocationRequest> listRevocationRequests() = 0;
+    virtual std::vector<OutboxMail> listOutbox() = 0;
+
+    // --- holder
+    virtual std::optional<CaseRecord> caseByLinkHash(const std::string& linkHash) = 0;
+    // One answer submission, under the case row lock: when `correct`, the secret is recorded
+    // (state -> secret_issued); otherwise one submission is spent, and the third blocks the
+    // case and records a revocation request.
+    virtual AnswerOutcome submitAnswers(std::int64_t caseId, bool correct, const SecretIssue& issue, Time now) = 0;
+    virtual void createHolderSession(const std::string& sessionHash, const HolderSession& s) = 0;
+    virtual std::optional<HolderSession> holderSession(const std::string& sessionHash, Time now) = 0;
+
+    // --- module
+    // The case of this serial that holds a secret (the latest), if any.
+    virtual std::optional<CaseRecord> secretCaseForSerial(const std::string& serial) = 0;
+    // Under the case row lock: checks the secret's state; compares `presentedMac` in constant
+    // time with the stored one; on a match replaces any live ticket by `ticketHash`; on a
+    // mismatch spends one try.
+    virtual VerifyOutcome verifySecret(std::int64_t caseId, const std::string& presentedMacHex,
+                                       const std::string& ticketHash, Time ticketExpiresAt, Time now) = 0;
+    // Spends one of the secret's cryptograms for a live ticket.
+    virtual TicketOutcome useTicketForCryptogram(const std::string& ticketHash, Time now) = 0;
+    // done: consumes ticket and secret. failed: the ticket stays usable (within its limits).
+    virtual TicketOutcome confirm(const std::string& ticketHash, bool done, int triesAfter, Time now) = 0;
+};
+
+std::unique_ptr<Store> openSqliteStore(const std::string& path);
+// conninfo: libpq connection string; poolSize connections.
+std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_t poolSize);
+
+}  // namespace ias::service::store

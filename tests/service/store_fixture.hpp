@@ -1,0 +1,69 @@
+// A fresh store per test: SQLite in a temporary file, or (service_pg_tests, built with
+// IAS_TEST_POSTGRES) a fresh PostgreSQL database on the server started by
+// scripts/service-world.sh (connection string in IAS_TEST_PG, e.g. "host=/tmp/x port=5433").
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "store/sql.hpp"
+#include "store/store.hpp"
+
+namespace ias::service::test {
+
+class TestDatabase {
+public:
+    TestDatabase() {
+        static std::atomic<int> counter{0};
+        const std::string name = "ias_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+#ifdef IAS_TEST_POSTGRES
+        const char* base = std::getenv("IAS_TEST_PG");
+        if (!base) throw std::runtime_error("IAS_TEST_PG is not set (run scripts/service-world.sh)");
+        base_ = base;
+        store::openPostgres(base_ + " dbname=postgres")->exec("CREATE DATABASE " + name);
+        name_ = name;
+        conninfo_ = base_ + " dbname=" + name;
+#else
+        path_ = std::filesystem::temp_directory_path() / (name + ".sqlite");
+#endif
+    }
+    ~TestDatabase() {
+#ifdef IAS_TEST_POSTGRES
+        try {
+            store::openPostgres(base_ + " dbname=postgres")->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+        } catch (...) {
+        }
+#else
+        std::error_code ec;
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(path_.string() + suffix, ec);
+#endif
+    }
+    std::unique_ptr<store::Store> open(std::size_t pool = 4) const {
+#ifdef IAS_TEST_POSTGRES
+        return store::openPostgresStore(conninfo_, pool);
+#else
+        (void)pool;
+        return store::openSqliteStore(path_.string());
+#endif
+    }
+    static const char* backend() {
+#ifdef IAS_TEST_POSTGRES
+        return "postgres";
+#else
+        return "sqlite";
+#endif
+    }
+
+private:
+    std::string base_, name_, conninfo_;
+    std::filesystem::path path_;
+};
+
+}  // namespace ias::service::test
