@@ -1,0 +1,190 @@
+// Card: command intake (parse, SM stage, chaining), dispatch to the instruction handlers,
+// response delivery (61xx / GET RESPONSE) and the volatile security state.
+#include "ias/sim/card.hpp"
+
+#include <algorithm>
+
+#include "ias/apdu/error.hpp"
+#include "ias/protocol/admin_key.hpp"
+#include "ias/sim/layout.hpp"
+
+namespace ias::sim {
+
+namespace {
+
+constexpr std::uint8_t kInsSelect = 0xA4;
+constexpr std::uint8_t kInsReadBinary = 0xB0;
+constexpr std::uint8_t kInsGetData = 0xCB;
+constexpr std::uint8_t kInsVerify = 0x20;
+constexpr std::uint8_t kInsChangeReferenceData = 0x24;
+constexpr std::uint8_t kInsResetRetryCounter = 0x2C;
+constexpr std::uint8_t kInsManageSecurityEnvironment = 0x22;
+constexpr std::uint8_t kInsInternalAuthenticate = 0x88;
+constexpr std::uint8_t kInsPerformSecurityOperation = 0x2A;
+constexpr std::uint8_t kInsGetChallenge = 0x84;
+constexpr std::uint8_t kInsExternalAuthenticate = 0x82;
+constexpr std::uint8_t kInsGetResponse = 0xC0;
+
+constexpr std::size_t kMaxChainedData = 4096;
+constexpr std::uint16_t kLastCommandOfChainExpected = 0x6883;
+constexpr std::uint16_t kChainingNotSupported = 0x6884;
+constexpr std::uint16_t kMemoryFailure = 0x6581;
+
+ResponseApdu sw(std::uint16_t value) { return ResponseApdu{{}, StatusWord(value)}; }
+
+bool chainingAllowed(std::uint8_t ins) { return ins == kInsPerformSecurityOperation; }
+
+}  // namespace
+
+Card::Card(CardState state, Persist persist, CardOptions options)
+    : state_(std::move(state)), persist_(std::move(persist)), options_(options) {
+    resetSecurityState();
+}
+
+Bytes Card::serialIcc() const { return protocol::serialIcc(state_.serial); }
+
+void Card::resetSecurityState() {
+    currentPath_ = {layout::kFidMf};
+    currentEfFid_.reset();
+    verifiedPins_.clear();
+    externalAuthKeyset_.reset();
+    mse_.clear();
+    challenge_.reset();
+    sm_.reset();
+    commandUnderSm_ = false;
+    chain_.reset();
+    pendingResponse_.clear();
+    hashResult_.reset();
+    hashAlgorithm_.reset();
+}
+
+void Card::changed() {
+    if (persist_) persist_(state_);
+}
+
+Bytes Card::process(ByteView capdu) {
+    ResponseApdu r;
+    try {
+        const CommandApdu c = CommandApdu::parse(capdu);
+        r = process(c);
+    } catch (const apdu::Error&) {
+        // Lc inconsistent with the command length, truncated header, ...
+        r = sw(StatusWord::kWrongLength);
+        pendingResponse_.clear();
+        chain_.reset();
+    }
+    const SecureBytes encoded = r.encode();
+    return Bytes(encoded.begin(), encoded.end());
+}
+
+ResponseApdu Card::process(const CommandApdu& c) {
+    try {
+        if (c.cla == 0xFF || (c.cla & 0xE0) != 0x00) return sw(StatusWord::kClaNotSupported);
+        if ((c.cla & 0x0C) != 0) return processSecureMessaging(c);
+        commandUnderSm_ = false;
+        return processPlain(c);
+    } catch (const std::exception&) {
+        // Persisting failed or an unexpected internal error: the card reports, never dies.
+        chain_.reset();
+        pendingResponse_.clear();
+        return sw(kMemoryFailure);
+    }
+}
+
+ResponseApdu Card::processSecureMessaging(const CommandApdu& c) {
+    if (!sm_) return sw(StatusWord::kSmObjectsMissing);
+    CommandApdu inner;
+    try {
+        inner = sm_->unwrap(c);
+    } catch (const apdu::Error& e) {
+        sm_.reset();  // CWA 14890: any SM error ends the session
+        return sw(e.kind() == apdu::ErrorKind::SecureMessaging ? StatusWord::kSmObjectsIncorrect
+                                                               : StatusWord::kSmObjectsMissing);
+    }
+    commandUnderSm_ = true;
+    ResponseApdu plain = processPlain(inner);
+    commandUnderSm_ = false;
+    if (!sm_) return plain;  // the command itself ended the session (e.g. a new mutual auth)
+    return sm_->wrap(plain);
+}
+
+ResponseApdu Card::processPlain(const CommandApdu& c) {
+    const bool chained = (c.cla & CommandApdu::kChainingBit) != 0;
+    if (chain_ && (chain_->ins != c.ins || chain_->p1 != c.p1 || chain_->p2 != c.p2)) {
+        chain_.reset();
+        return sw(kLastCommandOfChainExpected);
+    }
+    if (chained) {
+        if (!chainingAllowed(c.ins)) return sw(kChainingNotSupported);
+        if (!chain_) chain_ = Chain{c.ins, c.p1, c.p2, {}};
+        if (chain_->data.size() + c.data.size() > kMaxChainedData) {
+            chain_.reset();
+            return sw(StatusWord::kWrongLength);
+        }
+        apdu::append(chain_->data, c.data);
+        return sw(StatusWord::kSuccess);
+    }
+    if (c.ins != kInsGetResponse) pendingResponse_.clear();
+    if (chain_) {
+        CommandApdu whole = c;
+        whole.cla = static_cast<std::uint8_t>(c.cla & ~CommandApdu::kChainingBit);
+        whole.data = std::move(chain_->data);
+        apdu::append(whole.data, c.data);
+        chain_.reset();
+        return deliver(dispatch(whole), whole.ne);
+    }
+    if (c.ins == kInsGetResponse) return getResponse(c);
+    return deliver(dispatch(c), c.ne);
+}
+
+ResponseApdu Card::dispatch(const CommandApdu& c) {
+    switch (c.ins) {
+        case kInsSelect: return selectFile(c);
+        case kInsReadBinary: return readBinary(c);
+        case kInsGetData: return getData(c);
+        case kInsVerify: return verify(c);
+        case kInsChangeReferenceData: return changeReferenceData(c);
+        case kInsResetRetryCounter: return resetRetryCounter(c);
+        case kInsManageSecurityEnvironment: return manageSecurityEnvironment(c);
+        case kInsInternalAuthenticate: return internalAuthenticate(c);
+        case kInsPerformSecurityOperation: return performSecurityOperation(c);
+        case kInsGetChallenge: return getChallenge(c);
+        case kInsExternalAuthenticate: return externalAuthenticate(c);
+        default: return sw(StatusWord::kInsNotSupported);
+    }
+}
+
+// Hands out at most Ne bytes; the rest waits for GET RESPONSE behind 61xx. A command without
+// Le (case 1/3) gets no data. With forceGetResponse every answer with data goes through 61xx.
+ResponseApdu Card::deliver(ResponseApdu r, std::size_t ne) {
+    if (r.data.empty()) return r;
+    if (ne == 0) {
+        r.data.clear();
+        return r;
+    }
+    const bool force = options_.forceGetResponse && !commandUnderSm_;
+    if (!force && r.data.size() <= ne) return r;
+    if (!r.sw.isSuccess()) return r;
+    const std::size_t now = force ? 0 : ne;
+    pendingResponse_.assign(r.data.begin() + static_cast<std::ptrdiff_t>(now), r.data.end());
+    r.data.resize(now);
+    const std::size_t rest = pendingResponse_.size();
+    r.sw = StatusWord(0x61, static_cast<std::uint8_t>(rest >= 256 ? 0 : rest));
+    return r;
+}
+
+ResponseApdu Card::getResponse(const CommandApdu& c) {
+    if (c.p1 != 0 || c.p2 != 0) return sw(StatusWord::kWrongP1P2);
+    if (pendingResponse_.empty()) return sw(StatusWord::kConditionsNotSatisfied);
+    const std::size_t n = std::min(c.ne == 0 ? std::size_t{256} : c.ne, pendingResponse_.size());
+    ResponseApdu r{SecureBytes(pendingResponse_.begin(), pendingResponse_.begin() + static_cast<std::ptrdiff_t>(n)),
+                   StatusWord(StatusWord::kSuccess)};
+    pendingResponse_.erase(pendingResponse_.begin(), pendingResponse_.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!pendingResponse_.empty()) {
+        const std::size_t rest = pendingResponse_.size();
+        r.sw = StatusWord(0x61, static_cast<std::uint8_t>(rest >= 256 ? 0 : rest));
+    }
+    return r;
+}
+
+}  // namespace ias::sim
