@@ -329,4 +329,10 @@ std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_
     return std::make_unique<SqlStore>(std::move(conns));
 }
 
+std::unique_ptr<Store> openStore(const std::string& spec, std::size_t poolSize) {
+    if (spec.rfind("sqlite:", 0) == 0) return openSqliteStore(spec.substr(7));
+    if (spec.rfind("postgres:", 0) == 0) return openPostgresStore(spec.substr(9), poolSize);
+    throw StoreError("database must be sqlite:<path> or postgres:<conninfo>");
+}
+
 }  // namespace ias::service::store

@@ -144,5 +144,7 @@ public:
 std::unique_ptr<Store> openSqliteStore(const std::string& path);
 // conninfo: libpq connection string; poolSize connections.
 std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_t poolSize);
+// "sqlite:<path>" or "postgres:<conninfo>".
+std::unique_ptr<Store> openStore(const std::string& spec, std::size_t poolSize);
 
 }  // namespace ias::service::store

@@ -1,0 +1,73 @@
+// `ias-unblockd admin ...`: support actions straight on the database (no HSM needed).
+#include <fstream>
+#include <iostream>
+
+#include "cli/cli.hpp"
+#include "core/tokens.hpp"
+#include "core/unblock_service.hpp"
+#include "ias/apdu/crypto.hpp"
+
+namespace ias::service::cli {
+
+int admin(std::vector<std::string> args) {
+    ServiceConfig c = configFrom(args);
+    if (args.empty()) throw std::runtime_error("admin: missing action\n" + usage());
+    const std::string action = args[0];
+    args.erase(args.begin());
+    SystemClock clock;
+    std::ofstream auditFile;
+    if (c.auditLog != "-") auditFile.open(c.auditLog, std::ios::app);
+    AuditLog audit(c.auditLog == "-" ? std::cerr : auditFile, clock);
+    auto store = store::openStore(c.database, 1);
+    UnblockService service(c, *store, nullptr, clock, audit);
+    const RequestContext ctx{"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
+
+    if (action == "create-case") {
+        const std::string serial = takeOption(args, "--serial");
+        const std::string email = takeOption(args, "--email");
+        const std::string language = takeOption(args, "--language", "fr");
+        std::vector<QuestionAnswer> qa;
+        for (std::string q; !(q = takeOption(args, "--question")).empty();) qa.push_back({q, {}});
+        if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+        for (auto& x : qa) {
+            std::cerr << "answer to \"" << x.question << "\": " << std::flush;
+            std::string line;
+            if (!std::getline(std::cin, line)) throw std::runtime_error("missing answer on standard input");
+            x.answer.assign(line.begin(), line.end());
+            apdu::wipeMemory(line.data(), line.size());
+        }
+        const auto created = service.createCase(serial, email, language, qa, ctx);
+        std::cout << "case " << created.id << " created; link sent to " << email << " (outbox)\n";
+        return 0;
+    }
+    if (action == "list-cases") {
+        for (const auto& x : store->listCases())
+            std::cout << x.id << "\t" << x.serial << "\t" << store::toString(x.state) << "\t" << x.email
+                      << "\tanswer_failures=" << x.answerFailures << "\tsecret_tries_left=" << x.secretTriesLeft
+                      << "\tcryptograms_used=" << x.cryptogramsUsed << "\n";
+        return 0;
+    }
+    if (action == "close-case") {
+        const std::string reason = takeOption(args, "--reason", "closed by support");
+        if (args.size() != 1) throw std::runtime_error("close-case ID");
+        if (!service.closeCase(std::stoll(args[0]), reason, ctx)) {
+            std::cerr << "no open case " << args[0] << "\n";
+            return 1;
+        }
+        return 0;
+    }
+    if (action == "revocations") {
+        for (const auto& x : store->listRevocationRequests())
+            std::cout << x.id << "\tcase " << x.caseId << "\t" << x.serial << "\t" << x.reason << "\t" << x.createdAt
+                      << "\n";
+        return 0;
+    }
+    if (action == "outbox") {
+        for (const auto& m : store->listOutbox())
+            std::cout << "--- " << m.id << " To: " << m.recipient << "\nSubject: " << m.subject << "\n\n" << m.body << "\n";
+        return 0;
+    }
+    throw std::runtime_error("admin: unknown action '" + action + "'");
+}
+
+}  // namespace ias::service::cli

@@ -1,0 +1,98 @@
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include "cli/cli.hpp"
+#include "core/tokens.hpp"
+#include "core/unblock_service.hpp"
+#include "http/server.hpp"
+
+namespace ias::service::cli {
+
+std::string usage() {
+    return "usage:\n"
+           "  ias-unblockd serve    --config FILE [--set key=value]...\n"
+           "  ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]\n"
+           "  ias-unblockd admin    --config FILE create-case --serial HEX --email ADDR [--language fr|en]\n"
+           "                        --question TEXT [--question TEXT]...   (answers read from stdin, one per line)\n"
+           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n";
+}
+
+std::string takeOption(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == name) {
+            std::string v = args[i + 1];
+            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i + 2));
+            return v;
+        }
+    }
+    return fallback;
+}
+
+ServiceConfig configFrom(std::vector<std::string>& args) {
+    const std::string path = takeOption(args, "--config");
+    ServiceConfig c = path.empty() ? ServiceConfig{} : loadConfig(path);
+    for (std::string s; !(s = takeOption(args, "--set")).empty();) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos) throw std::runtime_error("--set expects key=value");
+        applySetting(c, s.substr(0, eq), s.substr(eq + 1));
+    }
+    return c;
+}
+
+namespace {
+http::Server* g_server = nullptr;
+void onSignal(int) {
+    if (g_server) g_server->stop();
+}
+}  // namespace
+
+int serve(std::vector<std::string> args) {
+    ServiceConfig c = configFrom(args);
+    if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+    if (c.hsmPinFile.empty()) throw std::runtime_error("hsm.pin_file is not set");
+    c.hsm.userPin = readSecretFile(c.hsmPinFile);
+    std::string adminHash;
+    if (!c.adminTokenFile.empty()) adminHash = tokenHash(readSecretFile(c.adminTokenFile));
+    std::ofstream auditFile;
+    if (c.auditLog != "-") {
+        auditFile.open(c.auditLog, std::ios::app);
+        if (!auditFile) throw std::runtime_error("cannot open audit log " + c.auditLog);
+    }
+    SystemClock clock;
+    AuditLog audit(c.auditLog == "-" ? std::cerr : auditFile, clock);
+    auto store = store::openStore(c.database, static_cast<std::size_t>(c.databasePool));
+    hsm::Hsm hsm(c.hsm);
+    UnblockService service(c, *store, &hsm, clock, audit);
+    http::Server server(service, adminHash, std::cerr);
+    const int port = server.bind();
+    std::cerr << "ias-unblockd: listening on https://" << c.listen << ":" << port << std::endl;
+    g_server = &server;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    server.serve();
+    g_server = nullptr;
+    return 0;
+}
+
+int hsmInit(std::vector<std::string> args) {
+    ServiceConfig c = configFrom(args);
+    const std::string soPinFile = takeOption(args, "--so-pin-file");
+    const std::string masterFile = takeOption(args, "--master-key-file");
+    if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
+    if (soPinFile.empty() || c.hsmPinFile.empty()) throw std::runtime_error("--so-pin-file and hsm.pin_file are required");
+    hsm::ProvisionOptions o;
+    o.hsm = c.hsm;
+    o.hsm.userPin = readSecretFile(c.hsmPinFile);
+    o.soPin = readSecretFile(soPinFile);
+    if (!masterFile.empty()) {
+        const apdu::SecureBytes hex = readSecretFile(masterFile);
+        const apdu::Bytes key = apdu::fromHex(std::string_view(reinterpret_cast<const char*>(hex.data()), hex.size()));
+        o.masterKey = apdu::secureCopy(key);
+        apdu::wipeMemory(const_cast<std::uint8_t*>(key.data()), key.size());
+    }
+    for (const std::string& line : hsm::provisionToken(o)) std::cout << line << "\n";
+    return 0;
+}
+
+}  // namespace ias::service::cli

@@ -1,0 +1,102 @@
+#include "core/config.hpp"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+namespace ias::service {
+
+namespace {
+
+std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos) return "";
+    return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+int toInt(const std::string& v) {
+    std::size_t used = 0;
+    const int n = std::stoi(v, &used);
+    if (used != v.size()) throw std::invalid_argument("not an integer");
+    return n;
+}
+
+using Setter = std::function<void(ServiceConfig&, const std::string&)>;
+
+const std::map<std::string, Setter>& setters() {
+    static const std::map<std::string, Setter> m = {
+        {"listen", [](auto& c, auto& v) { c.listen = v; }},
+        {"port", [](auto& c, auto& v) { c.port = toInt(v); }},
+        {"tls.cert", [](auto& c, auto& v) { c.tlsCert = v; }},
+        {"tls.key", [](auto& c, auto& v) { c.tlsKey = v; }},
+        {"public_url", [](auto& c, auto& v) { c.publicUrl = v; }},
+        {"database", [](auto& c, auto& v) { c.database = v; }},
+        {"database.pool", [](auto& c, auto& v) { c.databasePool = toInt(v); }},
+        {"hsm.module", [](auto& c, auto& v) { c.hsm.modulePath = v; }},
+        {"hsm.token", [](auto& c, auto& v) { c.hsm.tokenLabel = v; }},
+        {"hsm.pin_file", [](auto& c, auto& v) { c.hsmPinFile = v; }},
+        {"hsm.sessions", [](auto& c, auto& v) { c.hsm.sessions = static_cast<std::size_t>(toInt(v)); }},
+        {"admin.token_file", [](auto& c, auto& v) { c.adminTokenFile = v; }},
+        {"audit_log", [](auto& c, auto& v) { c.auditLog = v; }},
+        {"outbox_dir", [](auto& c, auto& v) { c.outboxDir = v; }},
+        {"answers.iterations", [](auto& c, auto& v) { c.answerIterations = toInt(v); }},
+        {"rate.serial_per_minute", [](auto& c, auto& v) { c.serialPerMinute = std::stod(v); }},
+        {"rate.serial_burst", [](auto& c, auto& v) { c.serialBurst = std::stod(v); }},
+        {"rate.client_per_minute", [](auto& c, auto& v) { c.clientPerMinute = std::stod(v); }},
+        {"rate.client_burst", [](auto& c, auto& v) { c.clientBurst = std::stod(v); }},
+        {"threads", [](auto& c, auto& v) { c.threads = toInt(v); }},
+        {"support.web", [](auto& c, auto& v) { c.support.web = v; }},
+        {"support.email", [](auto& c, auto& v) { c.support.email = v; }},
+        {"support.phone", [](auto& c, auto& v) { c.support.phone = v; }},
+        {"support.hours", [](auto& c, auto& v) { c.support.hours = v; }},
+        {"brand.issuer", [](auto& c, auto& v) { c.brand.issuerName = v; }},
+        {"brand.accent_color", [](auto& c, auto& v) { c.brand.accentColor = v; }},
+        {"brand.revocation_url", [](auto& c, auto& v) { c.brand.revocationUrl = v; }},
+    };
+    return m;
+}
+
+}  // namespace
+
+void applySetting(ServiceConfig& c, const std::string& key, const std::string& value) {
+    const auto it = setters().find(key);
+    if (it == setters().end()) throw std::runtime_error("unknown setting '" + key + "'");
+    try {
+        it->second(c, value);
+    } catch (const std::invalid_argument&) {
+        throw std::runtime_error("bad value for '" + key + "'");
+    } catch (const std::out_of_range&) {
+        throw std::runtime_error("value out of range for '" + key + "'");
+    }
+}
+
+ServiceConfig loadConfig(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    ServiceConfig c;
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        const std::string t = trim(line);
+        if (t.empty() || t[0] == '#') continue;
+        const auto eq = t.find('=');
+        if (eq == std::string::npos) throw std::runtime_error(path + ":" + std::to_string(n) + ": expected key = value");
+        try {
+            applySetting(c, trim(t.substr(0, eq)), trim(t.substr(eq + 1)));
+        } catch (const std::runtime_error& e) {
+            throw std::runtime_error(path + ":" + std::to_string(n) + ": " + e.what());
+        }
+    }
+    return c;
+}
+
+apdu::SecureBytes readSecretFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read secret file " + path);
+    apdu::SecureBytes out;
+    char ch;
+    while (in.get(ch) && ch != '\n' && ch != '\r') out.push_back(static_cast<std::uint8_t>(ch));
+    return out;
+}
+
+}  // namespace ias::service

@@ -1,0 +1,54 @@
+// ias-unblockd configuration: a "key = value" file (# comments), overridden by flags.
+// Secrets (HSM PIN, admin token) are never in the file itself, only the path of a file
+// holding them (hsm.pin_file, admin.token_file, readable by the service user only).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hsm/hsm.hpp"
+
+namespace ias::service {
+
+struct SupportContacts {
+    std::string web = "https://support.example.org";
+    std::string email = "support@example.org";
+    std::string phone = "08 92 23 02 52";
+    std::string hours = "lun.–jeu. 9:00–12:30 et 13:30–18:00, ven. jusqu'à 17:00";
+};
+
+struct Branding {
+    std::string issuerName = "Autorité de certification";
+    std::string accentColor = "#1d4e89";
+    std::string revocationUrl = "https://support.example.org/revocation";
+};
+
+struct ServiceConfig {
+    std::string listen = "127.0.0.1";
+    int port = 8443;
+    std::string tlsCert;
+    std::string tlsKey;
+    std::string publicUrl = "https://127.0.0.1:8443";
+    std::string database = "sqlite:/var/lib/ias-unblockd/ias-unblockd.db";  // or "postgres:<conninfo>"
+    int databasePool = 8;
+    hsm::HsmConfig hsm;
+    std::string hsmPinFile;
+    std::string adminTokenFile;
+    std::string auditLog = "-";  // "-" = standard error
+    std::string outboxDir;       // also write each e-mail as a file there (optional)
+    int answerIterations = 200000;
+    double serialPerMinute = 10, serialBurst = 10;
+    double clientPerMinute = 600, clientBurst = 600;
+    int threads = 32;
+    SupportContacts support;
+    Branding brand;
+};
+
+// Throws std::runtime_error("<file>:<line>: ...") on unknown keys or bad values.
+ServiceConfig loadConfig(const std::string& path);
+// Applies one "key=value" setting (from the file or a --set flag).
+void applySetting(ServiceConfig& c, const std::string& key, const std::string& value);
+// First line of a file, without the newline, in a wiping buffer (PINs, tokens).
+apdu::SecureBytes readSecretFile(const std::string& path);
+
+}  // namespace ias::service

@@ -1,0 +1,89 @@
+// The decisions of ias-unblockd, independent of HTTP: the module API (verify, cryptogram,
+// confirm), the holder steps (link -> case -> answers -> secret) and the support actions.
+// Refusals are thrown as protocol::ApiException; every decision is written to the audit log.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/audit.hpp"
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/rate_limit.hpp"
+#include "hsm/hsm.hpp"
+#include "ias/protocol/api.hpp"
+#include "ias/protocol/secret.hpp"
+#include "store/store.hpp"
+
+namespace ias::service {
+
+struct RequestContext {
+    std::string requestId;
+    std::string client;
+};
+
+struct QuestionAnswer {
+    std::string question;
+    apdu::SecureBytes answer;
+};
+
+struct CreatedCase {
+    std::int64_t id = 0;
+    apdu::SecureBytes link;  // public_url/h/<token>: goes to the outbox (e-mail) only
+    store::Time linkExpiresAt = 0;
+};
+
+struct IssuedSecret {
+    protocol::UnblockSecret secret;
+    std::string serial;
+    store::Time expiresAt = 0;
+};
+
+class UnblockService {
+public:
+    // `hsm` may be null for the admin CLI (no module API then).
+    UnblockService(const ServiceConfig& config, store::Store& store, hsm::Hsm* hsm, const Clock& clock, AuditLog& audit);
+
+    // --- module API (UNBLOCK.md table)
+    protocol::VerifyResponse verify(const protocol::VerifyRequest& r, const RequestContext& ctx);
+    protocol::CryptogramResponse cryptogram(const protocol::CryptogramRequest& r, const RequestContext& ctx);
+    void confirm(const protocol::ConfirmRequest& r, const RequestContext& ctx);
+
+    // --- support
+    CreatedCase createCase(const std::string& serial, const std::string& email, const std::string& language,
+                           const std::vector<QuestionAnswer>& questions, const RequestContext& ctx);
+    bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
+
+    // --- holder: the case a link token opens (throws no_case / expired / blocked / used_up
+    // unless the case is open and its link is valid).
+    store::CaseRecord openCaseByLink(apdu::ByteView linkToken, const RequestContext& ctx);
+    store::CaseRecord openCaseById(std::int64_t id);
+    // One submission of all answers (exact bytes). Wrong -> ApiException(WrongAnswers,
+    // tries_left); third wrong -> ApiException(Blocked) + revocation request.
+    IssuedSecret submitAnswers(std::int64_t caseId, const std::vector<apdu::SecureBytes>& answers,
+                               const RequestContext& ctx);
+    // Refusal error for a case that is not open (nullopt when it is open and valid).
+    std::optional<protocol::ApiError> caseRefusal(const store::CaseRecord& c) const;
+
+    const ServiceConfig& config() const noexcept { return config_; }
+    store::Store& store() noexcept { return store_; }
+    const Clock& clock() const noexcept { return clock_; }
+    RateLimiter& clientLimiter() noexcept { return clientLimit_; }
+
+private:
+    apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
+    [[noreturn]] void refuse(protocol::ApiError e, AuditEvent ev, std::optional<int> triesLeft = std::nullopt);
+    void limit(const std::string& serial, AuditEvent& ev);
+
+    const ServiceConfig& config_;
+    store::Store& store_;
+    hsm::Hsm* hsm_;
+    const Clock& clock_;
+    AuditLog& audit_;
+    RateLimiter serialLimit_;
+    RateLimiter clientLimit_;
+};
+
+}  // namespace ias::service

@@ -1,0 +1,119 @@
+// Admin/support API under /v1/admin (bearer token): cases, revocation requests, outbox.
+#include <openssl/crypto.h>
+
+#include "core/tokens.hpp"
+#include "http/common.hpp"
+
+namespace ias::service::http {
+
+using nlohmann::json;
+using protocol::ApiError;
+using protocol::ApiException;
+
+namespace {
+
+void requireAdmin(Routes& r, const httplib::Request& req) {
+    const apdu::SecureBytes token = bearerToken(req);
+    const std::string presented = token.empty() ? std::string() : tokenHash(token);
+    const bool ok = !r.adminTokenHash.empty() && presented.size() == r.adminTokenHash.size() &&
+                    CRYPTO_memcmp(presented.data(), r.adminTokenHash.data(), presented.size()) == 0;
+    if (!ok) throw ApiException(ApiError::Unauthorized, "unauthorized");
+}
+
+json caseJson(const store::CaseRecord& c) {
+    json q = json::array();
+    for (const auto& x : c.questions) q.push_back(x.text);
+    return {{"id", c.id},
+            {"serial", c.serial},
+            {"email", c.email},
+            {"language", c.language},
+            {"state", store::toString(c.state)},
+            {"created_at", c.createdAt},
+            {"link_expires_at", c.linkExpiresAt},
+            {"answer_failures", c.answerFailures},
+            {"secret_expires_at", c.secretExpiresAt},
+            {"secret_tries_left", c.secretTriesLeft},
+            {"cryptograms_used", c.cryptogramsUsed},
+            {"closed_reason", c.closedReason},
+            {"questions", q}};
+}
+
+std::string str(const json& j, const char* key, bool required = true) {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) {
+        if (!required) return "";
+        throw ApiException(ApiError::BadRequest, std::string(key) + " missing or not a string");
+    }
+    return it->get<std::string>();
+}
+
+}  // namespace
+
+void installAdminRoutes(httplib::Server& s, Routes& r) {
+    s.Post("/v1/admin/cases", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req);
+            json j = json::parse(req.body, nullptr, false);
+            if (!j.is_object()) throw ApiException(ApiError::BadRequest, "body is not a JSON object");
+            std::vector<QuestionAnswer> qa;
+            auto qs = j.find("questions");
+            if (qs == j.end() || !qs->is_array()) throw ApiException(ApiError::BadRequest, "questions missing");
+            for (auto& q : *qs) {
+                if (!q.is_object()) throw ApiException(ApiError::BadRequest, "question is not an object");
+                QuestionAnswer x{str(q, "question"), {}};
+                auto a = q.find("answer");
+                if (a == q.end() || !a->is_string()) throw ApiException(ApiError::BadRequest, "answer missing");
+                std::string& ref = a->get_ref<std::string&>();
+                x.answer.assign(ref.begin(), ref.end());
+                apdu::wipeMemory(ref.data(), ref.size());
+                qa.push_back(std::move(x));
+            }
+            std::string language = str(j, "language", false);
+            const auto created = r.service.createCase(str(j, "serial"), str(j, "email"),
+                                                      language.empty() ? "fr" : language, qa, ctx);
+            sendJson(res, 201,
+                     json{{"id", created.id}, {"link", asText(created.link)}, {"link_expires_at", created.linkExpiresAt}}
+                         .dump());
+        });
+    });
+    s.Get("/v1/admin/cases", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext&) {
+            requireAdmin(r, req);
+            json out = json::array();
+            for (const auto& c : r.service.store().listCases()) out.push_back(caseJson(c));
+            sendJson(res, 200, out.dump());
+        });
+    });
+    s.Post(R"(/v1/admin/cases/(\d+)/close)", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req);
+            const json j = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+            const std::string reason = j.is_object() ? str(j, "reason", false) : "";
+            if (!r.service.closeCase(std::stoll(req.matches[1]), reason.empty() ? "closed by support" : reason, ctx))
+                throw ApiException(ApiError::NotFound, "not_found");
+            res.status = 204;
+        });
+    });
+    s.Get("/v1/admin/revocations", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext&) {
+            requireAdmin(r, req);
+            json out = json::array();
+            for (const auto& x : r.service.store().listRevocationRequests())
+                out.push_back({{"id", x.id}, {"case", x.caseId}, {"serial", x.serial}, {"reason", x.reason},
+                               {"created_at", x.createdAt}});
+            sendJson(res, 200, out.dump());
+        });
+    });
+    s.Get("/v1/admin/outbox", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext&) {
+            requireAdmin(r, req);
+            json out = json::array();
+            for (const auto& m : r.service.store().listOutbox())
+                out.push_back({{"id", m.id}, {"to", m.recipient}, {"subject", m.subject}, {"body", m.body},
+                               {"created_at", m.createdAt}});
+            sendJson(res, 200, out.dump());
+        });
+    });
+}
+
+}  // namespace ias::service::http

@@ -1,0 +1,75 @@
+#include "http/common.hpp"
+
+#include "core/tokens.hpp"
+#include "hsm/pkcs11_module.hpp"
+#include "ias/apdu/crypto.hpp"
+#include "store/sql.hpp"
+
+namespace ias::service::http {
+
+using protocol::ApiError;
+
+std::string requestIdFor(const httplib::Request& req) {
+    const std::string given = req.get_header_value("X-Request-Id");
+    bool ok = !given.empty() && given.size() <= 64;
+    for (char c : given)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    if (ok) return given;
+    return apdu::toHex(apdu::crypto::randomBytes(8));
+}
+
+RequestContext contextFor(const httplib::Request& req, httplib::Response& res) {
+    RequestContext ctx{requestIdFor(req), req.remote_addr};
+    res.set_header("X-Request-Id", ctx.requestId);
+    return ctx;
+}
+
+void sendJson(httplib::Response& res, int status, const std::string& body) {
+    res.status = status;
+    res.set_content(body, "application/json");
+}
+
+void sendError(httplib::Response& res, const RequestContext& ctx, ApiError e, std::optional<int> triesLeft,
+               const nlohmann::json& extra) {
+    nlohmann::json j = nlohmann::json::parse(protocol::toJson(protocol::ErrorBody{e, triesLeft, ctx.requestId}));
+    if (extra.is_object()) j.update(extra);
+    if (e == ApiError::RateLimited) res.set_header("Retry-After", "60");
+    sendJson(res, protocol::httpStatus(e), j.dump());
+}
+
+void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
+             const std::function<void(const RequestContext&)>& f, const std::function<nlohmann::json()>& refusalExtra) {
+    const RequestContext ctx = contextFor(req, res);
+    try {
+        f(ctx);
+    } catch (const protocol::ApiException& e) {
+        sendError(res, ctx, e.error(), e.triesLeft(), refusalExtra ? refusalExtra() : nlohmann::json(nullptr));
+    } catch (const hsm::HsmError& e) {
+        r.diagnostics << "request " << ctx.requestId << ": HSM error: " << e.what() << std::endl;
+        sendError(res, ctx, ApiError::Internal);
+    } catch (const store::StoreError& e) {
+        // First line only: PostgreSQL DETAIL lines may quote stored values.
+        const std::string what = e.what();
+        r.diagnostics << "request " << ctx.requestId << ": storage error: " << what.substr(0, what.find('\n'))
+                      << std::endl;
+        sendError(res, ctx, ApiError::Internal);
+    } catch (const std::exception&) {
+        r.diagnostics << "request " << ctx.requestId << ": internal error" << std::endl;
+        sendError(res, ctx, ApiError::Internal);
+    }
+}
+
+apdu::SecureBytes bearerToken(const httplib::Request& req) {
+    const std::string& h = req.get_header_value("Authorization");
+    constexpr std::string_view kPrefix = "Bearer ";
+    if (h.size() <= kPrefix.size() || h.compare(0, kPrefix.size(), kPrefix) != 0) return {};
+    return apdu::SecureBytes(h.begin() + static_cast<std::ptrdiff_t>(kPrefix.size()), h.end());
+}
+
+nlohmann::json supportJson(const ServiceConfig& c) {
+    return {{"support",
+             {{"web", c.support.web}, {"email", c.support.email}, {"phone", c.support.phone}, {"hours", c.support.hours}}},
+            {"issuer", c.brand.issuerName}};
+}
+
+}  // namespace ias::service::http

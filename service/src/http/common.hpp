@@ -1,0 +1,44 @@
+// HTTP plumbing shared by the route files: request ids, client address, JSON and error
+// responses, and the guard that turns exceptions into API errors (no exception text that
+// could carry request data reaches a response or a log).
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/unblock_service.hpp"
+
+namespace ias::service::http {
+
+struct Routes {
+    UnblockService& service;
+    std::string adminTokenHash;  // hex SHA-256 of the admin bearer token; empty = admin API off
+    std::ostream& diagnostics;   // operator diagnostics (no request data)
+};
+
+// The caller's X-Request-Id when it is 1..64 of [A-Za-z0-9._-], else a fresh random id.
+std::string requestIdFor(const httplib::Request& req);
+RequestContext contextFor(const httplib::Request& req, httplib::Response& res);
+
+void sendJson(httplib::Response& res, int status, const std::string& body);
+void sendError(httplib::Response& res, const RequestContext& ctx, protocol::ApiError e,
+               std::optional<int> triesLeft = std::nullopt, const nlohmann::json& extra = nullptr);
+
+// Runs `f(ctx)`; ApiException -> its error response; anything else -> 500 "internal".
+void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
+             const std::function<void(const RequestContext&)>& f,
+             const std::function<nlohmann::json()>& refusalExtra = nullptr);
+
+// The bearer token of an "Authorization: Bearer <token>" header (empty when absent).
+apdu::SecureBytes bearerToken(const httplib::Request& req);
+
+nlohmann::json supportJson(const ServiceConfig& c);
+
+void installModuleRoutes(httplib::Server& s, Routes& r);
+void installAdminRoutes(httplib::Server& s, Routes& r);
+void installHolderApiRoutes(httplib::Server& s, Routes& r);
+void installHolderPages(httplib::Server& s, Routes& r);
+
+}  // namespace ias::service::http

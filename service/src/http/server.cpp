@@ -1,0 +1,71 @@
+#include "http/server.hpp"
+
+#include "http/common.hpp"
+
+namespace ias::service::http {
+
+namespace {
+constexpr const char* kCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+}
+
+Server::Server(UnblockService& service, const std::string& adminTokenHash, std::ostream& diagnostics)
+    : routes_(std::make_unique<Routes>(Routes{service, adminTokenHash, diagnostics})) {
+    const ServiceConfig& c = service.config();
+    server_ = std::make_unique<httplib::SSLServer>(c.tlsCert.c_str(), c.tlsKey.c_str());
+    if (!server_->is_valid()) throw std::runtime_error("cannot set up TLS with tls.cert / tls.key");
+    SSL_CTX_set_min_proto_version(server_->ssl_context(), TLS1_2_VERSION);
+    const int threads = std::max(2, c.threads);
+    server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+    server_->set_keep_alive_max_count(1000);
+    server_->set_payload_max_length(64 * 1024);
+    server_->set_read_timeout(10);
+    server_->set_default_headers({
+        {"Strict-Transport-Security", "max-age=31536000"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cache-Control", "no-store"},
+        {"Content-Security-Policy", kCsp},
+    });
+    Routes& r = *routes_;
+    server_->set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        const RequestContext ctx = contextFor(req, res);
+        const int status = res.status;
+        sendError(res, ctx, status == 404 ? protocol::ApiError::NotFound : protocol::ApiError::BadRequest);
+        res.status = status;
+    });
+    installModuleRoutes(*server_, r);
+    installAdminRoutes(*server_, r);
+    installHolderApiRoutes(*server_, r);
+    installHolderPages(*server_, r);
+}
+
+Server::~Server() { stop(); }
+
+int Server::bind() {
+    const ServiceConfig& c = routes_->service.config();
+    if (c.port == 0) {
+        const int port = server_->bind_to_any_port(c.listen);
+        if (port <= 0) throw std::runtime_error("cannot bind " + c.listen);
+        return port;
+    }
+    if (!server_->bind_to_port(c.listen, c.port)) throw std::runtime_error("cannot bind " + c.listen + ":" + std::to_string(c.port));
+    return c.port;
+}
+
+void Server::serve() { server_->listen_after_bind(); }
+
+void Server::start() {
+    thread_ = std::thread([this] { serve(); });
+    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void Server::stop() {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace ias::service::http
