@@ -56,13 +56,26 @@ inline void ensureTestToken() {
     done = true;
 }
 
-inline std::shared_ptr<hsm::Hsm> sharedTestHsm() {
+inline std::shared_ptr<hsm::Hsm>& sharedTestHsmSlot() {
     static std::shared_ptr<hsm::Hsm> h;
+    return h;
+}
+
+inline std::shared_ptr<hsm::Hsm> sharedTestHsm() {
+    auto& h = sharedTestHsmSlot();
     if (!h) {
         ensureTestToken();
         h = std::make_shared<hsm::Hsm>(testHsmConfig());
     }
     return h;
 }
+
+// Closes the shared HSM before exit: SoftHSM's own static objects may be gone by the time
+// function-local statics are destroyed.
+class HsmEnvironment : public ::testing::Environment {
+public:
+    void TearDown() override { sharedTestHsmSlot().reset(); }
+};
+inline const bool kHsmEnvironmentRegistered = (::testing::AddGlobalTestEnvironment(new HsmEnvironment), true);
 
 }  // namespace ias::service::test

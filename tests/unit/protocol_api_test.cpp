@@ -11,7 +11,7 @@ namespace {
 std::string str(const SecureBytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
 
-TEST(Api, ErrorNamesAndStatusesMatchTheTable) {
+TEST(ProtocolApi, ErrorNamesAndStatusesMatchTheTable) {
     struct Row { ApiError e; const char* name; int status; };
     const Row rows[] = {
         {ApiError::WrongSecret, "wrong_secret", 401}, {ApiError::UsedUp, "used_up", 410},
@@ -28,7 +28,7 @@ TEST(Api, ErrorNamesAndStatusesMatchTheTable) {
     EXPECT_FALSE(apiErrorFromString("nope").has_value());
 }
 
-TEST(Api, VerifyRoundTrip) {
+TEST(ProtocolApi, VerifyRoundTrip) {
     VerifyRequest req{"9250001000000012345f", secureCopy(std::string_view("ABCD-EFGH"))};
     const SecureBytes text = toJson(req);
     const VerifyRequest back = parseVerifyRequest(str(text));
@@ -41,7 +41,7 @@ TEST(Api, VerifyRoundTrip) {
     EXPECT_EQ(r2.expiresIn, 600);
 }
 
-TEST(Api, CryptogramAndConfirmRoundTrip) {
+TEST(ProtocolApi, CryptogramAndConfirmRoundTrip) {
     CryptogramRequest c{secureCopy(std::string_view("tk")), fromHex("0102030405060708")};
     const CryptogramRequest c2 = parseCryptogramRequest(str(toJsonSecure(c)));
     EXPECT_EQ(c2.challenge, c.challenge);
@@ -61,7 +61,7 @@ TEST(Api, CryptogramAndConfirmRoundTrip) {
     EXPECT_EQ(e2.requestId, "req-1");
 }
 
-TEST(Api, MalformedBodiesAreBadRequestsWithoutValues) {
+TEST(ProtocolApi, MalformedBodiesAreBadRequestsWithoutValues) {
     const char* bodies[] = {
         "", "[]", "{", R"({"serial":"12"})", R"({"serial":"XYZ1","secret":"CANARY-SECRET"})",
         R"({"serial":"123","secret":"CANARY-SECRET"})", R"({"serial":12,"secret":"CANARY-SECRET"})",
@@ -81,7 +81,7 @@ TEST(Api, MalformedBodiesAreBadRequestsWithoutValues) {
     EXPECT_THROW(parseConfirmRequest(R"({"ticket":"t","outcome":"done","tries_after":"3"})"), ApiException);
 }
 
-TEST(Api, SecretIsEscapedInJson) {
+TEST(ProtocolApi, SecretIsEscapedInJson) {
     VerifyRequest req{"12", secureCopy(std::string_view("a\"b\\c"))};
     EXPECT_EQ(str(parseVerifyRequest(str(toJson(req))).secret), "a\"b\\c");
 }
