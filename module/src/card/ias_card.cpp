@@ -1,0 +1,235 @@
+#include "ias_card.hpp"
+
+#include "ias/apdu/error.hpp"
+#include "ias/apdu/tlv.hpp"
+
+namespace ias::card {
+
+using apdu::CommandApdu;
+using apdu::ResponseApdu;
+using apdu::StatusWord;
+
+namespace {
+
+constexpr std::uint8_t kInsSelect = 0xA4;
+constexpr std::uint8_t kInsReadBinary = 0xB0;
+constexpr std::uint8_t kInsVerify = 0x20;
+constexpr std::uint8_t kInsChangeReferenceData = 0x24;
+constexpr std::uint8_t kInsResetRetryCounter = 0x2C;
+constexpr std::uint8_t kInsManageSecurityEnvironment = 0x22;
+constexpr std::uint8_t kInsInternalAuthenticate = 0x88;
+constexpr std::uint8_t kInsPerformSecurityOperation = 0x2A;
+constexpr std::uint8_t kInsGetChallenge = 0x84;
+constexpr std::uint8_t kInsExternalAuthenticate = 0x82;
+constexpr std::size_t kReadChunk = 256;
+
+CommandApdu command(std::uint8_t ins, std::uint8_t p1, std::uint8_t p2, ByteView data = {}, std::size_t ne = 0) {
+    CommandApdu c;
+    c.ins = ins;
+    c.p1 = p1;
+    c.p2 = p2;
+    c.data.assign(data.begin(), data.end());
+    c.ne = ne;
+    return c;
+}
+
+Bytes plain(const SecureBytes& s) { return Bytes(s.begin(), s.end()); }
+
+// Total length of a DER object from its first bytes, if they hold a complete header.
+std::optional<std::size_t> derTotalLength(ByteView head) {
+    if (head.size() < 2 || head[0] != 0x30) return std::nullopt;
+    const std::uint8_t l = head[1];
+    if (l < 0x80) return 2u + l;
+    const std::size_t n = l & 0x7F;
+    if (n == 0 || n > 3 || head.size() < 2 + n) return std::nullopt;
+    std::size_t len = 0;
+    for (std::size_t i = 0; i < n; ++i) len = len << 8 | head[2 + i];
+    return 2 + n + len;
+}
+
+}  // namespace
+
+SecureBytes encodePin(ByteView pin, const PinEncoding& encoding) {
+    SecureBytes out(pin.begin(), pin.end());
+    if (encoding.padTo > out.size()) out.resize(encoding.padTo, encoding.padChar);
+    return out;
+}
+
+ResponseApdu IasCard::send(const CommandApdu& c) { return channel_.transmit(c); }
+
+ResponseApdu IasCard::sendExpectingSuccess(const CommandApdu& c, const char* operation) {
+    ResponseApdu r = send(c);
+    expectSuccess(r, operation);
+    return r;
+}
+
+void IasCard::selectMasterFile() {
+    const std::uint8_t mf[] = {0x3F, 0x00};
+    sendExpectingSuccess(command(kInsSelect, 0x00, 0x0C, mf), "SELECT MF");
+}
+
+void IasCard::selectApplication(ByteView aid) {
+    sendExpectingSuccess(command(kInsSelect, 0x04, 0x0C, aid), "SELECT application");
+}
+
+void IasCard::selectFile(std::uint16_t fid) {
+    const std::uint8_t f[] = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
+    sendExpectingSuccess(command(kInsSelect, 0x02, 0x0C, f), "SELECT file");
+}
+
+Bytes IasCard::readBinary(std::uint16_t offset, std::size_t ne) {
+    if (offset > 0x7FFF) throw CardError(CardErrorKind::WrongData, StatusWord(), "READ BINARY offset");
+    const ResponseApdu r = send(command(kInsReadBinary, static_cast<std::uint8_t>(offset >> 8),
+                                        static_cast<std::uint8_t>(offset), {}, ne));
+    if (r.sw.isSuccess() || r.sw.value() == StatusWord::kEndOfFile) return plain(r.data);
+    if (r.sw.value() == StatusWord::kWrongP1P2) return {};  // offset beyond the end
+    expectSuccess(r, "READ BINARY");
+    return {};
+}
+
+Bytes IasCard::readBinarySfi(std::uint8_t sfi, std::size_t ne) {
+    const ResponseApdu r = send(command(kInsReadBinary, static_cast<std::uint8_t>(0x80 | sfi), 0x00, {}, ne));
+    if (r.sw.isSuccess() || r.sw.value() == StatusWord::kEndOfFile) return plain(r.data);
+    expectSuccess(r, "READ BINARY (SFI)");
+    return {};
+}
+
+Bytes IasCard::readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std::size_t maxSize, bool* sfiWorked) {
+    Bytes out;
+    bool selected = false;
+    if (sfi) {
+        try {
+            out = readBinarySfi(*sfi, kReadChunk);
+        } catch (const CardError& e) {
+            if (e.kind() != CardErrorKind::FileNotFound && e.kind() != CardErrorKind::NotSupported &&
+                e.kind() != CardErrorKind::Unexpected) {
+                throw;
+            }
+        }
+        selected = !out.empty();
+    }
+    if (sfiWorked) *sfiWorked = selected;
+    if (!selected) {
+        selectFile(fid);
+        out = readBinary(0, kReadChunk);
+    }
+    const std::optional<std::size_t> total = derTotalLength(out);
+    std::size_t want = total.value_or(maxSize);
+    if (want > maxSize) throw CardError(CardErrorKind::MalformedResponse, StatusWord(), "file larger than allowed");
+    while (out.size() < want && out.size() % kReadChunk == 0 && !out.empty()) {
+        // Reads after an SFI read continue on the (now current) EF by offset.
+        const Bytes more = readBinary(static_cast<std::uint16_t>(out.size()), std::min(kReadChunk, want - out.size()));
+        if (more.empty()) break;
+        apdu::append(out, more);
+    }
+    if (total && out.size() < *total) malformedResponse("file shorter than its DER length");
+    if (total) out.resize(*total);
+    return out;
+}
+
+Bytes IasCard::readSerialNumber() {
+    const Bytes raw = readBinarySfi(kSerialNumberSfi, 0xC0);
+    try {
+        std::size_t used = 0;
+        const apdu::Tlv t = apdu::TlvParser::parseOne(raw, used);
+        if (t.tag != 0x5A || t.value.empty()) malformedResponse("EF.SN without tag 5A");
+        return Bytes(t.value.begin(), t.value.end());
+    } catch (const apdu::Error&) {
+        malformedResponse("EF.SN is not BER-TLV");
+    }
+}
+
+PinStatus IasCard::pinStatus(std::uint8_t pinRef) {
+    const ResponseApdu r = send(command(kInsVerify, 0x00, pinRef));
+    PinStatus s;
+    if (r.sw.isSuccess()) {
+        s.verified = true;
+        return s;
+    }
+    if (auto tries = r.sw.triesLeft()) {
+        s.triesLeft = *tries;
+        s.blocked = *tries == 0;
+        return s;
+    }
+    expectSuccess(r, "VERIFY (status)");
+    return s;
+}
+
+void IasCard::verifyPin(std::uint8_t pinRef, ByteView pin, const PinEncoding& encoding) {
+    // An empty VERIFY reads the counter: never send one as a login.
+    if (pin.empty()) throw CardError(CardErrorKind::WrongLength, StatusWord(), "VERIFY with an empty PIN");
+    CommandApdu c = command(kInsVerify, 0x00, pinRef);
+    c.data = encodePin(pin, encoding);
+    c.sensitive = true;
+    sendExpectingSuccess(c, "VERIFY");
+}
+
+void IasCard::changePin(std::uint8_t pinRef, ByteView oldPin, ByteView newPin, const PinEncoding& encoding) {
+    if (oldPin.empty() || newPin.empty()) throw CardError(CardErrorKind::WrongLength, StatusWord(), "CHANGE REFERENCE DATA");
+    CommandApdu c = command(kInsChangeReferenceData, 0x00, pinRef);
+    c.data = encodePin(oldPin, encoding);
+    const SecureBytes n = encodePin(newPin, encoding);
+    c.data.insert(c.data.end(), n.begin(), n.end());
+    c.sensitive = true;
+    sendExpectingSuccess(c, "CHANGE REFERENCE DATA");
+}
+
+void IasCard::resetRetryCounter(std::uint8_t pinRef, ByteView newPin, const PinEncoding& encoding) {
+    if (newPin.empty()) throw CardError(CardErrorKind::WrongLength, StatusWord(), "RESET RETRY COUNTER");
+    CommandApdu c = command(kInsResetRetryCounter, 0x02, pinRef);
+    c.data = encodePin(newPin, encoding);
+    c.sensitive = true;
+    sendExpectingSuccess(c, "RESET RETRY COUNTER");
+}
+
+void IasCard::setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t algRef) {
+    const std::uint8_t data[] = {0x84, 0x01, keyRef, 0x80, 0x01, algRef};
+    sendExpectingSuccess(command(kInsManageSecurityEnvironment, 0x41, static_cast<std::uint8_t>(crt), data),
+                         "MSE SET");
+}
+
+Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
+    const ResponseApdu r = sendExpectingSuccess(command(kInsInternalAuthenticate, 0x00, 0x00, input, signatureSize),
+                                                "INTERNAL AUTHENTICATE");
+    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("INTERNAL AUTHENTICATE");
+    Bytes sig(signatureSize - r.data.size(), 0x00);  // left-pad a short signature
+    apdu::append(sig, r.data);
+    return sig;
+}
+
+Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize) {
+    const Bytes hashData = apdu::encodeTlv(0x90, hash);
+    sendExpectingSuccess(command(kInsPerformSecurityOperation, 0x90, 0xA0, hashData), "PSO HASH");
+    const ResponseApdu r = sendExpectingSuccess(
+        command(kInsPerformSecurityOperation, 0x9E, 0x9A, {}, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
+    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("PSO COMPUTE DIGITAL SIGNATURE");
+    return plain(r.data);
+}
+
+SecureBytes IasCard::decipher(ByteView cryptogram) {
+    CommandApdu c = command(kInsPerformSecurityOperation, 0x80, 0x86, {}, 256);
+    c.data.reserve(cryptogram.size() + 1);
+    c.data.push_back(0x81);
+    c.data.insert(c.data.end(), cryptogram.begin(), cryptogram.end());
+    ResponseApdu r = sendExpectingSuccess(c, "PSO DECIPHER");
+    return std::move(r.data);
+}
+
+Bytes IasCard::getChallenge(std::size_t length) {
+    const ResponseApdu r = sendExpectingSuccess(command(kInsGetChallenge, 0x00, 0x00, {}, length), "GET CHALLENGE");
+    if (r.data.size() != length) malformedResponse("GET CHALLENGE length");
+    return plain(r.data);
+}
+
+void IasCard::setExternalAuthenticationKey(std::uint8_t keysetRef) {
+    const std::uint8_t data[] = {0x80, 0x01, 0x1C, 0x83, 0x01, keysetRef};
+    sendExpectingSuccess(command(kInsManageSecurityEnvironment, 0x81, 0xA4, data), "MSE SET (external authentication)");
+}
+
+void IasCard::externalAuthenticate(ByteView cryptogram) {
+    CommandApdu c = command(kInsExternalAuthenticate, 0x00, 0x00, cryptogram);
+    c.sensitive = true;
+    sendExpectingSuccess(c, "EXTERNAL AUTHENTICATE");
+}
+
+}  // namespace ias::card

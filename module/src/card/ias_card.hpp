@@ -1,0 +1,95 @@
+// IasCard: the IAS-ECC card application as typed operations ("verify PIN", "sign with key
+// 0x81", "reset retry counter"). Each method sends the commands of IAS-ECC-reference.md
+// over a CardChannel (normally IsoChannel -> TracingChannel -> PcscChannel, inside one PC/SC
+// transaction owned by the caller). No PKCS#11 types here; failures are CardError.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "card_error.hpp"
+#include "ias/apdu/bytes.hpp"
+#include "ias/apdu/channel.hpp"
+#include "ias/apdu/command.hpp"
+
+namespace ias::card {
+
+using apdu::Bytes;
+using apdu::ByteView;
+using apdu::SecureBytes;
+
+// The ECC Generic PKI application (IAS-ECC-reference §3.1).
+inline constexpr std::uint8_t kGenericPkiAid[] = {0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xD2, 0x50,
+                                                  0x47, 0x65, 0x6E, 0x65, 0x72, 0x69, 0x63};
+inline constexpr std::uint8_t kSerialNumberSfi = 0x1C;
+
+struct PinStatus {
+    bool verified = false;
+    bool blocked = false;
+    unsigned triesLeft = 0;  // meaningful when !verified && !blocked
+};
+
+// How PIN bytes are put in VERIFY / CHANGE / RESET (IAS-ECC-reference §6.2).
+struct PinEncoding {
+    std::size_t padTo = 0;       // 0 = no padding (ASCII as typed)
+    std::uint8_t padChar = 0xFF;
+};
+
+// Control reference templates of MSE SET (P2).
+enum class Crt : std::uint8_t {
+    Authentication = 0xA4,         // INTERNAL AUTHENTICATE
+    DigitalSignature = 0xB6,       // PSO COMPUTE DIGITAL SIGNATURE
+    Confidentiality = 0xB8,        // PSO DECIPHER
+};
+
+class IasCard {
+public:
+    explicit IasCard(apdu::CardChannel& channel) : channel_(channel) {}
+
+    // --- files ---
+    void selectMasterFile();
+    void selectApplication(ByteView aid);
+    void selectFile(std::uint16_t fid);
+    // One READ BINARY of the current EF (offset < 0x8000). Returns fewer bytes at EOF.
+    Bytes readBinary(std::uint16_t offset, std::size_t ne);
+    // READ BINARY of the EF with short file identifier `sfi` in the current DF (offset 0).
+    Bytes readBinarySfi(std::uint8_t sfi, std::size_t ne);
+    // Whole EF: first chunk by SFI when `sfi` is given (falls back to SELECT when the card
+    // refuses), else by SELECT; a DER object is read exactly to its encoded length.
+    // `sfiWorked` (optional) tells whether the SFI read was accepted.
+    Bytes readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std::size_t maxSize, bool* sfiWorked = nullptr);
+    // EF.SN under the MF via SFI 1C: the value of tag 5A.
+    Bytes readSerialNumber();
+
+    // --- PINs ---
+    PinStatus pinStatus(std::uint8_t pinRef);
+    void verifyPin(std::uint8_t pinRef, ByteView pin, const PinEncoding& encoding);
+    void changePin(std::uint8_t pinRef, ByteView oldPin, ByteView newPin, const PinEncoding& encoding);
+    // RESET RETRY COUNTER P1=02 (new PIN only; PUK or external authentication done before).
+    void resetRetryCounter(std::uint8_t pinRef, ByteView newPin, const PinEncoding& encoding);
+
+    // --- keys ---
+    void setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t algRef);
+    // INTERNAL AUTHENTICATE: the card applies PKCS#1 v1.5 type-1 padding to `input`.
+    Bytes internalAuthenticate(ByteView input, std::size_t signatureSize);
+    // PSO COMPUTE DIGITAL SIGNATURE over the hash set by PSO HASH (`hash`, complete).
+    Bytes computeSignatureOverHash(ByteView hash, std::size_t signatureSize);
+    // PSO DECIPHER (padding indicator 81); the card removes PKCS#1 v1.5 type-2 padding.
+    SecureBytes decipher(ByteView cryptogram);
+
+    // --- role authentication (unblock) ---
+    Bytes getChallenge(std::size_t length = 8);
+    void setExternalAuthenticationKey(std::uint8_t keysetRef);
+    void externalAuthenticate(ByteView cryptogram);
+
+private:
+    apdu::ResponseApdu send(const apdu::CommandApdu& command);
+    apdu::ResponseApdu sendExpectingSuccess(const apdu::CommandApdu& command, const char* operation);
+
+    apdu::CardChannel& channel_;
+};
+
+// PIN bytes as sent to the card (padding applied). Secret: wiping buffer.
+SecureBytes encodePin(ByteView pin, const PinEncoding& encoding);
+
+}  // namespace ias::card

@@ -1,0 +1,73 @@
+#include "error.hpp"
+
+#include <new>
+
+#include "../card/card_error.hpp"
+#include "ias/apdu/error.hpp"
+#include "log.hpp"
+
+namespace ias::p11 {
+
+namespace {
+
+CK_RV fromApdu(apdu::ErrorKind kind) noexcept {
+    switch (kind) {
+        case apdu::ErrorKind::CardRemoved:
+        case apdu::ErrorKind::NoCard:
+        case apdu::ErrorKind::NoReader: return CKR_DEVICE_REMOVED;
+        case apdu::ErrorKind::CardReset: return CKR_DEVICE_ERROR;
+        case apdu::ErrorKind::NoService:
+        case apdu::ErrorKind::Transport:
+        case apdu::ErrorKind::Malformed:
+        case apdu::ErrorKind::SecureMessaging: return CKR_DEVICE_ERROR;
+        case apdu::ErrorKind::Crypto:
+        case apdu::ErrorKind::Internal: return CKR_FUNCTION_FAILED;
+    }
+    return CKR_GENERAL_ERROR;
+}
+
+CK_RV fromCard(card::CardErrorKind kind) noexcept {
+    switch (kind) {
+        case card::CardErrorKind::PinIncorrect: return CKR_PIN_INCORRECT;
+        case card::CardErrorKind::PinBlocked: return CKR_PIN_LOCKED;
+        case card::CardErrorKind::SecurityNotSatisfied: return CKR_USER_NOT_LOGGED_IN;
+        case card::CardErrorKind::ConditionsNotSatisfied: return CKR_FUNCTION_REJECTED;
+        case card::CardErrorKind::WrongData: return CKR_DATA_INVALID;
+        case card::CardErrorKind::WrongLength: return CKR_DATA_LEN_RANGE;
+        case card::CardErrorKind::FileNotFound:
+        case card::CardErrorKind::ReferenceNotFound:
+        case card::CardErrorKind::NotSupported:
+        case card::CardErrorKind::MalformedResponse:
+        case card::CardErrorKind::Unexpected: return CKR_DEVICE_ERROR;
+    }
+    return CKR_GENERAL_ERROR;
+}
+
+}  // namespace
+
+CK_RV currentExceptionToRv(const char* function) noexcept {
+    try {
+        throw;
+    } catch (const Error& e) {
+        logf(LogLevel::Debug, "%s: 0x%08lX (%s)", function, e.rv(), e.what());
+        return e.rv();
+    } catch (const card::CardError& e) {
+        const CK_RV rv = fromCard(e.kind());
+        logf(LogLevel::Info, "%s: 0x%08lX (%s)", function, rv, e.what());
+        return rv;
+    } catch (const apdu::Error& e) {
+        const CK_RV rv = fromApdu(e.kind());
+        logf(LogLevel::Info, "%s: 0x%08lX (%s: %s)", function, rv, apdu::toString(e.kind()), e.what());
+        return rv;
+    } catch (const std::bad_alloc&) {
+        return CKR_HOST_MEMORY;
+    } catch (const std::exception& e) {
+        logf(LogLevel::Error, "%s: internal error (%s)", function, e.what());
+        return CKR_GENERAL_ERROR;
+    } catch (...) {
+        logf(LogLevel::Error, "%s: unknown internal error", function);
+        return CKR_GENERAL_ERROR;
+    }
+}
+
+}  // namespace ias::p11

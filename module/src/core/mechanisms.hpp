@@ -1,0 +1,45 @@
+// The mechanisms the module offers, as a table: how each one is carried out on the card.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <vector>
+
+#include "ias/apdu/bytes.hpp"
+#include "ias/p11/pkcs11.hpp"
+
+namespace ias::p11 {
+
+using apdu::Bytes;
+using apdu::ByteView;
+
+enum class Hash { None, Sha1, Sha224, Sha256, Sha384, Sha512 };
+
+enum class Scheme {
+    RsaPkcs1Sign,   // card pads PKCS#1 v1.5 type 1 (INTERNAL AUTHENTICATE); host builds DigestInfo
+    RsaPssSign,     // card computes RSASSA-PSS over a hash (PSO HASH + PSO CDS)
+    EcdsaSign,      // card computes ECDSA over a hash (PSO HASH + PSO CDS), returns r || s
+    RsaPkcs1Decrypt // PSO DECIPHER, card removes PKCS#1 v1.5 type 2 padding
+};
+
+struct MechanismSpec {
+    CK_MECHANISM_TYPE type;
+    Scheme scheme;
+    Hash hash;            // hashed by the module (None: the caller gives the hash/DigestInfo)
+    CK_KEY_TYPE keyType;
+    bool multiPart;       // C_SignUpdate / C_SignFinal allowed
+};
+
+// nullptr when the module does not know the mechanism.
+const MechanismSpec* findMechanism(CK_MECHANISM_TYPE type);
+const std::vector<MechanismSpec>& allMechanisms();
+
+const EVP_MD* evpDigest(Hash hash);  // nullptr for Hash::None
+std::size_t digestSize(Hash hash);
+// DER DigestInfo prefix (AlgorithmIdentifier + OCTET STRING header) for PKCS#1 v1.5.
+Bytes digestInfoPrefix(Hash hash);
+// The hash algorithm of a PKCS#11 hash mechanism (CKM_SHA256 -> Sha256), for PSS params.
+Hash hashOfMechanism(CK_MECHANISM_TYPE type);
+Hash hashOfMgf(CK_RSA_PKCS_MGF_TYPE mgf);
+
+}  // namespace ias::p11

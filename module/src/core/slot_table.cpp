@@ -1,0 +1,254 @@
+#include "slot_table.hpp"
+
+#include <pcsclite.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "error.hpp"
+#include "ias/apdu/error.hpp"
+#include "log.hpp"
+
+namespace ias::p11 {
+
+namespace {
+constexpr unsigned long kEventCountMask = 0xFFFF0000UL;
+constexpr std::chrono::milliseconds kWaitSlice{1000};
+}  // namespace
+
+SlotTable::SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles)
+    : mutex_(mutexes.make()),
+      readerFilter_(std::move(readerFilter)),
+      objectHandles_(std::move(objectHandles)),
+      waitMutex_(mutexes.make()) {}
+
+SlotTable::~SlotTable() {
+    // Tokens hold card handles of context_: release them first.
+    slots_.clear();
+    context_.reset();
+}
+
+bool SlotTable::wanted(const std::string& reader) const {
+    if (readerFilter_.empty()) return true;
+    return std::any_of(readerFilter_.begin(), readerFilter_.end(),
+                       [&](const std::string& f) { return reader.find(f) != std::string::npos; });
+}
+
+bool SlotTable::ensureContextLocked() {
+    if (context_ && context_->isValid()) return true;
+    try {
+        context_ = std::make_unique<apdu::PcscContext>();
+        return true;
+    } catch (const apdu::Error& e) {
+        logf(LogLevel::Info, "PC/SC unavailable: %s", e.what());
+        context_.reset();
+        return false;
+    }
+}
+
+void SlotTable::refreshLocked() {
+    std::vector<std::string> readers;
+    if (ensureContextLocked()) {
+        try {
+            readers = context_->listReaders();
+        } catch (const apdu::Error& e) {
+            logf(LogLevel::Info, "listing readers failed: %s", e.what());
+        }
+    }
+    readers.erase(std::remove_if(readers.begin(), readers.end(), [&](const std::string& r) { return !wanted(r); }),
+                  readers.end());
+    for (Slot& s : slots_) {
+        const bool present = std::find(readers.begin(), readers.end(), s.reader) != readers.end();
+        if (!present && s.readerPresent) {
+            s.readerPresent = false;
+            s.cardPresent = false;
+            s.token.reset();
+            s.eventPending = true;
+        }
+    }
+    for (const std::string& r : readers) {
+        auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.reader == r; });
+        if (it == slots_.end()) {
+            Slot s;
+            s.id = nextId_++;
+            s.reader = r;
+            slots_.push_back(s);
+            it = slots_.end() - 1;
+        }
+        if (!it->readerPresent) {
+            it->readerPresent = true;
+            it->pcscState = 0;
+            it->eventPending = true;
+        }
+    }
+    if (readers.empty() || !context_) return;
+    std::vector<apdu::ReaderState> states;
+    for (const Slot& s : slots_) {
+        if (!s.readerPresent) continue;
+        apdu::ReaderState st;
+        st.reader = s.reader;
+        st.currentState = s.pcscState;
+        states.push_back(st);
+    }
+    try {
+        context_->waitForChange(states, std::chrono::milliseconds(0));
+    } catch (const apdu::Error& e) {
+        logf(LogLevel::Info, "reader status failed: %s", e.what());
+        return;
+    }
+    for (const auto& st : states) {
+        auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.reader == st.reader; });
+        if (it == slots_.end() || !st.changed()) continue;
+        const bool present = st.present() && !st.unavailable();
+        const bool newEvent = (st.eventState & kEventCountMask) != (it->pcscState & kEventCountMask);
+        if (present != it->cardPresent || (newEvent && present && it->token && it->token->isRemoved())) {
+            it->token.reset();
+            it->eventPending = true;
+        }
+        it->cardPresent = present;
+        it->pcscState = st.eventState & ~static_cast<unsigned long>(SCARD_STATE_CHANGED);
+    }
+    for (Slot& s : slots_) {
+        if (s.token && s.token->isRemoved()) {
+            s.token.reset();
+            s.eventPending = true;
+        }
+    }
+}
+
+SlotTable::Slot* SlotTable::findLocked(CK_SLOT_ID id) {
+    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.id == id; });
+    return it == slots_.end() ? nullptr : &*it;
+}
+
+const SlotTable::Slot* SlotTable::findLocked(CK_SLOT_ID id) const {
+    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.id == id; });
+    return it == slots_.end() ? nullptr : &*it;
+}
+
+std::vector<CK_SLOT_ID> SlotTable::list(bool tokenPresent) {
+    std::lock_guard lock(*mutex_);
+    refreshLocked();
+    std::vector<CK_SLOT_ID> ids;
+    for (const Slot& s : slots_) {
+        if (s.readerPresent && (!tokenPresent || s.cardPresent)) ids.push_back(s.id);
+    }
+    return ids;
+}
+
+SlotView SlotTable::slot(CK_SLOT_ID id) {
+    std::lock_guard lock(*mutex_);
+    if (findLocked(id) == nullptr) fail(CKR_SLOT_ID_INVALID, "unknown slot");
+    refreshLocked();
+    const Slot* s = findLocked(id);
+    return SlotView{s->id, s->reader, s->readerPresent, s->cardPresent};
+}
+
+std::shared_ptr<Token> SlotTable::knownToken(CK_SLOT_ID id) const {
+    std::lock_guard lock(*mutex_);
+    const Slot* s = findLocked(id);
+    return s ? s->token : nullptr;
+}
+
+std::shared_ptr<Token> SlotTable::token(CK_SLOT_ID id) {
+    std::string reader;
+    unsigned long stateSeen = 0;
+    {
+        std::lock_guard lock(*mutex_);
+        Slot* s = findLocked(id);
+        if (s == nullptr) fail(CKR_SLOT_ID_INVALID, "unknown slot");
+        if (s->token && !s->token->isRemoved()) return s->token;
+        refreshLocked();
+        s = findLocked(id);
+        if (!s->readerPresent || !s->cardPresent) fail(CKR_TOKEN_NOT_PRESENT, "no card in the reader");
+        if (s->token) return s->token;
+        if (!context_) fail(CKR_DEVICE_ERROR, "PC/SC unavailable");
+        reader = s->reader;
+        stateSeen = s->pcscState;
+    }
+    // Card I/O (connect, identity) outside the table lock.
+    std::shared_ptr<Token> token;
+    try {
+        token = std::make_shared<Token>(*context_, reader, objectHandles_);
+    } catch (const card::CardError& e) {
+        logf(LogLevel::Warn, "card in '%s' is not a usable IAS-ECC token: %s", reader.c_str(), e.what());
+        fail(CKR_TOKEN_NOT_RECOGNIZED, "not an IAS-ECC token");
+    }
+    std::lock_guard lock(*mutex_);
+    Slot* s = findLocked(id);
+    if (s->token) return s->token;  // another thread was faster
+    if ((s->pcscState & kEventCountMask) != (stateSeen & kEventCountMask) || !s->cardPresent) {
+        fail(CKR_DEVICE_REMOVED, "card changed while connecting");
+    }
+    s->token = token;
+    return token;
+}
+
+std::optional<CK_SLOT_ID> SlotTable::takeEventLocked() {
+    for (Slot& s : slots_) {
+        if (s.eventPending) {
+            s.eventPending = false;
+            return s.id;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<CK_SLOT_ID> SlotTable::waitForEvent(bool block) {
+    for (;;) {
+        std::vector<apdu::ReaderState> states;
+        {
+            std::lock_guard lock(*mutex_);
+            refreshLocked();
+            if (auto id = takeEventLocked()) return id;
+            if (!block) return std::nullopt;
+            for (const Slot& s : slots_) {
+                if (!s.readerPresent) continue;
+                apdu::ReaderState st;
+                st.reader = s.reader;
+                st.currentState = s.pcscState;
+                states.push_back(st);
+            }
+        }
+        apdu::ReaderState pnp;
+        pnp.reader = apdu::PcscContext::kPnpNotification;
+        states.push_back(pnp);
+        std::unique_ptr<apdu::PcscContext> waitContext;
+        try {
+            waitContext = std::make_unique<apdu::PcscContext>();
+        } catch (const apdu::Error&) {
+            waitContext.reset();
+        }
+        {
+            std::lock_guard lock(*waitMutex_);
+            if (cancelled_) fail(CKR_CRYPTOKI_NOT_INITIALIZED, "finalized while waiting");
+            waitContext_ = waitContext.get();
+        }
+        apdu::WaitResult result = apdu::WaitResult::Timeout;
+        if (waitContext) {
+            try {
+                result = waitContext->waitForChange(states, kWaitSlice);
+            } catch (const apdu::Error&) {
+                result = apdu::WaitResult::Timeout;
+            }
+        }
+        {
+            std::lock_guard lock(*waitMutex_);
+            waitContext_ = nullptr;
+            if (cancelled_ || result == apdu::WaitResult::Cancelled) {
+                fail(CKR_CRYPTOKI_NOT_INITIALIZED, "finalized while waiting");
+            }
+        }
+    }
+}
+
+void SlotTable::cancelWaits() noexcept {
+    try {
+        std::lock_guard lock(*waitMutex_);
+        cancelled_ = true;
+        if (waitContext_) waitContext_->cancel();
+    } catch (...) {
+    }
+}
+
+}  // namespace ias::p11

@@ -1,0 +1,83 @@
+// Slots = PC/SC readers. A slot ID is given to a reader name once and kept for the life of
+// the library (a reader that comes back gets its old ID). Presence comes from pcscd
+// (SCardGetStatusChange with a zero timeout: no card I/O); a Token is created on first use
+// after insertion, outside the table lock.
+//
+// Lock order: Library sessions lock -> SlotTable::mutex_ -> Token locks. The table lock is
+// never held during card I/O or a blocking wait.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ias/apdu/pcsc.hpp"
+#include "ias/config/config.hpp"
+#include "mutex.hpp"
+#include "object_factory.hpp"
+#include "token.hpp"
+
+namespace ias::p11 {
+
+struct SlotView {
+    CK_SLOT_ID id = 0;
+    std::string reader;
+    bool readerPresent = false;
+    bool cardPresent = false;
+};
+
+class SlotTable {
+public:
+    SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles);
+    ~SlotTable();
+    SlotTable(const SlotTable&) = delete;
+    SlotTable& operator=(const SlotTable&) = delete;
+
+    // Refreshes from pcscd and lists the slots (only those with a card if tokenPresent).
+    std::vector<CK_SLOT_ID> list(bool tokenPresent);
+    // Refreshes presence; throws CKR_SLOT_ID_INVALID for an unknown ID.
+    SlotView slot(CK_SLOT_ID id);
+    // The token in the slot; connects and reads the card's identity on first use.
+    // Throws CKR_TOKEN_NOT_PRESENT / CKR_SLOT_ID_INVALID / CKR_DEVICE_ERROR.
+    std::shared_ptr<Token> token(CK_SLOT_ID id);
+    // The token if one is already known (no refresh, no card I/O).
+    std::shared_ptr<Token> knownToken(CK_SLOT_ID id) const;
+
+    // C_WaitForSlotEvent: the slot whose state changed since the last call. With block =
+    // false returns nullopt when nothing happened; when blocking, waits until an event or
+    // cancelWaits() (then throws CKR_CRYPTOKI_NOT_INITIALIZED).
+    std::optional<CK_SLOT_ID> waitForEvent(bool block);
+    void cancelWaits() noexcept;
+
+private:
+    struct Slot {
+        CK_SLOT_ID id = 0;
+        std::string reader;
+        bool readerPresent = false;
+        bool cardPresent = false;
+        unsigned long pcscState = 0;  // last SCARD_STATE_* seen, with pcsc-lite's event count
+        std::shared_ptr<Token> token;
+        bool eventPending = false;
+    };
+
+    void refreshLocked();
+    bool ensureContextLocked();
+    Slot* findLocked(CK_SLOT_ID id);
+    const Slot* findLocked(CK_SLOT_ID id) const;
+    std::optional<CK_SLOT_ID> takeEventLocked();
+    bool wanted(const std::string& reader) const;
+
+    std::unique_ptr<Mutex> mutex_;
+    std::vector<std::string> readerFilter_;
+    HandleAllocator objectHandles_;
+    std::unique_ptr<apdu::PcscContext> context_;  // guarded by mutex_
+    std::vector<Slot> slots_;                     // guarded by mutex_
+    CK_SLOT_ID nextId_ = 0;
+    // Context of a blocking wait, so that cancelWaits() can interrupt it.
+    std::unique_ptr<Mutex> waitMutex_;
+    apdu::PcscContext* waitContext_ = nullptr;  // guarded by waitMutex_
+    bool cancelled_ = false;                    // guarded by waitMutex_
+};
+
+}  // namespace ias::p11

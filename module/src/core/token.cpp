@@ -1,0 +1,360 @@
+#include "token.hpp"
+
+#include <algorithm>
+
+#include "error.hpp"
+#include "ias/apdu/error.hpp"
+#include "ias/apdu/iso_channel.hpp"
+#include "log.hpp"
+
+namespace ias::p11 {
+
+namespace pkcs15 = card::pkcs15;
+using card::CardError;
+using card::CardErrorKind;
+using card::IasCard;
+
+namespace {
+
+constexpr std::uint16_t kTokenInfoFid = 0x5032;
+constexpr std::uint16_t kOdfFid = 0x5031;
+constexpr std::uint16_t kDefaultAodfFid = 0x7001;
+constexpr std::uint16_t kDefaultPrkdfFid = 0x7002;
+constexpr std::uint16_t kDefaultCdfFid = 0x7005;
+constexpr std::size_t kMaxDirectorySize = 8192;
+constexpr std::size_t kMaxCertificateSize = 16384;
+constexpr std::size_t kChallengeSize = 8;
+
+void traceToLog(const apdu::TraceEntry& e) {
+    if (logEnabled(LogLevel::Debug)) logLine(LogLevel::Debug, ("apdu " + e.text()).c_str());
+}
+
+std::string hexSerial(ByteView serial) {
+    const std::size_t n = std::min<std::size_t>(serial.size(), 8);
+    return apdu::toHex(serial.subspan(serial.size() - n));
+}
+
+bool isMissingFile(const CardError& e) {
+    return e.kind() == CardErrorKind::FileNotFound || e.kind() == CardErrorKind::NotSupported ||
+           e.kind() == CardErrorKind::Unexpected;
+}
+
+}  // namespace
+
+template <class Operation>
+auto Token::withCard(Operation&& op) {
+    std::lock_guard cardLock(cardMutex_);
+    {
+        std::lock_guard stateLock(stateMutex_);
+        if (removed_) fail(CKR_DEVICE_REMOVED, "card removed");
+    }
+    for (int attempt = 0;; ++attempt) {
+        try {
+            apdu::Transaction transaction(*card_);
+            if (card_->resetCount() != knownResets_) onCardReset();
+            apdu::PcscChannel wire(*card_);
+            apdu::TracingChannel traced(wire, traceToLog);
+            apdu::IsoChannel iso(traced);
+            IasCard card(iso);
+            return op(card);
+        } catch (const apdu::Error& e) {
+            if (e.kind() == apdu::ErrorKind::CardReset) {
+                onCardReset();
+                if (attempt == 0) continue;  // reset seen at transaction start: nothing was sent
+            }
+            if (e.kind() == apdu::ErrorKind::CardRemoved || e.kind() == apdu::ErrorKind::NoCard ||
+                e.kind() == apdu::ErrorKind::NoReader) {
+                std::lock_guard stateLock(stateMutex_);
+                removed_ = true;
+            }
+            throw;
+        }
+    }
+}
+
+Token::Token(const apdu::PcscContext& context, const std::string& reader, const HandleAllocator& nextHandle)
+    : nextHandle_(nextHandle), card_(std::make_unique<apdu::PcscCard>(context, reader)) {
+    knownResets_ = card_->resetCount();
+    withCard([&](IasCard& card) { loadIdentity(card); });
+}
+
+Token::~Token() = default;
+
+void Token::onCardReset() {
+    knownResets_ = card_->resetCount();
+    applicationSelected_ = false;
+    std::lock_guard stateLock(stateMutex_);
+    if (snapshot_.login != LoginState::Public) logLine(LogLevel::Info, "card reset by another application: logged out");
+    snapshot_.login = LoginState::Public;
+}
+
+void Token::ensureApplication(IasCard& card) {
+    if (applicationSelected_) return;
+    card.selectApplication(card::kGenericPkiAid);
+    applicationSelected_ = true;
+}
+
+Bytes Token::readDirectory(IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> pkcs15::Odf::*field) {
+    ensureApplication(card);
+    std::uint16_t fid = defaultFid;
+    if (odf_) {
+        if (!((*odf_).*field)) return {};
+        fid = *((*odf_).*field);
+    }
+    const auto sfi = [&]() -> std::optional<std::uint8_t> {
+        if (!sfiReadsWork_) return std::nullopt;
+        return static_cast<std::uint8_t>(fid & 0x1F);
+    };
+    try {
+        return card.readFile(fid, sfi(), kMaxDirectorySize);
+    } catch (const CardError& e) {
+        if (!isMissingFile(e) || odf_) throw;
+    }
+    // Not at the Generic-PKI default place: ask the ODF.
+    odf_ = pkcs15::parseOdf(card.readFile(kOdfFid, std::nullopt, kMaxDirectorySize));
+    if (!((*odf_).*field)) return {};
+    return card.readFile(*((*odf_).*field), std::nullopt, kMaxDirectorySize);
+}
+
+void Token::loadIdentity(IasCard& card) {
+    try {
+        serial_ = card.readSerialNumber();
+    } catch (const CardError& e) {
+        if (!isMissingFile(e)) throw;
+        card.selectMasterFile();
+        applicationSelected_ = false;
+        serial_ = card.readSerialNumber();
+    }
+    ensureApplication(card);
+    bool sfiWorked = false;
+    tokenInfo_ = pkcs15::parseTokenInfo(card.readFile(kTokenInfoFid, std::uint8_t{kTokenInfoFid & 0x1F}, kMaxDirectorySize, &sfiWorked));
+    sfiReadsWork_ = sfiWorked;  // cards without SFIs on the PKCS#15 files: SELECT from now on
+    const auto pins = pkcs15::parseAodf(readDirectory(card, kDefaultAodfFid, &pkcs15::Odf::aodf));
+    const auto user = std::find_if(pins.begin(), pins.end(), [](const pkcs15::Pin& p) { return !p.isUnblockingPin() && !p.isSoPin(); });
+    if (user == pins.end()) card::malformedResponse("AODF without a user PIN");
+    userPin_ = *user;
+    for (const auto& p : pins) {
+        if (p.isUnblockingPin() && p.authId == userPin_.protectedBy) puk_ = p;
+    }
+    const card::PinStatus status = card.pinStatus(userPin_.reference);
+    std::lock_guard stateLock(stateMutex_);
+    snapshot_.label = tokenInfo_.label.empty() ? "IAS-ECC " + hexSerial(serial_) : tokenInfo_.label;
+    snapshot_.manufacturer = tokenInfo_.manufacturer.empty() ? "IAS-ECC" : tokenInfo_.manufacturer;
+    snapshot_.serial = hexSerial(serial_);
+    snapshot_.userPin.blocked = status.blocked;
+    snapshot_.userPin.triesLeft = status.verified ? snapshot_.userPin.maxTries : status.triesLeft;
+}
+
+void Token::loadObjects(IasCard& card) {
+    CardContents contents;
+    contents.tokenInfo = tokenInfo_;
+    contents.privateKeys = pkcs15::parsePrkdf(readDirectory(card, kDefaultPrkdfFid, &pkcs15::Odf::prkdf));
+    for (auto& info : pkcs15::parseCdf(readDirectory(card, kDefaultCdfFid, &pkcs15::Odf::cdf))) {
+        CardContents::Cert cert{info, card.readFile(info.fid, std::nullopt, kMaxCertificateSize)};
+        contents.certificates.push_back(std::move(cert));
+    }
+    auto objects = buildObjects(contents, nextHandle_);
+    std::lock_guard stateLock(stateMutex_);
+    objects_ = std::move(objects);
+    objectsLoaded_ = true;
+}
+
+TokenSnapshot Token::snapshot() const {
+    std::lock_guard stateLock(stateMutex_);
+    return snapshot_;
+}
+
+LoginState Token::loginState() const {
+    std::lock_guard stateLock(stateMutex_);
+    return snapshot_.login;
+}
+
+bool Token::isRemoved() const {
+    std::lock_guard stateLock(stateMutex_);
+    return removed_;
+}
+
+std::vector<CK_MECHANISM_TYPE> Token::mechanisms() const {
+    std::vector<CK_MECHANISM_TYPE> out;
+    for (const auto& m : allMechanisms()) {
+        if (supports(m.type)) out.push_back(m.type);
+    }
+    return out;
+}
+
+bool Token::supports(CK_MECHANISM_TYPE type) const {
+    const MechanismSpec* m = findMechanism(type);
+    if (m == nullptr) return false;
+    switch (m->scheme) {
+        case Scheme::RsaPkcs1Sign:
+        case Scheme::RsaPkcs1Decrypt: return true;
+        case Scheme::RsaPssSign:
+            return std::any_of(tokenInfo_.algorithms.begin(), tokenInfo_.algorithms.end(),
+                               [](const pkcs15::AlgorithmInfo& a) { return a.mechanism == CKM_RSA_PKCS_PSS; });
+        case Scheme::EcdsaSign:
+            return std::any_of(tokenInfo_.algorithms.begin(), tokenInfo_.algorithms.end(),
+                               [](const pkcs15::AlgorithmInfo& a) { return a.mechanism == CKM_ECDSA; });
+    }
+    return false;
+}
+
+std::pair<unsigned, unsigned> Token::keySizeRange(CK_KEY_TYPE type) const {
+    return type == CKK_EC ? std::pair{256u, 256u} : std::pair{1024u, 2048u};
+}
+
+std::vector<std::shared_ptr<Object>> Token::objects() {
+    {
+        std::lock_guard stateLock(stateMutex_);
+        if (objectsLoaded_) return objects_;
+    }
+    withCard([&](IasCard& card) {
+        bool loaded = false;
+        {
+            std::lock_guard stateLock(stateMutex_);
+            loaded = objectsLoaded_;
+        }
+        if (!loaded) loadObjects(card);
+    });
+    std::lock_guard stateLock(stateMutex_);
+    return objects_;
+}
+
+std::shared_ptr<Object> Token::object(CK_OBJECT_HANDLE handle) {
+    for (auto& o : objects()) {
+        if (o->handle() == handle) return o;
+    }
+    return nullptr;
+}
+
+card::PinEncoding Token::userPinEncoding() const {
+    card::PinEncoding e;
+    if (userPin_.needsPadding()) {
+        e.padTo = userPin_.storedLength;
+        e.padChar = userPin_.padChar;
+    }
+    return e;
+}
+
+void Token::recordPinResult(const CardError& e) {
+    if (!e.triesLeft()) return;
+    std::lock_guard stateLock(stateMutex_);
+    snapshot_.userPin.triesLeft = *e.triesLeft();
+    snapshot_.userPin.blocked = *e.triesLeft() == 0;
+}
+
+void Token::recordPinSuccess() {
+    std::lock_guard stateLock(stateMutex_);
+    snapshot_.userPin.triesLeft = snapshot_.userPin.maxTries;
+    snapshot_.userPin.blocked = false;
+}
+
+void Token::loginUser(ByteView pin) {
+    require(pin.size() >= std::max(1u, userPin_.minLength) && (userPin_.maxLength == 0 || pin.size() <= userPin_.maxLength),
+            CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
+    withCard([&](IasCard& card) {
+        ensureApplication(card);
+        try {
+            card.verifyPin(userPin_.reference, pin, userPinEncoding());
+        } catch (const CardError& e) {
+            recordPinResult(e);
+            throw;
+        }
+        recordPinSuccess();
+        std::lock_guard stateLock(stateMutex_);
+        snapshot_.login = LoginState::User;
+    });
+}
+
+void Token::verifyForSignature(ByteView pin) {
+    require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
+    withCard([&](IasCard& card) {
+        ensureApplication(card);
+        try {
+            card.verifyPin(userPin_.reference, pin, userPinEncoding());
+        } catch (const CardError& e) {
+            recordPinResult(e);
+            throw;
+        }
+        recordPinSuccess();
+    });
+}
+
+void Token::logout() {
+    withCard([&](IasCard& card) {
+        // Re-selecting the application ends the card's security status for its local PINs;
+        // if the card still reports the PIN verified, reset it.
+        card.selectApplication(card::kGenericPkiAid);
+        applicationSelected_ = true;
+        if (card.pinStatus(userPin_.reference).verified) {
+            card_->resetCard();
+            knownResets_ = card_->resetCount();
+            applicationSelected_ = false;
+        }
+        std::lock_guard stateLock(stateMutex_);
+        snapshot_.login = LoginState::Public;
+    });
+}
+
+void Token::changeUserPin(ByteView oldPin, ByteView newPin) {
+    withCard([&](IasCard& card) {
+        ensureApplication(card);
+        try {
+            card.changePin(userPin_.reference, oldPin, newPin, userPinEncoding());
+        } catch (const CardError& e) {
+            recordPinResult(e);
+            throw;
+        }
+        recordPinSuccess();
+    });
+}
+
+Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView input, Hash pssHash) {
+    const KeyBinding& k = *key.key();
+    return withCard([&](IasCard& card) -> Bytes {
+        ensureApplication(card);
+        const std::size_t size = (k.bits + 7) / 8;
+        switch (mechanism.scheme) {
+            case Scheme::RsaPkcs1Sign:
+                card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, k.signAlgRef);
+                return card.internalAuthenticate(input, size);
+            case Scheme::RsaPssSign: {
+                const std::uint8_t alg = algorithmReference(tokenInfo_, CKM_RSA_PKCS_PSS,
+                                                            pkcs15::AlgorithmInfo::kComputeSignature, 0x05);
+                (void)pssHash;
+                card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
+                return card.computeSignatureOverHash(input, size);
+            }
+            case Scheme::EcdsaSign: {
+                const std::uint8_t alg =
+                    algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04);
+                card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
+                return card.computeSignatureOverHash(input, 2 * size);
+            }
+            case Scheme::RsaPkcs1Decrypt: break;
+        }
+        fail(CKR_MECHANISM_INVALID, "not a signature mechanism");
+    });
+}
+
+apdu::SecureBytes Token::decrypt(const Object& key, ByteView cryptogram) {
+    const KeyBinding& k = *key.key();
+    return withCard([&](IasCard& card) {
+        ensureApplication(card);
+        card.setSecurityEnvironment(card::Crt::Confidentiality, k.keyReference, k.decipherAlgRef);
+        return card.decipher(cryptogram);
+    });
+}
+
+Bytes Token::random(std::size_t length) {
+    return withCard([&](IasCard& card) {
+        Bytes out;
+        out.reserve(length);
+        while (out.size() < length) {
+            const Bytes chunk = card.getChallenge(kChallengeSize);
+            out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(std::min(kChallengeSize, length - out.size())));
+        }
+        return out;
+    });
+}
+
+}  // namespace ias::p11

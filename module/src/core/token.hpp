@@ -1,0 +1,105 @@
+// Token: one inserted IAS-ECC card as PKCS#11 sees it — identity and PIN state cached for
+// C_GetTokenInfo (no card I/O), objects loaded on first use, and the card operations
+// (login, PIN change, sign, decrypt, random), each run inside one PC/SC transaction.
+//
+// Lock order (module-wide): Library sessions lock -> SlotTable lock -> Token::cardMutex_
+// -> Token::stateMutex_. cardMutex_ serialises card I/O; stateMutex_ guards the cached
+// snapshot and is never held while talking to the card.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../card/ias_card.hpp"
+#include "../card/pkcs15.hpp"
+#include "ias/apdu/pcsc.hpp"
+#include "ias/apdu/trace.hpp"
+#include "mechanisms.hpp"
+#include "object.hpp"
+#include "object_factory.hpp"
+
+namespace ias::p11 {
+
+enum class LoginState { Public, User, SecurityOfficer };
+
+struct PinSnapshot {
+    unsigned triesLeft = 3;
+    unsigned maxTries = 3;
+    bool blocked = false;
+};
+
+struct TokenSnapshot {
+    std::string label;
+    std::string manufacturer;
+    std::string serial;  // hex of the card serial (last 8 bytes)
+    PinSnapshot userPin;
+    LoginState login = LoginState::Public;
+};
+
+class Token {
+public:
+    // Connects to the card in `reader` and reads its identity (card I/O).
+    Token(const apdu::PcscContext& context, const std::string& reader, const HandleAllocator& nextHandle);
+    ~Token();
+    Token(const Token&) = delete;
+    Token& operator=(const Token&) = delete;
+
+    // Cached, no card I/O.
+    TokenSnapshot snapshot() const;
+    LoginState loginState() const;
+    bool isRemoved() const;
+    const Bytes& serial() const { return serial_; }
+    std::vector<CK_MECHANISM_TYPE> mechanisms() const;
+    bool supports(CK_MECHANISM_TYPE type) const;
+    std::pair<unsigned, unsigned> keySizeRange(CK_KEY_TYPE type) const;
+
+    // Objects: card I/O on first call only. Private objects are listed only when logged in.
+    std::vector<std::shared_ptr<Object>> objects();
+    std::shared_ptr<Object> object(CK_OBJECT_HANDLE handle);
+
+    // Card operations. Throw Error / CardError / apdu::Error.
+    void loginUser(ByteView pin);
+    void verifyForSignature(ByteView pin);  // CKU_CONTEXT_SPECIFIC
+    void logout();
+    void changeUserPin(ByteView oldPin, ByteView newPin);
+    Bytes sign(const Object& key, const MechanismSpec& mechanism, ByteView input, Hash pssHash);
+    apdu::SecureBytes decrypt(const Object& key, ByteView cryptogram);
+    Bytes random(std::size_t length);
+
+private:
+    template <class Operation>
+    auto withCard(Operation&& op);
+    void loadIdentity(card::IasCard& card);
+    void loadObjects(card::IasCard& card);
+    void ensureApplication(card::IasCard& card);
+    void onCardReset();
+    void recordPinResult(const card::CardError& e);
+    void recordPinSuccess();
+    Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);
+    card::PinEncoding userPinEncoding() const;
+
+    HandleAllocator nextHandle_;
+    std::unique_ptr<apdu::PcscCard> card_;
+    std::uint64_t knownResets_ = 0;
+    bool applicationSelected_ = false;
+    std::optional<card::pkcs15::Odf> odf_;
+    bool sfiReadsWork_ = true;
+
+    mutable std::mutex cardMutex_;
+    mutable std::mutex stateMutex_;
+    // guarded by stateMutex_ (written under both locks)
+    TokenSnapshot snapshot_;
+    bool removed_ = false;
+    std::vector<std::shared_ptr<Object>> objects_;
+    bool objectsLoaded_ = false;
+    // set once in the constructor
+    Bytes serial_;
+    card::pkcs15::TokenInfo tokenInfo_;
+    card::pkcs15::Pin userPin_;
+    std::optional<card::pkcs15::Pin> puk_;
+};
+
+}  // namespace ias::p11

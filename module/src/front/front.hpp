@@ -1,0 +1,69 @@
+// Shared helpers of the C entry points (module/src/front/*.cpp). Every entry point is
+// `IAS_EXPORT CK_RV C_X(...) { return guarded("C_X", [&] { ...; return CKR_OK; }); }`
+// with its preconditions first (initialised, arguments, session).
+#pragma once
+
+#include <cstring>
+#include <string_view>
+
+#include "../core/error.hpp"
+#include "../core/library.hpp"
+
+#define IAS_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace ias::p11 {
+namespace apdu = ::ias::apdu;
+}
+
+namespace ias::p11::front {
+
+inline void requireArgument(bool ok) { require(ok, CKR_ARGUMENTS_BAD, "bad argument"); }
+
+// Blank-padded fixed-size PKCS#11 text field; truncation never splits a UTF-8 sequence.
+inline void padCopy(CK_UTF8CHAR* dst, std::size_t size, std::string_view src) {
+    std::memset(dst, ' ', size);
+    std::size_t n = std::min(size, src.size());
+    while (n > 0 && n < src.size() && (static_cast<unsigned char>(src[n]) & 0xC0) == 0x80) --n;
+    std::memcpy(dst, src.data(), n);
+}
+
+// PIN bytes from the caller into a wiping buffer. A null pointer with a length is refused.
+inline apdu::SecureBytes pinBytes(const CK_UTF8CHAR* pin, CK_ULONG length) {
+    requireArgument(pin != nullptr || length == 0);
+    require(length <= 256, CKR_PIN_LEN_RANGE, "PIN too long");
+    return apdu::SecureBytes(pin, pin + length);
+}
+
+// "initialised + valid session" precondition: the library and the session.
+struct SessionCall {
+    std::shared_ptr<Library> library;
+    std::shared_ptr<Session> session;
+};
+
+inline SessionCall sessionCall(CK_SESSION_HANDLE handle) {
+    auto library = currentLibrary();
+    auto session = library->session(handle);
+    return {std::move(library), std::move(session)};
+}
+
+// Output with the two-call length convention: null buffer -> length only (CKR_OK);
+// short buffer -> CKR_BUFFER_TOO_SMALL with the length; else copies.
+inline CK_RV returnBytes(apdu::ByteView value, CK_BYTE_PTR out, CK_ULONG_PTR outLength) {
+    requireArgument(outLength != nullptr);
+    if (out == nullptr) {
+        *outLength = value.size();
+        return CKR_OK;
+    }
+    if (*outLength < value.size()) {
+        *outLength = value.size();
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    if (!value.empty()) std::memcpy(out, value.data(), value.size());
+    *outLength = value.size();
+    return CKR_OK;
+}
+
+// An object the session may see (private ones only when the user is logged in).
+std::shared_ptr<Object> visibleObject(Session& session, CK_OBJECT_HANDLE handle, CK_RV invalidRv);
+
+}  // namespace ias::p11::front

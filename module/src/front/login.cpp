@@ -1,0 +1,106 @@
+// Login and PIN management: C_Login, C_LoginUser (3.0), C_Logout, C_InitPIN, C_SetPIN.
+#include <mutex>
+
+#include "../core/pin_policy.hpp"
+#include "exports.hpp"
+#include "front.hpp"
+
+using namespace ias::p11;
+using namespace ias::p11::front;
+
+namespace {
+
+CK_RV loginContextSpecific(Session& session, apdu::ByteView pin) {
+    Token& token = *session.token();
+    if (token.loginState() != LoginState::User) return CKR_USER_NOT_LOGGED_IN;
+    std::lock_guard lock(session.mutex());
+    const bool signing = session.sign && session.sign->key->key()->alwaysAuthenticate;
+    const bool decrypting = session.decrypt && session.decrypt->key->key()->alwaysAuthenticate;
+    if (!signing && !decrypting) return CKR_OPERATION_NOT_INITIALIZED;
+    require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
+    token.verifyForSignature(pin);
+    if (signing) session.sign->contextLoginDone = true;
+    if (decrypting) session.decrypt->contextLoginDone = true;
+    return CKR_OK;
+}
+
+CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pinPtr, CK_ULONG pinLength) {
+    auto [library, session] = sessionCall(handle);
+    const apdu::SecureBytes pin = pinBytes(pinPtr, pinLength);
+    requireArgument(pinPtr != nullptr);  // no protected authentication path
+    Token& token = *session->token();
+    switch (userType) {
+        case CKU_CONTEXT_SPECIFIC: return loginContextSpecific(*session, pin);
+        case CKU_USER:
+            if (token.loginState() == LoginState::User) return CKR_USER_ALREADY_LOGGED_IN;
+            if (token.loginState() == LoginState::SecurityOfficer) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+            // A zero-length PIN is never sent: an empty VERIFY only reads the counter.
+            if (pin.empty()) return CKR_PIN_LEN_RANGE;
+            token.loginUser(pin);
+            return CKR_OK;
+        case CKU_SO:
+            if (token.loginState() == LoginState::SecurityOfficer) return CKR_USER_ALREADY_LOGGED_IN;
+            if (token.loginState() == LoginState::User) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+            if (!session->readWrite()) return CKR_SESSION_READ_ONLY;
+            if (library->hasReadOnlySession(session->slot())) return CKR_SESSION_READ_ONLY_EXISTS;
+            if (pin.empty()) return CKR_PIN_INCORRECT;
+            // The SO credential is the issuer's one-time unblock secret (UNBLOCK.md); it
+            // needs the unblock service, which this build does not configure yet.
+            return CKR_FUNCTION_NOT_SUPPORTED;
+        default: return CKR_USER_TYPE_INVALID;
+    }
+}
+
+}  // namespace
+
+IAS_EXPORT CK_RV C_Login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin, CK_ULONG pinLength) {
+    return guarded("C_Login", [&] { return login(handle, userType, pin, pinLength); });
+}
+
+IAS_EXPORT CK_RV C_LoginUser(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin, CK_ULONG pinLength,
+                             CK_UTF8CHAR_PTR, CK_ULONG usernameLength) {
+    return guarded("C_LoginUser", [&] {
+        if (usernameLength != 0) {
+            sessionCall(handle);
+            return CKR_FUNCTION_NOT_SUPPORTED;  // the token has no user names
+        }
+        return login(handle, userType, pin, pinLength);
+    });
+}
+
+IAS_EXPORT CK_RV C_Logout(CK_SESSION_HANDLE handle) {
+    return guarded("C_Logout", [&] {
+        auto [library, session] = sessionCall(handle);
+        Token& token = *session->token();
+        if (token.loginState() == LoginState::Public) return CKR_USER_NOT_LOGGED_IN;
+        token.logout();
+        return CKR_OK;
+    });
+}
+
+IAS_EXPORT CK_RV C_InitPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR pin, CK_ULONG pinLength) {
+    return guarded("C_InitPIN", [&] {
+        auto [library, session] = sessionCall(handle);
+        const apdu::SecureBytes newPin = pinBytes(pin, pinLength);
+        if (session->token()->loginState() != LoginState::SecurityOfficer) return CKR_USER_NOT_LOGGED_IN;
+        if (const CK_RV rv = checkNewUserPin(newPin, version3Caller()); rv != CKR_OK) return rv;
+        return CKR_FUNCTION_NOT_SUPPORTED;
+    });
+}
+
+IAS_EXPORT CK_RV C_SetPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR oldPin, CK_ULONG oldLength, CK_UTF8CHAR_PTR newPin,
+                          CK_ULONG newLength) {
+    return guarded("C_SetPIN", [&] {
+        auto [library, session] = sessionCall(handle);
+        const apdu::SecureBytes oldBytes = pinBytes(oldPin, oldLength);
+        const apdu::SecureBytes newBytes = pinBytes(newPin, newLength);
+        requireArgument(oldPin != nullptr && newPin != nullptr);
+        if (!session->readWrite()) return CKR_SESSION_READ_ONLY;
+        Token& token = *session->token();
+        if (token.loginState() == LoginState::SecurityOfficer) return CKR_FUNCTION_NOT_SUPPORTED;
+        if (oldBytes.empty()) return CKR_PIN_LEN_RANGE;
+        if (const CK_RV rv = checkNewUserPin(newBytes, version3Caller()); rv != CKR_OK) return rv;
+        token.changeUserPin(oldBytes, newBytes);
+        return CKR_OK;
+    });
+}

@@ -1,0 +1,1 @@
+// The shared object is the whole-archive link of ias_module_core; this file only anchors it.
