@@ -53,6 +53,7 @@ public:
         return store::openSqliteStore(path_.string());
 #endif
     }
+    std::string path() const { return path_.string(); }
     static const char* backend() {
 #ifdef IAS_TEST_POSTGRES
         return "postgres";
