@@ -112,10 +112,11 @@ ResponseApdu Card::mutualAuthenticate(const CommandApdu& c) {
     apdu::append(answer, snIfd);
     apdu::append(answer, kIcc);
     const SecureBytes eIcc = crypto::des3CbcEncrypt(keyset->enc, answer);
-    const Bytes mIcc = crypto::retailMac(keyset->mac, crypto::padIso9797m2(eIcc), *variant);
+    const crypto::MacVariant answerVariant = options_.openScMac ? crypto::MacVariant::OpenSc : *variant;
+    const Bytes mIcc = crypto::retailMac(keyset->mac, crypto::padIso9797m2(eIcc), answerVariant);
 
     const bool sha256 = at.algorithm == layout::kAlgMutualAuthSha256;
-    sm_.emplace(kIfd, kIcc, *rndIcc, rndIfd, sha256, *variant);
+    sm_.emplace(kIfd, kIcc, *rndIcc, rndIfd, sha256, answerVariant, !options_.openScMac);
     SecureBytes out = eIcc;
     apdu::append(out, mIcc);
     return ResponseApdu{std::move(out), StatusWord(StatusWord::kSuccess)};

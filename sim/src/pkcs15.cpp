@@ -60,7 +60,7 @@ TlvBuilder certificate(const std::string& label, std::uint8_t id, std::uint16_t 
     TlvBuilder c;
     c.nest(0x30, commonObject(label, false, std::nullopt));
     c.nest(0x30, TlvBuilder{}.add(0x04, {id}));
-    c.nest(0xA1, TlvBuilder{}.nest(0x30, path(fid(file))));
+    c.nest(0xA1, TlvBuilder{}.nest(0x30, TlvBuilder{}.nest(0x30, path(fid(file)))));
     return c;
 }
 

@@ -40,10 +40,11 @@ SecureBytes deriveSessionKey(ByteView kIfd, ByteView kIcc, std::uint8_t counter,
 }
 
 SmSession::SmSession(ByteView kIfd, ByteView kIcc, ByteView rndIcc, ByteView rndIfd, bool sha256,
-                     crypto::MacVariant variant)
+                     crypto::MacVariant variant, bool mirrorPeer)
     : kEnc_(deriveSessionKey(kIfd, kIcc, 1, sha256)),
       kMac_(deriveSessionKey(kIfd, kIcc, 2, sha256)),
-      variant_(variant) {
+      variant_(variant),
+      mirrorPeer_(mirrorPeer) {
     if (rndIcc.size() != 8 || rndIfd.size() != 8) smError("challenges must be 8 bytes");
     ssc_.assign(rndIcc.begin() + 4, rndIcc.end());
     ssc_.insert(ssc_.end(), rndIfd.begin() + 4, rndIfd.end());
@@ -59,11 +60,11 @@ void SmSession::incrementSsc() {
 bool SmSession::macMatches(ByteView macInput, ByteView mac) {
     const SecureBytes padded = padForMac(macInput);
     if (apdu::constantTimeEqual(crypto::retailMac(kMac_, padded, crypto::MacVariant::Standard), mac)) {
-        variant_ = crypto::MacVariant::Standard;
+        if (mirrorPeer_) variant_ = crypto::MacVariant::Standard;
         return true;
     }
     if (apdu::constantTimeEqual(crypto::retailMac(kMac_, padded, crypto::MacVariant::OpenSc), mac)) {
-        variant_ = crypto::MacVariant::OpenSc;
+        if (mirrorPeer_) variant_ = crypto::MacVariant::OpenSc;
         return true;
     }
     return false;

@@ -110,7 +110,7 @@ TEST_F(SimCard, Pkcs15FilesAreTheReferenceEncodings) {
     EXPECT_NE(apdu::toHex(prkdf).find("02020081"), std::string::npos);      // keyReference
     EXPECT_NE(apdu::toHex(prkdf).find("A10A30083002040002020800"), std::string::npos);  // path 30 02 04 00
     const Bytes cdf = readFile("7005");
-    EXPECT_NE(apdu::toHex(cdf).find("0402B001"), std::string::npos);
+    EXPECT_NE(apdu::toHex(cdf).find("3003040145A108300630040402B001"), std::string::npos);
 }
 
 }  // namespace ias::sim::test

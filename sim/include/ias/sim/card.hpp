@@ -31,6 +31,7 @@ inline constexpr std::array<std::uint8_t, 25> kAmosAtr = {
 
 struct CardOptions {
     bool forceGetResponse = false;  // every response with data goes through 61xx + GET RESPONSE
+    bool openScMac = false;         // always answer with OpenSC's MAC variant (default: mirror the peer)
 };
 
 // One MSE SET per control reference template (A4, AA, B6, B8).

@@ -22,8 +22,10 @@ class SmSession {
 public:
     // kIfd/kIcc: the 32-byte key halves; rndIcc/rndIfd: the 8-byte challenges;
     // sha256: algorithm 8C (session keys from SHA-256) instead of 0C (SHA-1).
+    // `variant`: the MAC variant of the responses; with mirrorPeer it follows the variant of
+    // each incoming command.
     SmSession(ByteView kIfd, ByteView kIcc, ByteView rndIcc, ByteView rndIfd, bool sha256,
-              apdu::crypto::MacVariant variant);
+              apdu::crypto::MacVariant variant, bool mirrorPeer = true);
 
     // Verifies the MAC and decrypts a CLA x C command. Throws apdu::Error(SecureMessaging)
     // when objects are missing/incorrect or the MAC is wrong (the session must then end).
@@ -43,6 +45,7 @@ private:
     SecureBytes kMac_;
     Bytes ssc_;
     apdu::crypto::MacVariant variant_;
+    bool mirrorPeer_;
 };
 
 // Session key derivation (§8.2): first 16 bytes of SHA-x(K.IFD xor K.ICC || 00 00 00 0c).
