@@ -50,8 +50,8 @@ struct Pin {
     std::uint8_t padChar = 0xFF;
     static constexpr unsigned kLocal = 1u << 1;
     static constexpr unsigned kNeedsPadding = 1u << 5;
-    static constexpr unsigned kUnblockingPin = 1u << 7;
-    static constexpr unsigned kSoPin = 1u << 8;
+    static constexpr unsigned kUnblockingPin = 1u << 6;
+    static constexpr unsigned kSoPin = 1u << 7;
     bool isUnblockingPin() const { return (flags & kUnblockingPin) != 0; }
     bool isSoPin() const { return (flags & kSoPin) != 0; }
     bool needsPadding() const { return (flags & kNeedsPadding) != 0; }

@@ -76,7 +76,7 @@ IAS_EXPORT CK_RV C_GetInfo(CK_INFO_PTR info) {
         std::memset(info, 0, sizeof *info);
         info->cryptokiVersion = version3Caller() ? kVersion30 : kVersion240;
         padCopy(info->manufacturerID, sizeof info->manufacturerID, "ias-pkcs11 project");
-        padCopy(info->libraryDescription, sizeof info->libraryDescription, "IAS-ECC PKCS#11 with built-in unblock");
+        padCopy(info->libraryDescription, sizeof info->libraryDescription, "IAS-ECC PKCS#11 module");
         info->libraryVersion = kLibraryVersion;
         return CKR_OK;
     });
