@@ -14,7 +14,7 @@ std::string layout(const PageContext& p, const std::string& title, const std::st
                     "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
                     "<title>" + escape(title) + "</title><link rel=\"stylesheet\" href=\"/static/holder.css\"></head>"
                     "<body><header><span class=\"issuer\">" + escape(p.config.brand.issuerName) +
-                    "</span><nav class=\"lang\"><a href=\"?lang=fr\">FR</a> · <a href=\"?lang=en\">EN</a></nav></header>"
+                    "</span><nav class=\"lang\"><a href=\"/holder?lang=fr\">FR</a> · <a href=\"/holder?lang=en\">EN</a></nav></header>"
                     "<main><p class=\"steps\">" + step + "</p><h1>" + escape(title) + "</h1>" + body;
     if (withSupport) {
         h += "<section id=\"support\"><h2>" + std::string(t(p, "Contacter le support", "Contact support")) +
