@@ -100,31 +100,45 @@ Bytes IasCard::readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std:
     if (sfi) {
         try {
             out = readBinarySfi(*sfi, kReadChunk);
+            selected = true;
         } catch (const CardError& e) {
             if (e.kind() != CardErrorKind::FileNotFound && e.kind() != CardErrorKind::NotSupported &&
                 e.kind() != CardErrorKind::Unexpected) {
                 throw;
             }
         }
-        selected = !out.empty();
     }
     if (sfiWorked) *sfiWorked = selected;
     if (!selected) {
         selectFile(fid);
         out = readBinary(0, kReadChunk);
     }
+    readRest(out, maxSize);
+    return out;
+}
+
+Bytes IasCard::readDerObject(std::uint16_t fid, std::size_t maxSize) {
+    selectFile(fid);
+    Bytes out = readBinary(0, kReadChunk);
     const std::optional<std::size_t> total = derTotalLength(out);
-    std::size_t want = total.value_or(maxSize);
-    if (want > maxSize) throw CardError(CardErrorKind::MalformedResponse, StatusWord(), "file larger than allowed");
-    while (out.size() < want && out.size() % kReadChunk == 0 && !out.empty()) {
-        // Reads after an SFI read continue on the (now current) EF by offset.
-        const Bytes more = readBinary(static_cast<std::uint16_t>(out.size()), std::min(kReadChunk, want - out.size()));
-        if (more.empty()) break;
+    if (!total || *total > maxSize) malformedResponse("EF does not hold one DER object of a sane size");
+    while (out.size() < *total) {
+        const Bytes more = readBinary(static_cast<std::uint16_t>(out.size()), std::min(kReadChunk, *total - out.size()));
+        if (more.empty()) malformedResponse("EF shorter than its DER length");
         apdu::append(out, more);
     }
-    if (total && out.size() < *total) malformedResponse("file shorter than its DER length");
-    if (total) out.resize(*total);
+    out.resize(*total);
     return out;
+}
+
+void IasCard::readRest(Bytes& out, std::size_t maxSize) {
+    // A full chunk means there may be more: continue by offset on the (now current) EF.
+    for (std::size_t last = out.size(); last == kReadChunk;) {
+        if (out.size() >= maxSize) malformedResponse("file larger than allowed");
+        const Bytes more = readBinary(static_cast<std::uint16_t>(out.size()), kReadChunk);
+        last = more.size();
+        apdu::append(out, more);
+    }
 }
 
 Bytes IasCard::readSerialNumber() {

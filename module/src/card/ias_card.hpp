@@ -55,9 +55,11 @@ public:
     // READ BINARY of the EF with short file identifier `sfi` in the current DF (offset 0).
     Bytes readBinarySfi(std::uint8_t sfi, std::size_t ne);
     // Whole EF: first chunk by SFI when `sfi` is given (falls back to SELECT when the card
-    // refuses), else by SELECT; a DER object is read exactly to its encoded length.
+    // refuses), else by SELECT; then chunks until a short read or the end of the file.
     // `sfiWorked` (optional) tells whether the SFI read was accepted.
     Bytes readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std::size_t maxSize, bool* sfiWorked = nullptr);
+    // An EF holding one DER object (a certificate): read exactly to its encoded length.
+    Bytes readDerObject(std::uint16_t fid, std::size_t maxSize);
     // EF.SN under the MF via SFI 1C: the value of tag 5A.
     Bytes readSerialNumber();
 
@@ -83,6 +85,7 @@ public:
     void externalAuthenticate(ByteView cryptogram);
 
 private:
+    void readRest(Bytes& out, std::size_t maxSize);
     apdu::ResponseApdu send(const apdu::CommandApdu& command);
     apdu::ResponseApdu sendExpectingSuccess(const apdu::CommandApdu& command, const char* operation);
 

@@ -94,7 +94,10 @@ Bytes completeSign(Token& token, SignOperation& op) {
         Bytes digest(static_cast<std::size_t>(EVP_MD_CTX_get_size(op.digest.get())));
         unsigned int n = 0;
         if (EVP_DigestFinal_ex(op.digest.get(), digest.data(), &n) != 1) fail(CKR_FUNCTION_FAILED, "digest failed");
-        if (op.mechanism->scheme == Scheme::RsaPkcs1Sign) input.assign(digestInfoPrefix(hash).begin(), digestInfoPrefix(hash).end());
+        if (op.mechanism->scheme == Scheme::RsaPkcs1Sign) {
+            const Bytes prefix = digestInfoPrefix(hash);
+            input.assign(prefix.begin(), prefix.end());
+        }
         input.insert(input.end(), digest.begin(), digest.begin() + n);
     } else {
         input = op.rawInput;

@@ -150,7 +150,7 @@ void Token::loadObjects(IasCard& card) {
     contents.tokenInfo = tokenInfo_;
     contents.privateKeys = pkcs15::parsePrkdf(readDirectory(card, kDefaultPrkdfFid, &pkcs15::Odf::prkdf));
     for (auto& info : pkcs15::parseCdf(readDirectory(card, kDefaultCdfFid, &pkcs15::Odf::cdf))) {
-        CardContents::Cert cert{info, card.readFile(info.fid, std::nullopt, kMaxCertificateSize)};
+        CardContents::Cert cert{info, card.readDerObject(info.fid, kMaxCertificateSize)};
         contents.certificates.push_back(std::move(cert));
     }
     auto objects = buildObjects(contents, nextHandle_);
