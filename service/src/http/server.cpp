@@ -19,6 +19,7 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
     const int threads = std::max(2, c.threads);
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     server_->set_keep_alive_max_count(1000);
+    server_->set_tcp_nodelay(true);
     server_->set_payload_max_length(64 * 1024);
     server_->set_read_timeout(10);
     server_->set_default_headers({
