@@ -212,12 +212,12 @@ Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
 }
 
 Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize) {
-    const Bytes hashData = apdu::encodeTlv(0x90, hash);
-    sendExpectingSuccess(command(kInsPerformSecurityOperation, 0x90, 0xA0, hashData), "PSO HASH");
     const ResponseApdu r = sendExpectingSuccess(
-        command(kInsPerformSecurityOperation, 0x9E, 0x9A, {}, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
+        command(kInsPerformSecurityOperation, 0x9E, 0x9A, hash, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
     if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("PSO COMPUTE DIGITAL SIGNATURE");
-    return plain(r.data);
+    Bytes sig(signatureSize - r.data.size(), 0x00);
+    apdu::append(sig, r.data);
+    return sig;
 }
 
 SecureBytes IasCard::decipher(ByteView cryptogram) {

@@ -74,7 +74,7 @@ public:
     void setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t algRef);
     // INTERNAL AUTHENTICATE: the card applies PKCS#1 v1.5 type-1 padding to `input`.
     Bytes internalAuthenticate(ByteView input, std::size_t signatureSize);
-    // PSO COMPUTE DIGITAL SIGNATURE over the hash set by PSO HASH (`hash`, complete).
+    // PSO COMPUTE DIGITAL SIGNATURE with the complete hash in the data field (after MSE SET DST).
     Bytes computeSignatureOverHash(ByteView hash, std::size_t signatureSize);
     // PSO DECIPHER (padding indicator 81); the card removes PKCS#1 v1.5 type-2 padding.
     SecureBytes decipher(ByteView cryptogram);

@@ -318,6 +318,8 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
                 card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, k.signAlgRef);
                 return card.internalAuthenticate(input, size);
             case Scheme::RsaPssSign: {
+                // The card's own RSASSA-PSS (MGF1 with the same hash, salt = hash length)
+                // over the hash given in PSO COMPUTE DIGITAL SIGNATURE.
                 const std::uint8_t alg = algorithmReference(tokenInfo_, CKM_RSA_PKCS_PSS,
                                                             pkcs15::AlgorithmInfo::kComputeSignature, 0x05);
                 (void)pssHash;
@@ -325,10 +327,11 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
                 return card.computeSignatureOverHash(input, size);
             }
             case Scheme::EcdsaSign: {
+                // ECDSA over the given hash with INTERNAL AUTHENTICATE: r || s.
                 const std::uint8_t alg =
                     algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04);
-                card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
-                return card.computeSignatureOverHash(input, 2 * size);
+                card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, alg);
+                return card.internalAuthenticate(input, 2 * size);
             }
             case Scheme::RsaPkcs1Decrypt: break;
         }
