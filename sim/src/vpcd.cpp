@@ -76,6 +76,10 @@ ReadResult readExactly(int fd, std::uint8_t* buf, std::size_t n, const std::atom
         if (r < 0 && errno != EINTR) return ReadResult::Closed;
         if (r <= 0) continue;
         const ssize_t got = ::recv(fd, buf + done, n - done, 0);
+        // vpcd writes the length and the payload separately: acknowledge at once, or Nagle on
+        // its side and delayed ACKs on ours cost ~40 ms per message.
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         if (got == 0) return ReadResult::Closed;
         if (got < 0) {
             if (errno == EINTR) continue;
