@@ -12,8 +12,10 @@ packages=(
   # test world: PC/SC stack, virtual reader, reference modules and clients
   pcscd vsmartcard-vpcd opensc opensc-pkcs11 softhsm2 p11-kit
   gnutls-bin libnss3-tools openssl
+  # unblock service: PostgreSQL backend tests, holder pages in headless Chromium
+  postgresql-15 chromium chromium-driver python3-selenium
   # script helpers
-  procps psmisc python3
+  procps psmisc python3 util-linux
 )
 [ "${IAS_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$IAS_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 

@@ -43,9 +43,19 @@ build release
 build asan
 build tsan
 
-# Unit and component tests (no reader needed), under the sanitizers.
-run_suite unit-asan --test-dir build/asan -LE 'world|postgres'
-run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres'
+# Unit and component tests (no reader, no database server), under the sanitizers.
+run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser'
+run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser'
+
+# The unblock service's storage suite on PostgreSQL 15 (private server, stopped after).
+trap 'scripts/service-world.sh stop >/dev/null 2>&1 || true' EXIT
+eval "$(scripts/service-world.sh start)"
+run_suite postgres --test-dir build/asan -L postgres
+scripts/service-world.sh stop >/dev/null
+trap - EXIT
+
+# The holder pages driven in headless Chromium (screenshots kept as artefacts).
+run_suite browser --test-dir build/release -L browser
 
 # Tests against the real PC/SC stack with the simulated token.
 export IAS_SIM_BIN=$root/build/release/sim/ias-card-sim
