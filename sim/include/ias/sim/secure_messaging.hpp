@@ -2,6 +2,17 @@
 // session keys from MUTUAL AUTHENTICATE, SSC, unwrapping of CLA 0C commands and wrapping of
 // their responses. The card accepts the standard retail MAC and OpenSC 0.20+'s variant on
 // incoming commands and answers with the variant the peer used.
+//
+// Byte format (same as apdu/secure_messaging.hpp, the module's SM stage):
+//   command  (CLA|0C) INS P1 P2 Lc [87 L 01 ENC | 85 L ENC | 81 L plain] [97 Le] 8E 08 MAC [Le]
+//            ENC = 3DES-CBC(K_ENC, zero IV, data || 80 00..); MAC over
+//            SSC || CLA INS P1 P2 80 00 00 00 || DOs before 8E, ISO 9797-1 method 2 padding
+//            only when not already a multiple of 8. DO87 and DO97 are optional (OpenSC always
+//            sends both).
+//   response [87 L 01 ENC] 99 02 SW1 SW2 8E 08 MAC; MAC over SSC || DO87 || DO99 (same
+//            padding rule); the outer SW is the inner SW (OpenSC only looks at the outer one).
+// SSC is incremented before checking each command and before wrapping each response. Any SM
+// error (missing or wrong MAC, bad objects) ends the session: 69 88 / 69 87.
 #pragma once
 
 #include <cstdint>
