@@ -119,6 +119,18 @@ LoadResult parse(std::string_view text, const std::string& name) {
             } else {
                 c.serviceConnectTimeout = std::chrono::milliseconds(*ms);
             }
+        } else if (key == "so_login") {
+            if (value == "unblock_secret") c.soLogin = Config::SoLogin::UnblockSecret;
+            else if (value == "puk") c.soLogin = Config::SoLogin::Puk;
+            else problem(lineNo, "so_login must be unblock_secret or puk; keeping unblock_secret");
+        } else if (key == "admin_keyset_ref") {
+            unsigned v = 0;
+            const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v, 16);
+            if (ec != std::errc{} || ptr != value.data() + value.size() || v == 0 || v > 0xFF) {
+                problem(lineNo, "admin_keyset_ref must be a hex byte (e.g. 81); keeping default");
+            } else {
+                c.adminKeysetRef = static_cast<std::uint8_t>(v);
+            }
         } else {
             problem(lineNo, "unknown key '" + std::string(key) + "', ignored");
         }

@@ -69,3 +69,14 @@ TEST(Config, EnvironmentOverridesLevelAndFile) {
     EXPECT_EQ(r.config.logLevel, LogLevel::Debug);
     EXPECT_EQ(r.config.logFile, "/tmp/ias-debug.log");
 }
+
+TEST(Config, UnblockKeys) {
+    auto r = parse("so_login = puk\nadmin_keyset_ref = 01\n", "u.conf");
+    EXPECT_TRUE(r.diagnostics.empty());
+    EXPECT_EQ(r.config.soLogin, Config::SoLogin::Puk);
+    EXPECT_EQ(r.config.adminKeysetRef, 0x01);
+    r = parse("so_login = pin\nadmin_keyset_ref = 1FF\nadmin_keyset_ref = zz\n", "u.conf");
+    EXPECT_EQ(r.diagnostics.size(), 3u);
+    EXPECT_EQ(r.config.soLogin, Config::SoLogin::UnblockSecret);
+    EXPECT_EQ(r.config.adminKeysetRef, 0x81);
+}

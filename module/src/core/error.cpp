@@ -5,6 +5,7 @@
 #include "../card/card_error.hpp"
 #include "ias/apdu/error.hpp"
 #include "log.hpp"
+#include "../unblock/service_client.hpp"
 
 namespace ias::p11 {
 
@@ -43,6 +44,17 @@ CK_RV fromCard(card::CardErrorKind kind) noexcept {
     return CKR_GENERAL_ERROR;
 }
 
+CK_RV fromUnblock(unblock::UnblockErrorKind kind) noexcept {
+    switch (kind) {
+        case unblock::UnblockErrorKind::WrongSecret: return CKR_PIN_INCORRECT;
+        case unblock::UnblockErrorKind::Refused: return CKR_PIN_LOCKED;
+        case unblock::UnblockErrorKind::BadTicket: return CKR_USER_NOT_LOGGED_IN;
+        case unblock::UnblockErrorKind::Unreachable:
+        case unblock::UnblockErrorKind::Protocol: return CKR_FUNCTION_FAILED;
+    }
+    return CKR_GENERAL_ERROR;
+}
+
 }  // namespace
 
 CK_RV currentExceptionToRv(const char* function) noexcept {
@@ -53,6 +65,10 @@ CK_RV currentExceptionToRv(const char* function) noexcept {
         return e.rv();
     } catch (const card::CardError& e) {
         const CK_RV rv = fromCard(e.kind());
+        logf(LogLevel::Info, "%s: 0x%08lX (%s)", function, rv, e.what());
+        return rv;
+    } catch (const unblock::UnblockError& e) {
+        const CK_RV rv = fromUnblock(e.kind());
         logf(LogLevel::Info, "%s: 0x%08lX (%s)", function, rv, e.what());
         return rv;
     } catch (const apdu::Error& e) {

@@ -29,8 +29,31 @@ void childAfterFork() {
 
 }  // namespace
 
+namespace {
+
+UnblockSettings unblockSettingsFrom(const config::Config& c) {
+    UnblockSettings u;
+    u.adminKeysetRef = c.adminKeysetRef;
+    if (c.soLogin == config::Config::SoLogin::Puk) {
+        u.method = UnblockSettings::Method::Puk;
+    } else if (!c.serviceUrl.empty()) {
+        u.method = UnblockSettings::Method::Service;
+        unblock::ServiceSettings s;
+        s.baseUrl = c.serviceUrl;
+        s.pinnedPublicKey = c.servicePinSha256;
+        s.caFile = c.serviceCaFile;
+        s.connectTimeout = c.serviceConnectTimeout;
+        s.totalTimeout = c.serviceTimeout;
+        u.service = std::make_shared<unblock::HttpsUnblockService>(std::move(s));
+    }
+    return u;
+}
+
+}  // namespace
+
 Library::Library(const CK_C_INITIALIZE_ARGS* args, const config::Config& config)
     : mutexes_(args), config_(config), owner_(getpid()), sessionsMutex_(mutexes_.make()) {
+    unblock_ = unblockSettingsFrom(config_);
     slots_ = std::make_unique<SlotTable>(mutexes_, config_.readerFilter, [this] { return nextObjectHandle(); });
 }
 

@@ -27,6 +27,7 @@ public:
 
     SlotTable& slots() { return *slots_; }
     const config::Config& config() const { return config_; }
+    const UnblockSettings& unblock() const { return unblock_; }
 
     CK_SESSION_HANDLE openSession(CK_SLOT_ID slot, CK_FLAGS flags);
     // Throws CKR_SESSION_HANDLE_INVALID, or CKR_DEVICE_REMOVED (and drops the session)
@@ -50,6 +51,7 @@ private:
     config::Config config_;
     pid_t owner_;
     std::atomic<CK_OBJECT_HANDLE> nextObjectHandle_{1};
+    UnblockSettings unblock_;
     std::unique_ptr<SlotTable> slots_;
     std::unique_ptr<Mutex> sessionsMutex_;
     std::map<CK_SESSION_HANDLE, std::shared_ptr<Session>> sessions_;  // guarded by sessionsMutex_

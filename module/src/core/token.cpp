@@ -1,4 +1,5 @@
 #include "token.hpp"
+#include "token_card_access.hpp"
 
 #include <algorithm>
 
@@ -25,9 +26,6 @@ constexpr std::size_t kMaxDirectorySize = 8192;
 constexpr std::size_t kMaxCertificateSize = 16384;
 constexpr std::size_t kChallengeSize = 8;
 
-void traceToLog(const apdu::TraceEntry& e) {
-    if (logEnabled(LogLevel::Debug)) logLine(LogLevel::Debug, ("apdu " + e.text()).c_str());
-}
 
 std::string hexSerial(ByteView serial) {
     const std::size_t n = std::min<std::size_t>(serial.size(), 8);
@@ -40,37 +38,6 @@ bool isMissingFile(const CardError& e) {
 }
 
 }  // namespace
-
-template <class Operation>
-auto Token::withCard(Operation&& op) {
-    std::lock_guard cardLock(cardMutex_);
-    {
-        std::lock_guard stateLock(stateMutex_);
-        if (removed_) fail(CKR_DEVICE_REMOVED, "card removed");
-    }
-    for (int attempt = 0;; ++attempt) {
-        try {
-            apdu::Transaction transaction(*card_);
-            if (card_->resetCount() != knownResets_) onCardReset();
-            apdu::PcscChannel wire(*card_);
-            apdu::TracingChannel traced(wire, traceToLog);
-            apdu::IsoChannel iso(traced);
-            IasCard card(iso);
-            return op(card);
-        } catch (const apdu::Error& e) {
-            if (e.kind() == apdu::ErrorKind::CardReset) {
-                onCardReset();
-                if (attempt == 0) continue;  // reset seen at transaction start: nothing was sent
-            }
-            if (e.kind() == apdu::ErrorKind::CardRemoved || e.kind() == apdu::ErrorKind::NoCard ||
-                e.kind() == apdu::ErrorKind::NoReader) {
-                std::lock_guard stateLock(stateMutex_);
-                removed_ = true;
-            }
-            throw;
-        }
-    }
-}
 
 Token::Token(const apdu::PcscContext& context, const std::string& reader, const HandleAllocator& nextHandle)
     : nextHandle_(nextHandle), card_(std::make_unique<apdu::PcscCard>(context, reader)) {
@@ -86,6 +53,7 @@ void Token::onCardReset() {
     std::lock_guard stateLock(stateMutex_);
     if (snapshot_.login != LoginState::Public) logLine(LogLevel::Info, "card reset by another application: logged out");
     snapshot_.login = LoginState::Public;
+    soTicket_.reset();
 }
 
 void Token::ensureApplication(IasCard& card) {
@@ -280,6 +248,10 @@ void Token::verifyForSignature(ByteView pin) {
 }
 
 void Token::logout() {
+    if (loginState() == LoginState::SecurityOfficer) {
+        dropSecurityOfficer();
+        return;
+    }
     withCard([&](IasCard& card) {
         // Re-selecting the application ends the card's security status for its local PINs;
         // if the card still reports the PIN verified, reset it.

@@ -20,6 +20,7 @@
 #include "mechanisms.hpp"
 #include "object.hpp"
 #include "object_factory.hpp"
+#include "../unblock/service_client.hpp"
 
 namespace ias::p11 {
 
@@ -29,6 +30,13 @@ struct PinSnapshot {
     unsigned triesLeft = 3;
     unsigned maxTries = 3;
     bool blocked = false;
+};
+
+// How the SO credential of C_Login(CKU_SO) is checked (UNBLOCK.md "In the module").
+struct UnblockSettings {
+    enum class Method { None, Service, Puk } method = Method::None;
+    std::shared_ptr<unblock::UnblockService> service;  // Method::Service
+    std::uint8_t adminKeysetRef = 0x81;                 // keyset of EXTERNAL AUTHENTICATE
 };
 
 struct TokenSnapshot {
@@ -69,7 +77,14 @@ public:
     apdu::SecureBytes decrypt(const Object& key, ByteView cryptogram);
     Bytes random(std::size_t length);
 
+    // Unblock (token_unblock.cpp). SO login: the one-time secret checked by the service
+    // (a ticket is kept) or the PUK verified by the card; C_InitPIN: the reset itself.
+    void loginSecurityOfficer(ByteView credential, const UnblockSettings& settings);
+    void initUserPin(ByteView newPin, const UnblockSettings& settings);
+
 private:
+    void resetWithService(ByteView newPin, const UnblockSettings& settings);
+    void dropSecurityOfficer();
     template <class Operation>
     auto withCard(Operation&& op);
     void loadIdentity(card::IasCard& card);
@@ -100,6 +115,8 @@ private:
     card::pkcs15::TokenInfo tokenInfo_;
     card::pkcs15::Pin userPin_;
     std::optional<card::pkcs15::Pin> puk_;
+    // The service's ticket while the SO is logged in (guarded by stateMutex_).
+    std::optional<unblock::Ticket> soTicket_;
 };
 
 }  // namespace ias::p11

@@ -43,10 +43,10 @@ CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin
             if (token.loginState() == LoginState::User) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
             if (!session->readWrite()) return CKR_SESSION_READ_ONLY;
             if (library->hasReadOnlySession(session->slot())) return CKR_SESSION_READ_ONLY_EXISTS;
+            // Never sent anywhere: there is no protected authentication path.
             if (pin.empty()) return CKR_PIN_INCORRECT;
-            // The SO credential is the issuer's one-time unblock secret (UNBLOCK.md); it
-            // needs the unblock service, which this build does not configure yet.
-            return CKR_FUNCTION_NOT_SUPPORTED;
+            token.loginSecurityOfficer(pin, library->unblock());
+            return CKR_OK;
         default: return CKR_USER_TYPE_INVALID;
     }
 }
@@ -84,7 +84,8 @@ IAS_EXPORT CK_RV C_InitPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR pin, CK_ULO
         const apdu::SecureBytes newPin = pinBytes(pin, pinLength);
         if (session->token()->loginState() != LoginState::SecurityOfficer) return CKR_USER_NOT_LOGGED_IN;
         if (const CK_RV rv = checkNewUserPin(newPin, version3Caller()); rv != CKR_OK) return rv;
-        return CKR_FUNCTION_NOT_SUPPORTED;
+        session->token()->initUserPin(newPin, library->unblock());
+        return CKR_OK;
     });
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ struct Config {
     std::string serviceCaFile;           // optional CA bundle for the service
     std::chrono::milliseconds serviceTimeout{5000};
     std::chrono::milliseconds serviceConnectTimeout{3000};
+    // What C_Login(CKU_SO) takes: the one-time unblock secret (checked by the service) or,
+    // for deployments with a PUK (OpenSC's init_pin_in_so_session users), the card's PUK.
+    enum class SoLogin { UnblockSecret, Puk } soLogin = SoLogin::UnblockSecret;
+    std::uint8_t adminKeysetRef = 0x81;  // keyset of EXTERNAL AUTHENTICATE (card profile)
 };
 
 struct LoadResult {

@@ -1,0 +1,145 @@
+// The built-in unblock on the token (UNBLOCK.md "In the module"):
+//   C_Login(CKU_SO, secret)  -> local check symbols -> service verify -> ticket kept
+//   C_InitPIN(newPin)        -> one PC/SC transaction: MSE SET AT, GET CHALLENGE,
+//                               service cryptogram, EXTERNAL AUTHENTICATE, RESET RETRY
+//                               COUNTER, counter read back, application re-selected
+//                               (ends the role authentication) -> service confirm
+// and the PUK alternative for deployments configured for it.
+#include "error.hpp"
+#include "ias/protocol/secret.hpp"
+#include "log.hpp"
+#include "token.hpp"
+#include "token_card_access.hpp"
+
+namespace ias::p11 {
+
+using card::CardError;
+using card::IasCard;
+
+namespace {
+
+constexpr std::size_t kChallengeSize = 8;
+
+apdu::SecureBytes canonicalSecret(ByteView typed) {
+    const protocol::SecretParseResult parsed = protocol::parseSecret(typed);
+    switch (parsed.error) {
+        case protocol::SecretParseError::None: return parsed.secret->canonical();
+        case protocol::SecretParseError::BadLength: fail(CKR_PIN_LEN_RANGE, "unblock secret: wrong length");
+        case protocol::SecretParseError::BadSymbol: fail(CKR_PIN_INVALID, "unblock secret: invalid character");
+        case protocol::SecretParseError::BadCheck: fail(CKR_PIN_INVALID, "unblock secret: check symbols do not match (typo)");
+    }
+    fail(CKR_PIN_INVALID, "unblock secret");
+}
+
+}  // namespace
+
+void Token::dropSecurityOfficer() {
+    std::lock_guard stateLock(stateMutex_);
+    soTicket_.reset();
+    if (snapshot_.login == LoginState::SecurityOfficer) snapshot_.login = LoginState::Public;
+}
+
+void Token::loginSecurityOfficer(ByteView credential, const UnblockSettings& settings) {
+    switch (settings.method) {
+        case UnblockSettings::Method::None:
+            fail(CKR_FUNCTION_NOT_SUPPORTED, "no unblock service configured");
+        case UnblockSettings::Method::Puk: {
+            if (!puk_) fail(CKR_FUNCTION_NOT_SUPPORTED, "the card has no PUK");
+            withCard([&](IasCard& card) {
+                ensureApplication(card);
+                card.verifyPin(puk_->reference, credential, {});
+            });
+            break;
+        }
+        case UnblockSettings::Method::Service: {
+            const apdu::SecureBytes secret = canonicalSecret(credential);  // typos cost no try
+            unblock::Ticket ticket = settings.service->verify(apdu::toHex(serial_), secret);
+            std::lock_guard stateLock(stateMutex_);
+            soTicket_ = std::move(ticket);
+            break;
+        }
+    }
+    std::lock_guard stateLock(stateMutex_);
+    snapshot_.login = LoginState::SecurityOfficer;
+    logLine(LogLevel::Info, "security officer logged in (unblock)");
+}
+
+void Token::initUserPin(ByteView newPin, const UnblockSettings& settings) {
+    if (loginState() != LoginState::SecurityOfficer) fail(CKR_USER_NOT_LOGGED_IN, "SO not logged in");
+    if (settings.method == UnblockSettings::Method::Service) {
+        resetWithService(newPin, settings);
+        return;
+    }
+    withCard([&](IasCard& card) {
+        ensureApplication(card);
+        card.resetRetryCounter(userPin_.reference, newPin, userPinEncoding());
+        recordPinSuccess();
+    });
+}
+
+void Token::resetWithService(ByteView newPin, const UnblockSettings& settings) {
+    apdu::SecureBytes ticket;
+    {
+        std::lock_guard stateLock(stateMutex_);
+        if (!soTicket_ || std::chrono::steady_clock::now() >= soTicket_->expiresAt) {
+            soTicket_.reset();
+            fail(CKR_USER_NOT_LOGGED_IN, "no valid unblock ticket (expired or used): log in again with the secret");
+        }
+        ticket = soTicket_->value;
+    }
+    unblock::UnblockService& service = *settings.service;
+    int triesAfter = -1;
+    try {
+        withCard([&](IasCard& card) {
+            ensureApplication(card);
+            card.setExternalAuthenticationKey(settings.adminKeysetRef);
+            const Bytes challenge = card.getChallenge(kChallengeSize);
+            const Bytes cryptogram = service.cryptogram(ticket, challenge);
+            bool authenticated = false;
+            try {
+                card.externalAuthenticate(cryptogram);
+                authenticated = true;
+                card.resetRetryCounter(userPin_.reference, newPin, userPinEncoding());
+                const card::PinStatus status = card.pinStatus(userPin_.reference);
+                triesAfter = static_cast<int>(status.triesLeft);
+            } catch (...) {
+                // Whatever failed, end the role authentication if it was opened.
+                if (authenticated) {
+                    try {
+                        card.selectApplication(card::kGenericPkiAid);
+                    } catch (...) {
+                    }
+                }
+                throw;
+            }
+            card.selectApplication(card::kGenericPkiAid);  // ends the role authentication
+            applicationSelected_ = true;
+            recordPinSuccess();
+        });
+    } catch (const unblock::UnblockError& e) {
+        if (e.kind() == unblock::UnblockErrorKind::BadTicket) dropSecurityOfficer();
+        throw;
+    } catch (...) {
+        // Card error or card gone after the cryptogram: tell the service nothing happened,
+        // so that the secret is not spent (best effort: the service may be down too).
+        try {
+            service.confirm(ticket, false, -1);
+        } catch (const std::exception&) {
+        }
+        throw;
+    }
+    try {
+        service.confirm(ticket, true, triesAfter);
+    } catch (const std::exception& e) {
+        // The card is reset; only the service's bookkeeping is late (the secret stays usable
+        // until it expires, which does no harm).
+        logf(LogLevel::Warn, "PIN reset done but not confirmed to the service: %s", e.what());
+    }
+    // The secret is spent: wipe the ticket. The SO stays logged in until C_Logout (callers
+    // such as NSS log out right after C_InitPIN).
+    std::lock_guard stateLock(stateMutex_);
+    soTicket_.reset();
+    logLine(LogLevel::Info, "user PIN reset with the unblock service");
+}
+
+}  // namespace ias::p11
