@@ -19,6 +19,7 @@ step() { echo "--- $*"; }
 
 cleanup() {
     local rc=$?
+    unset IAS_SIM_ARGS
     if [[ -f "$WORLD/default-card.json" ]]; then "$WORLD_SH" insert "$WORLD/default-card.json" >/dev/null 2>&1 || true; fi
     rm -rf "$TMP"
     exit $rc
