@@ -1,0 +1,204 @@
+#include "holder_api.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "ias/apdu/crypto.hpp"
+
+namespace ias::tools {
+
+namespace {
+
+using nlohmann::json;
+constexpr std::size_t kMaxReply = 64 * 1024;
+
+std::once_flag gCurlInit;
+
+size_t collect(char* data, size_t size, size_t count, void* user) {
+    auto* body = static_cast<apdu::SecureBytes*>(user);
+    const size_t n = size * count;
+    if (body->size() + n > kMaxReply) return 0;
+    body->insert(body->end(), data, data + n);
+    return n;
+}
+
+std::string_view text(const apdu::SecureBytes& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+std::string stringField(const json& j, const char* name) {
+    const auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+SupportContacts supportOf(const json& j) {
+    SupportContacts s;
+    const auto it = j.find("support");
+    if (it == j.end() || !it->is_object()) return s;
+    s.web = stringField(*it, "web");
+    s.email = stringField(*it, "email");
+    s.phone = stringField(*it, "phone");
+    s.hours = stringField(*it, "hours");
+    return s;
+}
+
+void appendJsonString(apdu::SecureBytes& out, const apdu::SecureBytes& s) {
+    static const char* kHex = "0123456789abcdef";
+    out.push_back('"');
+    for (std::uint8_t c : s) {
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (c < 0x20) {
+            for (char x : {'\\', 'u', '0', '0'}) out.push_back(static_cast<std::uint8_t>(x));
+            out.push_back(static_cast<std::uint8_t>(kHex[c >> 4]));
+            out.push_back(static_cast<std::uint8_t>(kHex[c & 15]));
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+}
+
+}  // namespace
+
+apdu::SecureBytes answersRequestJson(const std::vector<apdu::SecureBytes>& answers) {
+    apdu::SecureBytes out;
+    std::size_t total = 16;
+    for (const auto& a : answers) total += a.size() * 6 + 3;
+    out.reserve(total);  // one allocation: no unwiped intermediate copies
+    for (char c : std::string_view("{\"answers\":[")) out.push_back(static_cast<std::uint8_t>(c));
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        if (i) out.push_back(',');
+        appendJsonString(out, answers[i]);
+    }
+    out.push_back(']');
+    out.push_back('}');
+    return out;
+}
+
+CaseInfo parseCaseReply(std::string_view body) {
+    const json j = json::parse(body, nullptr, false);
+    if (!j.is_object()) throw HolderApiError(HolderRefusal::Unexpected, "case: not a JSON object");
+    CaseInfo c;
+    c.serial = stringField(j, "serial");
+    c.language = stringField(j, "language");
+    c.issuer = stringField(j, "issuer");
+    const auto q = j.find("questions");
+    if (c.serial.empty() || q == j.end() || !q->is_array() || q->empty())
+        throw HolderApiError(HolderRefusal::Unexpected, "case: serial or questions missing");
+    for (const auto& x : *q) {
+        if (!x.is_string()) throw HolderApiError(HolderRefusal::Unexpected, "case: question is not a string");
+        c.questions.push_back(x.get<std::string>());
+    }
+    const auto t = j.find("tries_left");
+    c.triesLeft = t != j.end() && t->is_number_integer() ? t->get<int>() : 0;
+    const auto e = j.find("expires_in");
+    c.expiresIn = e != j.end() && e->is_number_integer() ? e->get<long>() : 0;
+    c.support = supportOf(j);
+    return c;
+}
+
+apdu::SecureBytes secretFromAnswersReply(apdu::ByteView body) {
+    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    const auto it = j.is_object() ? j.find("secret") : j.end();
+    if (it == j.end() || !it->is_string()) throw HolderApiError(HolderRefusal::Unexpected, "answers: no secret");
+    std::string& s = it->get_ref<std::string&>();
+    apdu::SecureBytes secret = apdu::secureCopy(s);
+    apdu::wipeMemory(s.data(), s.size());
+    return secret;
+}
+
+HolderApiError refusalFromReply(long status, std::string_view body, const std::string& requestId) {
+    const std::string where = "HTTP " + std::to_string(status) + ", request " + requestId;
+    if (status == 429 || status >= 500)
+        return HolderApiError(HolderRefusal::Unreachable, "service busy or failing (" + where + ")");
+    const json j = json::parse(body, nullptr, false);
+    const std::string error = j.is_object() ? stringField(j, "error") : std::string();
+    const SupportContacts support = j.is_object() ? supportOf(j) : SupportContacts{};
+    std::optional<int> tries;
+    if (j.is_object()) {
+        const auto t = j.find("tries_left");
+        if (t != j.end() && t->is_number_integer()) tries = t->get<int>();
+    }
+    const std::string what = (error.empty() ? std::string("refusal") : error) + " (" + where + ")";
+    if (error == "wrong_answers") {
+        if (tries && *tries <= 0) return HolderApiError(HolderRefusal::Blocked, what, tries, support);
+        return HolderApiError(HolderRefusal::WrongAnswers, what, tries, support);
+    }
+    if (error == "blocked") return HolderApiError(HolderRefusal::Blocked, what, tries, support);
+    if (error == "expired") return HolderApiError(HolderRefusal::Expired, what, tries, support);
+    if (error == "used_up") return HolderApiError(HolderRefusal::UsedUp, what, tries, support);
+    if (error == "no_case" || error == "not_found" || status == 404 || status == 401)
+        return HolderApiError(HolderRefusal::NoCase, what, tries, support);
+    return HolderApiError(HolderRefusal::Unexpected, what, tries, support);
+}
+
+CurlHolderApi::CurlHolderApi(HolderApiSettings settings) : settings_(std::move(settings)) {
+    std::call_once(gCurlInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+CurlHolderApi::Reply CurlHolderApi::call(const char* path, const apdu::SecureBytes* postBody) {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+    if (!curl) throw HolderApiError(HolderRefusal::Unreachable, "libcurl initialisation failed");
+    Reply reply;
+    reply.requestId = apdu::toHex(apdu::crypto::randomBytes(8));
+    const std::string url = settings_.apiBase + path;
+    const std::string idHeader = "X-Request-Id: " + reply.requestId;
+    apdu::SecureBytes auth = apdu::secureCopy(std::string_view("Authorization: Bearer "));
+    apdu::append(auth, settings_.token);
+    auth.push_back('\0');
+    curl_slist* raw = curl_slist_append(nullptr, "Content-Type: application/json");
+    raw = curl_slist_append(raw, "Accept: application/json");
+    raw = curl_slist_append(raw, idHeader.c_str());
+    raw = curl_slist_append(raw, reinterpret_cast<const char*>(auth.data()));
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(raw, &curl_slist_free_all);
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings_.connectTimeout.count()));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.totalTimeout.count()));
+    if (postBody) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(postBody->data()));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(postBody->size()));
+    }
+    if (!settings_.pinnedPublicKey.empty())
+        curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, settings_.pinnedPublicKey.c_str());
+    if (!settings_.caFile.empty()) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, settings_.caFile.c_str());
+    } else if (!settings_.pinnedPublicKey.empty()) {
+        // The pinned key alone authenticates the service (self-signed certificate).
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    const CURLcode rc = curl_easy_perform(c);
+    headers.reset();
+    if (rc != CURLE_OK) {
+        throw HolderApiError(HolderRefusal::Unreachable,
+                             std::string(curl_easy_strerror(rc)) + " (request " + reply.requestId + ")");
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    return reply;
+}
+
+CaseInfo CurlHolderApi::fetchCase() {
+    const Reply r = call("/v1/holder/case", nullptr);
+    if (r.status != 200) throw refusalFromReply(r.status, text(r.body), r.requestId);
+    return parseCaseReply(text(r.body));
+}
+
+apdu::SecureBytes CurlHolderApi::submitAnswers(const std::vector<apdu::SecureBytes>& answers) {
+    const apdu::SecureBytes body = answersRequestJson(answers);
+    const Reply r = call("/v1/holder/answers", &body);
+    if (r.status != 200) throw refusalFromReply(r.status, text(r.body), r.requestId);
+    return secretFromAnswersReply(r.body);
+}
+
+}  // namespace ias::tools
