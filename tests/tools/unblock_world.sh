@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# End-to-end (ctest LABELS world, RUN_SERIAL): the holder's procedure with a real
+# ias-unblockd (scripts/unblock-world.sh), the PC/SC test world (scripts/test-world.sh) and
+# our module, driven by `ias-unblock <link> --non-interactive`:
+#   fresh card (serial 0010000000123456) -> 3 wrong PINs (locked) -> support opens a case ->
+#   wrong answers (exit 3, nothing changed) -> right answers (exit 0) -> token unlocked with
+#   3 tries -> signs with the new PIN, old PIN refused -> same link again (exit 4).
+# No PIN, answer, secret or link token may appear in the tool's output.
+# Environment from ctest: IAS_MODULE, IAS_SIM_BIN, IAS_UNBLOCKD_BIN, IAS_UNBLOCK_BIN.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WORLD="${IAS_WORLD_DIR:-$REPO/test-world}"
+UNBLOCK_DIR="${IAS_UNBLOCK_WORLD_DIR:-$REPO/test-world/unblockd}"
+MODULE="${IAS_MODULE:-$REPO/build/tools/module/ias-pkcs11.so}"
+SIM="${IAS_SIM_BIN:-$REPO/build/tools/sim/ias-card-sim}"
+TOOL="${IAS_UNBLOCK_BIN:-$REPO/build/tools/tools/ias-unblock}"
+export IAS_SIM_BIN="$SIM" IAS_UNBLOCKD_BIN="${IAS_UNBLOCKD_BIN:-$REPO/build/tools/service/ias-unblockd}"
+SERIAL=0010000000123456
+NEW_PIN=2580
+WORK="$WORLD/work/tools-ias-unblock"
+
+fail() { echo "FAIL [ias-unblock world]: $*" >&2; exit 1; }
+expect_contains() { grep -qF -- "$2" <<<"$1" || fail "$3: expected '$2' in: $1"; }
+expect_not_contains() { ! grep -qF -- "$2" <<<"$1" || fail "$3: did not expect '$2' in: $1"; }
+p11() { pkcs11-tool --module "$MODULE" "$@" 2>&1; }
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+# The worlds: reuse running ones; stop at the end only what this test started.
+started_pcsc=0 started_unblock=0 previous_card=""
+cleanup() {
+    set +e
+    if [[ $started_unblock == 1 ]]; then "$REPO/scripts/unblock-world.sh" stop 2>/dev/null; fi
+    if [[ $started_pcsc == 1 ]]; then
+        "$REPO/scripts/test-world.sh" stop 2>/dev/null
+    elif [[ -n "$previous_card" && -f "$previous_card" ]]; then
+        "$REPO/scripts/test-world.sh" insert "$previous_card" 2>/dev/null
+    fi
+}
+trap cleanup EXIT
+if ! "$REPO/scripts/test-world.sh" status | grep -q '^pcscd: running'; then
+    "$REPO/scripts/test-world.sh" start 2>/dev/null
+    started_pcsc=1
+else
+    previous_card="$(cat "$WORLD/card.path" 2>/dev/null || true)"
+fi
+if ! "$REPO/scripts/unblock-world.sh" status | grep -q '^ias-unblockd: running'; then
+    "$REPO/scripts/unblock-world.sh" start >/dev/null 2>&1 || fail "unblock-world start"
+    started_unblock=1
+fi
+
+# A fresh card personalised with the simulator's default (test) master key, the one the
+# unblock world imported into its HSM.
+template="$WORLD/templates/ias-unblock-$SERIAL.json"
+if [[ ! -f "$template" ]]; then
+    mkdir -p "$WORLD/templates"
+    "$SIM" personalise --state "$template.tmp" --serial "$SERIAL" --pin 4711 --puk 12345678 \
+        --ca-dir "$WORLD/templates/ca" --label "IAS-ECC SIM" --holder "Jean Dupont" >/dev/null
+    mv "$template.tmp" "$template"
+fi
+cp "$template" "$WORK/card.json"
+"$REPO/scripts/test-world.sh" insert "$WORK/card.json" 2>/dev/null
+
+export IAS_PKCS11_CONF="$WORK/ias-pkcs11.conf"
+{ printf 'reader_filter = Virtual PCD 00 00\n'; cat "$UNBLOCK_DIR/module.conf"; } > "$IAS_PKCS11_CONF"
+
+# Locked with three wrong PINs.
+for i in 1 2 3; do p11 --login --pin 0000 -O >/dev/null && fail "wrong PIN accepted"; done
+expect_contains "$(p11 -L)" "user PIN locked" "locked after 3 wrong PINs"
+
+link="$("$REPO/scripts/unblock-world.sh" open-case "$SERIAL" 2>/dev/null)"
+[[ "$link" == https://*/h/* ]] || fail "open-case printed no link: $link"
+token="${link##*/h/}"
+printf '%s\n' "$NEW_PIN" > "$WORK/new-pin"
+printf 'lyon\nRex\n' > "$WORK/wrong-answers"   # case-sensitive: "lyon" is wrong
+printf 'Lyon\nRex\n' > "$WORK/answers"
+chmod 600 "$WORK/new-pin" "$WORK/answers" "$WORK/wrong-answers"
+
+run_tool() { # $1 answers file; output in $WORK/out.N, exit code echoed
+    local rc=0
+    "$TOOL" "$link" --non-interactive --answers-file "$1" --new-pin-file "$WORK/new-pin" --module "$MODULE" \
+        > "$WORK/out.$2" 2>&1 || rc=$?
+    cat "$WORK/out.$2" >&2
+    echo "$rc"
+}
+no_secrets_in() {
+    local out
+    out="$(cat "$1")"
+    for canary in Lyon lyon Rex "$NEW_PIN" "$token"; do expect_not_contains "$out" "$canary" "secret value in $1"; done
+    if grep -qE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}' "$1"; then fail "a secret-like value in $1"; fi
+}
+
+rc="$(run_tool "$WORK/wrong-answers" 1)"
+[[ "$rc" == 3 ]] || fail "wrong answers: exit $rc, expected 3"
+expect_contains "$(cat "$WORK/out.1")" "Essais restants : 2" "tries left after one wrong submission"
+expect_contains "$(p11 -L)" "user PIN locked" "still locked after wrong answers"
+no_secrets_in "$WORK/out.1"
+
+rc="$(run_tool "$WORK/answers" 2)"
+[[ "$rc" == 0 ]] || fail "ias-unblock exit $rc, expected 0"
+out="$(cat "$WORK/out.2")"
+expect_contains "$out" "1 Initialisation · 2 Choix du PIN · 3 Réponses secrètes · [4 Confirmation]" "step 4 shown"
+expect_contains "$out" "$SERIAL" "serial shown"
+expect_contains "$out" "Titulaire : Jean Dupont" "holder name from the certificate"
+expect_contains "$out" "Votre support est débloqué" "confirmation"
+no_secrets_in "$WORK/out.2"
+
+info="$(p11 -L)"
+for flag in "user PIN locked" "final user PIN try" "user PIN count low"; do expect_not_contains "$info" "$flag" "after unblock"; done
+expect_contains "$info" "PIN initialized" "user PIN initialised"
+
+# The new PIN signs; the old one is refused.
+p11 --read-object --type cert --id 45 -o "$WORK/cert.der" >/dev/null || fail "read certificate"
+openssl x509 -inform DER -in "$WORK/cert.der" -pubkey -noout > "$WORK/pub.pem"
+printf 'signed after the unblock\n' > "$WORK/msg"
+p11 --login --pin "$NEW_PIN" --sign -m SHA256-RSA-PKCS --id 45 -i "$WORK/msg" -o "$WORK/sig" >/dev/null \
+    || fail "sign with the new PIN"
+openssl dgst -sha256 -verify "$WORK/pub.pem" -signature "$WORK/sig" "$WORK/msg" >/dev/null || fail "signature does not verify"
+expect_contains "$(p11 --login --pin 4711 -O)" "CKR_PIN_INCORRECT" "old PIN refused"
+p11 --login --pin "$NEW_PIN" -O >/dev/null || fail "new PIN after a wrong try"
+
+# The link served its purpose: a second run is refused (used up) and changes nothing.
+rc="$(run_tool "$WORK/answers" 3)"
+[[ "$rc" == 4 ]] || fail "same link again: exit $rc, expected 4"
+no_secrets_in "$WORK/out.3"
+
+echo "ok [ias-unblock world]: locked token unblocked through the link (wrong answers 3, success 0, reuse 4), new PIN signs"
