@@ -19,7 +19,7 @@ WORK="$WORLD/work/apdu-compare"
 mkdir -p "$WORK"
 
 template="$WORK/card-template.json"
-[[ -f "$template" ]] || "$SIM" personalise --state "$template" --serial 0010000000123456 --pin "$PIN" \
+[[ -f "$template" && "$template" -nt "$SIM" ]] || "$SIM" personalise --force --state "$template" --serial 0010000000123456 --pin "$PIN" \
     --puk 12345678 --ca-dir "$WORK/ca" --label "IAS-ECC SIM" >/dev/null
 
 printf 'reader_filter = Virtual PCD 00 00\n' > "$WORK/ias-pkcs11.conf"

@@ -20,7 +20,8 @@ constexpr std::uint8_t kMseRestore = 0xF3;
 constexpr std::uint8_t kPaddingIndicatorPkcs1 = 0x81;
 
 bool isRsaSignAlgorithm(std::uint8_t alg) {
-    return alg == layout::kAlgRsaPkcs1 || alg == layout::kAlgRsaPkcs1Sha1 || alg == layout::kAlgRsaPkcs1Sha256;
+    return alg == layout::kAlgRsaPkcs1 || alg == layout::kAlgRsaPkcs1Sha1 || alg == layout::kAlgRsaPkcs1Sha256 ||
+           alg == layout::kAlgRsaPss;
 }
 bool isEcSignAlgorithm(std::uint8_t alg) { return alg == layout::kAlgEcdsa || alg == layout::kAlgEcdsaSha256; }
 
@@ -74,7 +75,7 @@ ResponseApdu Card::manageSecurityEnvironment(const CommandApdu& c) {
                                   ? rsa && (alg == layout::kAlgRsaPkcs1Decipher || alg == layout::kAlgRsaPkcs1DecipherAlt)
                                   : (rsa ? isRsaSignAlgorithm(alg) : isEcSignAlgorithm(alg));
             if (!fits) return sw(StatusWord::kWrongData);
-            if (crt == layout::kCrtAt && hashOfAlgorithm(alg)) return sw(StatusWord::kWrongData);
+            if (crt == layout::kCrtAt && (hashOfAlgorithm(alg) || alg == layout::kAlgRsaPss)) return sw(StatusWord::kWrongData);
         } else {
             return sw(StatusWord::kIncorrectP1P2);
         }
@@ -184,6 +185,7 @@ ResponseApdu Card::computeDigitalSignature(const CommandApdu& c) {
     hashResult_.reset();
     try {
         if (key->kind == KeyKind::Ec) return ok(keyops::ecdsaSignRaw(*key, input));
+        if (alg == layout::kAlgRsaPss) return ok(keyops::rsaSignPss(*key, input));
         if (alg == layout::kAlgRsaPkcs1) {
             if (input.size() + 11 > keyops::keySizeBytes(*key)) return sw(StatusWord::kWrongLength);
             return ok(keyops::rsaSignRaw(*key, input));

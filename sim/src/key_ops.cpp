@@ -79,6 +79,31 @@ Bytes rsaSignRaw(const KeyObject& key, ByteView input) {
     return out;
 }
 
+Bytes rsaSignPss(const KeyObject& key, ByteView hash) {
+    const EVP_MD* md = nullptr;
+    switch (hash.size()) {
+        case 20: md = EVP_sha1(); break;
+        case 28: md = EVP_sha224(); break;
+        case 32: md = EVP_sha256(); break;
+        case 48: md = EVP_sha384(); break;
+        case 64: md = EVP_sha512(); break;
+        default: fail("PSS: unknown hash length");
+    }
+    PKey k = load(key.privateDer);
+    PKeyCtx ctx = contextFor(k.get());
+    if (EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) != 1) {
+        fail("RSA PSS sign init failed");
+    }
+    std::size_t n = 0;
+    if (EVP_PKEY_sign(ctx.get(), nullptr, &n, hash.data(), hash.size()) != 1) fail("RSA PSS sign size failed");
+    Bytes out(n);
+    if (EVP_PKEY_sign(ctx.get(), out.data(), &n, hash.data(), hash.size()) != 1) fail("RSA PSS sign failed");
+    out.resize(n);
+    return out;
+}
+
 SecureBytes rsaDecrypt(const KeyObject& key, ByteView cryptogram) {
     PKey k = load(key.privateDer);
     PKeyCtx ctx = contextFor(k.get());

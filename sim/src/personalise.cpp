@@ -119,11 +119,11 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
     app.isDf = true;
     app.aid.assign(layout::kAidGenericPki.begin(), layout::kAidGenericPki.end());
     app.acl = kAclDf;
-    app.children.push_back(ef(layout::kFidOdf, pkcs15::odf()));
-    app.children.push_back(ef(layout::kFidTokenInfo, pkcs15::tokenInfo(sn8, "ias-pkcs11 simulator", o.label)));
-    app.children.push_back(ef(layout::kFidAodf, pkcs15::aodf()));
-    app.children.push_back(ef(layout::kFidPrkdf, pkcs15::prkdf(o.withEcKey)));
-    app.children.push_back(ef(layout::kFidCdf, pkcs15::cdf(o.withEcKey)));
+    app.children.push_back(ef(layout::kFidOdf, pkcs15::odf(), layout::kFidOdf & 0x1F));
+    app.children.push_back(ef(layout::kFidTokenInfo, pkcs15::tokenInfo(sn8, "ias-pkcs11 simulator", o.label, o.withEcKey), layout::kFidTokenInfo & 0x1F));
+    app.children.push_back(ef(layout::kFidAodf, pkcs15::aodf(), layout::kFidAodf & 0x1F));
+    app.children.push_back(ef(layout::kFidPrkdf, pkcs15::prkdf(o.withEcKey), layout::kFidPrkdf & 0x1F));
+    app.children.push_back(ef(layout::kFidCdf, pkcs15::cdf(o.withEcKey), layout::kFidCdf & 0x1F));
     app.children.push_back(ef(layout::kFidCertAuth, certAuth));
     app.children.push_back(ef(layout::kFidCertSign, certSign));
     if (o.withEcKey) {

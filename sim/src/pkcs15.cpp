@@ -103,14 +103,16 @@ Bytes odf() {
         .take();
 }
 
-Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label) {
+Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label, bool withEcKey) {
     TlvBuilder algorithms;
     algorithms.nest(0x30, algorithm(1, 0x0001, {0x06, 0x40}, layout::kAlgRsaPkcs1))          // CKM_RSA_PKCS sign
         .nest(0x30, algorithm(2, 0x0001, {0x02, 0x04}, layout::kAlgRsaPkcs1Decipher))         // CKM_RSA_PKCS decipher
         .nest(0x30, algorithm(3, 0x0220, {0x01, 0x02}, layout::kAlgSha1))                     // CKM_SHA_1 hash
         .nest(0x30, algorithm(4, 0x0250, {0x01, 0x02}, layout::kAlgSha256))                   // CKM_SHA256 hash
         .nest(0x30, algorithm(5, 0x0006, {0x06, 0x40}, layout::kAlgRsaPkcs1Sha1))             // CKM_SHA1_RSA_PKCS
-        .nest(0x30, algorithm(6, 0x0040, {0x06, 0x40}, layout::kAlgRsaPkcs1Sha256));          // CKM_SHA256_RSA_PKCS
+        .nest(0x30, algorithm(6, 0x0040, {0x06, 0x40}, layout::kAlgRsaPkcs1Sha256))           // CKM_SHA256_RSA_PKCS
+        .nest(0x30, algorithm(7, 0x000D, {0x06, 0x40}, layout::kAlgRsaPss));                  // CKM_RSA_PKCS_PSS (our module)
+    if (withEcKey) algorithms.nest(0x30, algorithm(8, 0x1041, {0x06, 0x40}, layout::kAlgEcdsa));  // CKM_ECDSA (our module)
     TlvBuilder info;
     info.add(0x02, {0x00})
         .add(0x04, serialNumber)

@@ -27,8 +27,9 @@ fresh_card() {
     local key template
     key="$(printf '%s ' "$@" | sha1sum | cut -c1-12)"
     template="$WORLD/templates/$key.json"
-    if [[ ! -f "$template" ]]; then
+    if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may lay cards out differently
         mkdir -p "$WORLD/templates"
+        rm -f "$template.tmp"
         "$SIM" personalise --state "$template.tmp" --serial 0010000000123456 --pin "$PIN" --puk "$PUK" \
             --ca-dir "$WORLD/templates/ca" --label "IAS-ECC SIM" "$@" >/dev/null
         mv "$template.tmp" "$template"

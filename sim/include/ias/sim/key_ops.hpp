@@ -15,6 +15,9 @@ std::size_t keySizeBytes(const KeyObject& key);
 // RSA: EMSA-PKCS1-v1_5 type-1 padding of `input` as given (no DigestInfo added), then the
 // private operation. Throws apdu::Error(Crypto) when the input is too long.
 Bytes rsaSignRaw(const KeyObject& key, ByteView input);
+// RSASSA-PSS over a complete hash (SHA-1/224/256/384/512 by its length), MGF1 with the same
+// hash, salt as long as the hash. Throws apdu::Error for another length.
+Bytes rsaSignPss(const KeyObject& key, ByteView hash);
 // RSA: private operation, PKCS#1 v1.5 type-2 padding removed. Throws on bad padding.
 SecureBytes rsaDecrypt(const KeyObject& key, ByteView cryptogram);
 // EC: ECDSA over `digest`, signature as raw r || s (each field-size bytes).

@@ -67,6 +67,7 @@ inline constexpr std::uint8_t kAlgRsaPkcs1Decipher = 0x1A;
 inline constexpr std::uint8_t kAlgRsaPkcs1DecipherAlt = 0x0A;
 inline constexpr std::uint8_t kAlgSha1 = 0x10;
 inline constexpr std::uint8_t kAlgSha256 = 0x40;
+inline constexpr std::uint8_t kAlgRsaPss = 0x05;          // our choice: RSASSA-PSS over the given hash (PSO CDS)
 inline constexpr std::uint8_t kAlgEcdsa = 0x04;           // our choice: raw ECDSA over the given hash
 inline constexpr std::uint8_t kAlgEcdsaSha256 = 0x44;     // our choice: ECDSA with on-card SHA-256 (DST)
 inline constexpr std::uint8_t kAlgMutualAuthSha1 = 0x0C;

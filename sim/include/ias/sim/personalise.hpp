@@ -48,7 +48,7 @@ Bytes efAtr();
 Bytes efDir();
 Bytes efSn(ByteView serial);
 Bytes odf();
-Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label);
+Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label, bool withEcKey);
 Bytes aodf();
 Bytes prkdf(bool withEcKey);
 Bytes cdf(bool withEcKey);
