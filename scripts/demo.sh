@@ -47,7 +47,9 @@ run pkcs11-tool --module "$MODULE" -L 2>&1 | sed -n '/Slot/,$p'
 
 lock_token() {
     say "$1. The holder mistypes the PIN three times: the token locks"
-    for i in 1 2 3; do p11 --login --pin 0000 -O | grep -o 'CKR_PIN_[A-Z]*' | sed "s/^/    try $i: /"; done
+    for i in 1 2 3; do
+        { p11 --login --pin 0000 -O || true; } | grep -o 'CKR_PIN_[A-Z]*' | sed "s/^/    try $i: /"
+    done
     p11 -L | grep 'token flags'
 }
 
@@ -88,7 +90,7 @@ echo "    one-time secret shown by the holder page: $secret"
 run pkcs11-tool --module "$MODULE" --login --login-type so --so-pin "$secret" --init-pin --new-pin 3691 2>&1 | tail -n 1
 p11 -L | grep 'token flags'
 echo "    the secret is spent: a second use is refused"
-p11 --login --login-type so --so-pin "$secret" --init-pin --new-pin 3692 | grep -o 'CKR_[A-Z_]*' | head -n 1 | sed 's/^/    /'
+{ p11 --login --login-type so --so-pin "$secret" --init-pin --new-pin 3692 || true; } | grep -o 'CKR_[A-Z_]*' | head -n 1 | sed 's/^/    /'
 
 say "7. Sign with the newest PIN (3691)"
 p11 --login --pin 3691 --sign -m SHA256-RSA-PKCS-PSS --id 45 -i "$WORK/document" -o "$WORK/document.pss" | tail -n 1

@@ -71,6 +71,7 @@ lock)
     done
     expect_contains "$(p11 -L)" "final user PIN try" "final try flag"
     out=$(p11 --login --pin 0000 -O) && fail "wrong PIN accepted"
+    expect_contains "$out" "CKR_PIN_INCORRECT" "the locking try is still a wrong PIN"
     out=$(p11 -L)
     expect_contains "$out" "user PIN locked" "locked flag"
     out=$(p11 --login --pin "$PIN" -O) && fail "locked token accepted the PIN"

@@ -20,7 +20,9 @@ const char* toString(CardErrorKind kind) noexcept {
 }
 
 CardErrorKind classify(apdu::StatusWord sw) noexcept {
-    if (auto tries = sw.triesLeft()) return *tries == 0 ? CardErrorKind::PinBlocked : CardErrorKind::PinIncorrect;
+    // 63Cx is a wrong PIN, even when x = 0 (that attempt locked it: the next one gets 6983).
+    if (sw.value() == 0x6983) return CardErrorKind::PinBlocked;
+    if (sw.triesLeft()) return CardErrorKind::PinIncorrect;
     switch (sw.value()) {
         case 0x6982: return CardErrorKind::SecurityNotSatisfied;
         case 0x6985: return CardErrorKind::ConditionsNotSatisfied;

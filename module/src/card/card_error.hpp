@@ -12,8 +12,8 @@
 namespace ias::card {
 
 enum class CardErrorKind {
-    PinIncorrect,            // 63Cx (x > 0): wrong PIN / PUK / cryptogram
-    PinBlocked,              // 6983, or 63C0
+    PinIncorrect,            // 63Cx: wrong PIN / PUK (x tries left; 63C0: this try locked it)
+    PinBlocked,              // 6983: already blocked
     SecurityNotSatisfied,    // 6982: not logged in / condition missing
     ConditionsNotSatisfied,  // 6985
     FileNotFound,            // 6A82
