@@ -57,11 +57,15 @@ trap - EXIT
 # The holder pages driven in headless Chromium (screenshots kept as artefacts).
 run_suite browser --test-dir build/release -L browser
 
-# Tests against the real PC/SC stack with the simulated token.
+# Tests against the real PC/SC stack with the simulated token, and the local issuer
+# service (ias-unblockd with SoftHSMv2 keys) for the unblock tests.
 export IAS_SIM_BIN=$root/build/release/sim/ias-card-sim
-trap 'scripts/test-world.sh stop || true' EXIT
+export IAS_UNBLOCKD_BIN=$root/build/release/service/ias-unblockd
+trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.sh stop || true' EXIT
 scripts/test-world.sh start
+scripts/unblock-world.sh start >/dev/null
 run_suite world --test-dir build/release -L world
+scripts/unblock-world.sh stop >/dev/null
 scripts/test-world.sh stop
 trap - EXIT
 
