@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# ias-pkcs11.so under GnuTLS (p11tool) and NSS (modutil/certutil) — issue 4 "Must show".
+# Usage: $0 CASE
+source "$(dirname "$0")/lib.sh"
+
+case "${1:?case}" in
+p11tool)
+    fresh_card
+    out=$(p11tool --provider "$MODULE" --list-all 2>&1) || fail "p11tool --list-all: $out"
+    expect_contains "$out" "Authentication certificate" "certificate listed"
+    expect_contains "$out" "Type: Public key" "public key listed"
+    expect_not_contains "$out" "Type: Private key" "no private key before login"
+    out=$(GNUTLS_PIN=$PIN p11tool --provider "$MODULE" --login --list-all 2>&1) || fail "p11tool --login --list-all: $out"
+    expect_contains "$out" "Type: Private key" "private keys after login"
+    url=$(p11tool --provider "$MODULE" --list-all 2>/dev/null | awk '/URL:.*type=cert/ && /Authentication/ {print $2; exit}')
+    [[ -n "$url" ]] || fail "no certificate URL"
+    key_url="${url/type=cert/type=private}"
+    out=$(GNUTLS_PIN=$PIN p11tool --provider "$MODULE" --login --test-sign "$key_url" 2>&1) || fail "p11tool --test-sign: $out"
+    expect_contains "$out" "Verifying against public key in the token... ok" "test-sign verified"
+    pass "p11tool --list-all, --login --list-all, --test-sign"
+    ;;
+nss)
+    fresh_card
+    db="$WORK/nssdb"
+    mkdir -p "$db"
+    certutil -N -d "sql:$db" --empty-password
+    modutil -dbdir "sql:$db" -add ias-pkcs11 -libfile "$MODULE" -force </dev/null >/dev/null 2>&1 || fail "modutil -add"
+    out=$(modutil -dbdir "sql:$db" -list ias-pkcs11 </dev/null 2>&1)
+    expect_contains "$out" "IAS-ECC SIM" "token seen by NSS"
+    # No password is available to certutil: the certificates must be listed without login
+    # (PKCS#11 3.0 public-certificates-token profile, public certificate objects).
+    out=$(certutil -L -h all -d "sql:$db" </dev/null 2>&1) || fail "certutil -L -h all: $out"
+    expect_contains "$out" "IAS-ECC SIM:Authentication certificate" "authentication certificate listed"
+    expect_contains "$out" "IAS-ECC SIM:Signature certificate" "signature certificate listed"
+    pass "NSS lists the token's certificates without a PIN"
+    ;;
+*) fail "unknown case $1" ;;
+esac

@@ -1,0 +1,198 @@
+// ias-pkcs11.so under concurrency, fork and card removal, against the real PC/SC test world
+// (ctest LABELS world). Built in every variant; scripts/test.sh also runs it from the TSan
+// build, where any data race is a failure.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <p11-kit/pkcs11.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const std::string kRepo = IAS_SOURCE_DIR;
+
+class ModuleThreads : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        const char* path = std::getenv("IAS_MODULE");
+        lib_ = dlopen(path ? path : "ias-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
+        ASSERT_NE(lib_, nullptr) << dlerror();
+        auto getList = reinterpret_cast<CK_RV (*)(CK_FUNCTION_LIST**)>(dlsym(lib_, "C_GetFunctionList"));
+        ASSERT_EQ(getList(&p11_), CKR_OK);
+    }
+
+    void SetUp() override {
+        ASSERT_EQ(std::system(("bash " + kRepo + "/tests/world/fresh_card.sh >/dev/null").c_str()), 0);
+        const std::string conf = ::testing::TempDir() + "/ias-threads.conf";
+        std::ofstream(conf) << "reader_filter = Virtual PCD 00 00\n";
+        setenv("IAS_PKCS11_CONF", conf.c_str(), 1);
+        CK_C_INITIALIZE_ARGS args{};
+        args.flags = CKF_OS_LOCKING_OK;
+        ASSERT_EQ(p11_->C_Initialize(&args), CKR_OK);
+        CK_ULONG n = 1;
+        ASSERT_EQ(p11_->C_GetSlotList(CK_TRUE, &slot_, &n), CKR_OK);
+        ASSERT_EQ(n, 1u);
+    }
+    void TearDown() override { p11_->C_Finalize(nullptr); }
+
+    CK_SESSION_HANDLE open() {
+        CK_SESSION_HANDLE s = 0;
+        EXPECT_EQ(p11_->C_OpenSession(slot_, CKF_SERIAL_SESSION, nullptr, nullptr, &s), CKR_OK);
+        return s;
+    }
+    CK_OBJECT_HANDLE find(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls) {
+        CK_BYTE id = 0x45;
+        CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, &id, 1}};
+        CK_OBJECT_HANDLE h = 0;
+        CK_ULONG n = 0;
+        EXPECT_EQ(p11_->C_FindObjectsInit(s, t, 2), CKR_OK);
+        EXPECT_EQ(p11_->C_FindObjects(s, &h, 1, &n), CKR_OK);
+        EXPECT_EQ(p11_->C_FindObjectsFinal(s), CKR_OK);
+        EXPECT_EQ(n, 1u);
+        return h;
+    }
+    CK_RV login(CK_SESSION_HANDLE s) {
+        static const char pin[] = "4711";
+        return p11_->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin)), 4);
+    }
+    // The public key of key 45 from its certificate, to verify signatures independently.
+    EVP_PKEY* publicKey(CK_SESSION_HANDLE s) {
+        const CK_OBJECT_HANDLE cert = find(s, CKO_CERTIFICATE);
+        std::vector<CK_BYTE> der(4096);
+        CK_ATTRIBUTE a{CKA_VALUE, der.data(), der.size()};
+        EXPECT_EQ(p11_->C_GetAttributeValue(s, cert, &a, 1), CKR_OK);
+        const unsigned char* p = der.data();
+        X509* x = d2i_X509(nullptr, &p, static_cast<long>(a.ulValueLen));
+        EVP_PKEY* k = x ? X509_get_pubkey(x) : nullptr;
+        X509_free(x);
+        return k;
+    }
+    static bool verifies(EVP_PKEY* key, const std::string& message, const std::vector<CK_BYTE>& sig) {
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        const bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+                        EVP_DigestVerify(ctx, sig.data(), sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                                         message.size()) == 1;
+        EVP_MD_CTX_free(ctx);
+        return ok;
+    }
+
+    static inline void* lib_ = nullptr;
+    static inline CK_FUNCTION_LIST* p11_ = nullptr;
+    CK_SLOT_ID slot_ = 0;
+};
+
+TEST_F(ModuleThreads, EightThreadsSignFindAndPollConcurrently) {
+    const CK_SESSION_HANDLE first = open();
+    ASSERT_EQ(login(first), CKR_OK);  // login is per token: every session of this process is logged in
+    EVP_PKEY* pub = publicKey(first);
+    ASSERT_NE(pub, nullptr);
+    constexpr int kThreads = 8;
+    constexpr int kRounds = 6;
+    std::atomic<int> good{0};
+    std::atomic<int> bad{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int r = 0; r < kRounds; ++r) {
+                CK_SESSION_HANDLE s = 0;
+                if (p11_->C_OpenSession(slot_, CKF_SERIAL_SESSION, nullptr, nullptr, &s) != CKR_OK) {
+                    ++bad;
+                    continue;
+                }
+                CK_TOKEN_INFO info;
+                if (p11_->C_GetTokenInfo(slot_, &info) != CKR_OK) ++bad;
+                const CK_OBJECT_HANDLE key = find(s, CKO_PRIVATE_KEY);
+                const std::string message = "thread " + std::to_string(t) + " round " + std::to_string(r);
+                CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+                std::vector<CK_BYTE> sig(256);
+                CK_ULONG len = sig.size();
+                if (p11_->C_SignInit(s, &mech, key) == CKR_OK &&
+                    p11_->C_Sign(s, reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(message.data())), message.size(),
+                                 sig.data(), &len) == CKR_OK &&
+                    verifies(pub, message, std::vector<CK_BYTE>(sig.begin(), sig.begin() + len))) {
+                    ++good;
+                } else {
+                    ++bad;
+                }
+                p11_->C_CloseSession(s);
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EVP_PKEY_free(pub);
+    EXPECT_EQ(bad.load(), 0);
+    EXPECT_EQ(good.load(), kThreads * kRounds);
+}
+
+TEST_F(ModuleThreads, SessionHandlesAreNeverReused) {
+    std::vector<CK_SESSION_HANDLE> seen;
+    for (int i = 0; i < 50; ++i) {
+        const CK_SESSION_HANDLE s = open();
+        for (CK_SESSION_HANDLE old : seen) ASSERT_NE(old, s);
+        seen.push_back(s);
+        ASSERT_EQ(p11_->C_CloseSession(s), CKR_OK);
+    }
+    EXPECT_EQ(p11_->C_CloseSession(seen.front()), CKR_SESSION_HANDLE_INVALID);
+}
+
+TEST_F(ModuleThreads, ForkedChildInitialisesAFreshModule) {
+    const CK_SESSION_HANDLE s = open();
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // The parent's state is not the child's: C_Initialize must succeed and work.
+        CK_C_INITIALIZE_ARGS args{};
+        args.flags = CKF_OS_LOCKING_OK;
+        if (p11_->C_Initialize(&args) != CKR_OK) _exit(1);
+        CK_SLOT_ID slot = 0;
+        CK_ULONG n = 1;
+        if (p11_->C_GetSlotList(CK_TRUE, &slot, &n) != CKR_OK || n != 1) _exit(2);
+        CK_TOKEN_INFO info;
+        if (p11_->C_GetTokenInfo(slot, &info) != CKR_OK) _exit(3);
+        if (p11_->C_Finalize(nullptr) != CKR_OK) _exit(4);
+        _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    // The parent is unaffected.
+    CK_SESSION_INFO info;
+    EXPECT_EQ(p11_->C_GetSessionInfo(s, &info), CKR_OK);
+    EXPECT_EQ(login(s), CKR_OK);
+}
+
+TEST_F(ModuleThreads, CardRemovalInvalidatesSessionsAndReinsertionWorks) {
+    const CK_SESSION_HANDLE s = open();
+    ASSERT_EQ(login(s), CKR_OK);
+    const CK_OBJECT_HANDLE key = find(s, CKO_PRIVATE_KEY);
+    ASSERT_EQ(std::system(("bash " + kRepo + "/scripts/test-world.sh remove 2>/dev/null").c_str()), 0);
+    CK_SLOT_INFO slotInfo;
+    ASSERT_EQ(p11_->C_GetSlotInfo(slot_, &slotInfo), CKR_OK);
+    EXPECT_FALSE(slotInfo.flags & CKF_TOKEN_PRESENT);
+    CK_SLOT_ID event = 99;
+    EXPECT_EQ(p11_->C_WaitForSlotEvent(CKF_DONT_BLOCK, &event, nullptr), CKR_OK);
+    EXPECT_EQ(event, slot_);
+    CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+    const CK_RV rv = p11_->C_SignInit(s, &mech, key);
+    EXPECT_TRUE(rv == CKR_DEVICE_REMOVED || rv == CKR_SESSION_HANDLE_INVALID) << std::hex << rv;
+    CK_TOKEN_INFO tokenInfo;
+    EXPECT_EQ(p11_->C_GetTokenInfo(slot_, &tokenInfo), CKR_TOKEN_NOT_PRESENT);
+    ASSERT_EQ(std::system(("bash " + kRepo + "/tests/world/fresh_card.sh >/dev/null").c_str()), 0);
+    ASSERT_EQ(p11_->C_GetSlotInfo(slot_, &slotInfo), CKR_OK);
+    EXPECT_TRUE(slotInfo.flags & CKF_TOKEN_PRESENT);
+    const CK_SESSION_HANDLE again = open();
+    EXPECT_NE(again, s);
+    EXPECT_EQ(login(again), CKR_OK);
+}
+
+}  // namespace

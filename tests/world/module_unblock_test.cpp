@@ -1,0 +1,232 @@
+// The built-in unblock through the PKCS#11 interface of ias-pkcs11.so, against the real
+// PC/SC test world and a real ias-unblockd (issue 6: every refusal row of UNBLOCK.md).
+// ctest LABELS world; needs scripts/test-world.sh and scripts/unblock-world.sh started.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <p11-kit/pkcs11.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+namespace {
+
+const std::string kRepo = IAS_SOURCE_DIR;
+const std::string kFixture = kRepo + "/tests/world/unblock_fixture.sh";
+constexpr const char* kSerial = "0010000000123456";
+constexpr const char* kOtherSerial = "0010000000999999";
+
+std::string run(const std::string& command) {
+    std::string out;
+    std::unique_ptr<FILE, decltype(&pclose)> p(popen(command.c_str(), "r"), &pclose);
+    if (!p) return out;
+    std::array<char, 256> buf{};
+    while (fgets(buf.data(), buf.size(), p.get())) out += buf.data();
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+class ModuleUnblock : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        const char* path = std::getenv("IAS_MODULE");
+        lib_ = dlopen(path ? path : "ias-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
+        ASSERT_NE(lib_, nullptr) << dlerror();
+        auto getList = reinterpret_cast<CK_RV (*)(CK_FUNCTION_LIST**)>(dlsym(lib_, "C_GetFunctionList"));
+        ASSERT_EQ(getList(&p11_), CKR_OK);
+    }
+
+    void TearDown() override {
+        if (initialised_) p11_->C_Finalize(nullptr);
+    }
+
+    // Writes the module config (our reader + the given service lines) and initialises.
+    void initialise(const std::string& serviceLines) {
+        const std::string conf = ::testing::TempDir() + "/ias-unblock-test.conf";
+        std::ofstream(conf) << "reader_filter = Virtual PCD 00 00\n" << serviceLines << "\n";
+        setenv("IAS_PKCS11_CONF", conf.c_str(), 1);
+        CK_C_INITIALIZE_ARGS args{};
+        args.flags = CKF_OS_LOCKING_OK;
+        ASSERT_EQ(p11_->C_Initialize(&args), CKR_OK);
+        initialised_ = true;
+        CK_ULONG n = 1;
+        ASSERT_EQ(p11_->C_GetSlotList(CK_TRUE, &slot_, &n), CKR_OK);
+        ASSERT_EQ(n, 1u);
+    }
+    void initialiseWithService() { initialise(run(kFixture + " module-conf")); }
+
+    static void freshLockedCard(const char* serial = kSerial) {
+        ASSERT_EQ(std::system((kFixture + " card " + serial + " >/dev/null").c_str()), 0);
+    }
+    static std::string issueSecret(const char* serial = kSerial) { return run(kFixture + " secret " + serial); }
+
+    CK_SESSION_HANDLE open(bool readWrite = true) {
+        CK_SESSION_HANDLE s = 0;
+        EXPECT_EQ(p11_->C_OpenSession(slot_, CKF_SERIAL_SESSION | (readWrite ? CKF_RW_SESSION : 0), nullptr, nullptr, &s),
+                  CKR_OK);
+        return s;
+    }
+    CK_RV login(CK_SESSION_HANDLE s, CK_USER_TYPE who, const std::string& pin) {
+        return p11_->C_Login(s, who, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.data())), pin.size());
+    }
+    CK_RV initPin(CK_SESSION_HANDLE s, const std::string& pin) {
+        return p11_->C_InitPIN(s, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.data())), pin.size());
+    }
+    CK_FLAGS tokenFlags() {
+        CK_TOKEN_INFO info{};
+        EXPECT_EQ(p11_->C_GetTokenInfo(slot_, &info), CKR_OK);
+        return info.flags;
+    }
+    void lockToken() {
+        const CK_SESSION_HANDLE s = open(false);
+        for (int i = 0; i < 3; ++i) EXPECT_EQ(login(s, CKU_USER, "0000"), CKR_PIN_INCORRECT);
+        EXPECT_EQ(login(s, CKU_USER, "4711"), CKR_PIN_LOCKED);
+        p11_->C_CloseSession(s);
+        ASSERT_TRUE(tokenFlags() & CKF_USER_PIN_LOCKED);
+    }
+    // A well-formed secret (valid check symbols) that is not the issued one.
+    static std::string otherSecret() { return "0000-0000-0000-0000-00"; }
+
+    static inline void* lib_ = nullptr;
+    static inline CK_FUNCTION_LIST* p11_ = nullptr;
+    CK_SLOT_ID slot_ = 0;
+    bool initialised_ = false;
+};
+
+TEST_F(ModuleUnblock, SecretResetsALockedTokenAndTheNewPinWorksInTheSameProcess) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    ASSERT_EQ(secret.size(), 22u);
+    initialiseWithService();
+    lockToken();
+    const CK_SESSION_HANDLE s = open();
+    ASSERT_EQ(login(s, CKU_SO, secret), CKR_OK);
+    CK_SESSION_INFO info{};
+    ASSERT_EQ(p11_->C_GetSessionInfo(s, &info), CKR_OK);
+    EXPECT_EQ(info.state, CKS_RW_SO_FUNCTIONS);
+    ASSERT_EQ(initPin(s, "2580"), CKR_OK);
+    EXPECT_FALSE(tokenFlags() & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY));
+    ASSERT_EQ(p11_->C_Logout(s), CKR_OK);
+    EXPECT_EQ(login(s, CKU_USER, "2580"), CKR_OK);
+    p11_->C_Logout(s);
+    // The secret is spent: a second SO login is refused.
+    EXPECT_EQ(login(s, CKU_SO, secret), CKR_PIN_LOCKED);
+}
+
+TEST_F(ModuleUnblock, WrongSecretIsPinIncorrectAndThreeBlockTheCase) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialiseWithService();
+    const CK_SESSION_HANDLE s = open();
+    // Wrong secrets with valid check symbols reach the service and cost a try each.
+    const std::string wrong[] = {"008J-4CT4-ANK7-F24S-5X", otherSecret(), "008J-4CT4-ANK7-F24S-5X"};
+    for (const std::string& w : wrong) EXPECT_EQ(login(s, CKU_SO, w), CKR_PIN_INCORRECT);
+    // Blocked: even the right secret is refused now.
+    EXPECT_EQ(login(s, CKU_SO, secret), CKR_PIN_LOCKED);
+}
+
+TEST_F(ModuleUnblock, TyposAreCaughtLocallyWithoutSpendingATry) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialiseWithService();
+    const CK_SESSION_HANDLE s = open();
+    std::string typo = secret;
+    typo[0] = typo[0] == 'A' ? 'B' : 'A';
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(login(s, CKU_SO, typo), CKR_PIN_INVALID);
+    EXPECT_EQ(login(s, CKU_SO, "ABCD"), CKR_PIN_LEN_RANGE);
+    EXPECT_EQ(login(s, CKU_SO, "!!!!-@@@@-####-$$$$-%%"), CKR_PIN_INVALID);
+    EXPECT_EQ(login(s, CKU_SO, ""), CKR_PIN_INCORRECT);
+    // Lower case, spaces, O for 0 and I/L for 1 are accepted forms of the same secret.
+    std::string relaxed;
+    for (char c : secret) {
+        if (c == '-') relaxed += ' ';
+        else relaxed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    EXPECT_EQ(login(s, CKU_SO, relaxed), CKR_OK);
+}
+
+TEST_F(ModuleUnblock, SessionRulesOfTheSoLogin) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialiseWithService();
+    const CK_SESSION_HANDLE ro = open(false);
+    EXPECT_EQ(login(ro, CKU_SO, secret), CKR_SESSION_READ_ONLY);
+    const CK_SESSION_HANDLE rw = open();
+    EXPECT_EQ(login(rw, CKU_SO, secret), CKR_SESSION_READ_ONLY_EXISTS);
+    p11_->C_CloseSession(ro);
+    EXPECT_EQ(initPin(rw, "2580"), CKR_USER_NOT_LOGGED_IN);
+    EXPECT_EQ(login(rw, CKU_SO, secret), CKR_OK);
+    EXPECT_EQ(login(rw, CKU_USER, "4711"), CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+}
+
+TEST_F(ModuleUnblock, WeakPinsAreRefusedBeforeAnyCardOrServiceWork) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialiseWithService();
+    lockToken();
+    const CK_SESSION_HANDLE s = open();
+    ASSERT_EQ(login(s, CKU_SO, secret), CKR_OK);
+    // This process took the 2.40 function list: weak PINs are CKR_PIN_INVALID.
+    EXPECT_EQ(initPin(s, "1234"), CKR_PIN_INVALID);
+    EXPECT_EQ(initPin(s, "0000"), CKR_PIN_INVALID);
+    EXPECT_EQ(initPin(s, "12345"), CKR_PIN_LEN_RANGE);
+    EXPECT_EQ(initPin(s, "12a4"), CKR_PIN_INVALID);
+    EXPECT_TRUE(tokenFlags() & CKF_USER_PIN_LOCKED);
+    // The ticket is still good for a valid PIN.
+    EXPECT_EQ(initPin(s, "9137"), CKR_OK);
+    EXPECT_FALSE(tokenFlags() & CKF_USER_PIN_LOCKED);
+}
+
+TEST_F(ModuleUnblock, SecretOfAnotherTokenIsRefused) {
+    freshLockedCard(kSerial);
+    const std::string secretForOther = issueSecret(kOtherSerial);
+    initialiseWithService();
+    const CK_SESSION_HANDLE s = open();
+    EXPECT_EQ(login(s, CKU_SO, secretForOther), CKR_PIN_LOCKED);  // no case for this card's serial
+}
+
+TEST_F(ModuleUnblock, NotConfiguredIsFunctionNotSupported) {
+    freshLockedCard();
+    initialise("");
+    const CK_SESSION_HANDLE s = open();
+    EXPECT_EQ(login(s, CKU_SO, "008J-4CT4-ANK7-F24S-5X"), CKR_FUNCTION_NOT_SUPPORTED);
+}
+
+TEST_F(ModuleUnblock, ServiceDownOrImpersonatedSpendsNothing) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    const std::string lines = run(kFixture + " module-conf");
+    // Nobody listens on port 9: connection refused.
+    std::string down = lines;
+    down.replace(down.find("127.0.0.1:"), std::string("127.0.0.1:8443").size(), "127.0.0.1:9");
+    initialise(down);
+    CK_SESSION_HANDLE s = open();
+    EXPECT_EQ(login(s, CKU_SO, secret), CKR_FUNCTION_FAILED);
+    p11_->C_Finalize(nullptr);
+    initialised_ = false;
+    // The right server, but the pinned key is another one (service impersonation).
+    std::string impostor;
+    for (std::size_t start = 0; start < lines.size();) {
+        const std::size_t end = lines.find('\n', start);
+        const std::string line = lines.substr(start, end - start);
+        if (line.rfind("service_pin_sha256", 0) == 0) impostor += "service_pin_sha256 = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+        else if (line.rfind("service_ca_file", 0) != 0) impostor += line + "\n";
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    initialise(impostor);
+    s = open();
+    EXPECT_EQ(login(s, CKU_SO, secret), CKR_FUNCTION_FAILED);
+    p11_->C_Finalize(nullptr);
+    initialised_ = false;
+    // Nothing was spent: the secret still resets the token.
+    initialiseWithService();
+    s = open();
+    ASSERT_EQ(login(s, CKU_SO, secret), CKR_OK);
+    EXPECT_EQ(initPin(s, "2580"), CKR_OK);
+}
+
+}  // namespace

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Helpers of module_unblock_test (world): cards and secrets for the unblock error rows.
+#   unblock_fixture.sh card SERIAL        insert a fresh card with that serial, PIN 4711, locked
+#   unblock_fixture.sh secret SERIAL      open a case for SERIAL, answer it, print the secret
+#   unblock_fixture.sh module-conf        print the module config lines of the running service
+# Needs the test world and the unblock world (scripts/test-world.sh, scripts/unblock-world.sh).
+set -euo pipefail
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+WORLD="${IAS_WORLD_DIR:-$REPO/test-world}"
+SIM="${IAS_SIM_BIN:-$REPO/build/release/sim/ias-card-sim}"
+UNBLOCK_DIR="${IAS_UNBLOCK_WORLD_DIR:-$REPO/test-world/unblockd}"
+
+case "${1:?}" in
+card)
+    serial=${2:?serial}
+    template="$WORLD/templates/unblock-$serial.json"
+    if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then
+        mkdir -p "$WORLD/templates"
+        rm -f "$template.tmp"
+        "$SIM" personalise --state "$template.tmp" --serial "$serial" --pin 4711 --puk 12345678 \
+            --ca-dir "$WORLD/templates/ca" --label "IAS-ECC SIM" >/dev/null
+        mv "$template.tmp" "$template"
+    fi
+    mkdir -p "$WORLD/work/module-unblock"
+    card="$WORLD/work/module-unblock/card-$serial.json"
+    cp "$template" "$card"
+    "$REPO/scripts/test-world.sh" insert "$card" 2>/dev/null
+    ;;
+secret)
+    link=$("$REPO/scripts/unblock-world.sh" open-case "${2:?serial}" 2>/dev/null | tail -n 1)
+    curl -s --cacert "$UNBLOCK_DIR/tls.crt" -H "Authorization: Bearer ${link##*/h/}" \
+        -H 'Content-Type: application/json' -d '{"answers":["Lyon","Rex"]}' \
+        "${link%%/h/*}/v1/holder/answers" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'
+    ;;
+module-conf)
+    cat "$UNBLOCK_DIR/module.conf"
+    ;;
+*) echo "unknown command $1" >&2; exit 2 ;;
+esac
