@@ -24,7 +24,6 @@ constexpr std::uint32_t kTagDocp = 0xA0;
 constexpr std::uint32_t kTagChv = 0x7F41;
 constexpr std::uint32_t kTagPrivateKey = 0x7F48;
 constexpr std::uint32_t kTagPublicKey = 0x7F49;
-constexpr std::uint32_t kTagKeyset = 0xA2;
 constexpr std::uint32_t kTagSe = 0x7B;
 
 struct SdoRequest {
