@@ -32,6 +32,16 @@ bool printable(std::string_view v) {
     return true;
 }
 
+// A key as echoed in a diagnostic: control characters (terminal escapes, CR, ...) become '?'
+// so that a diagnostic is always one printable log line.
+std::string shownKey(std::string_view key) {
+    std::string out(key);
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return out;
+}
+
 std::vector<std::string> splitList(std::string_view v) {
     std::vector<std::string> out;
     while (!v.empty()) {
@@ -92,7 +102,7 @@ LoadResult parse(std::string_view text, const std::string& name) {
         const std::string_view key = trim(line.substr(0, eq));
         const std::string_view value = trim(line.substr(eq + 1));
         if (!printable(value)) {
-            problem(lineNo, "control characters in value of '" + std::string(key) + "', ignored");
+            problem(lineNo, "control characters in value of '" + shownKey(key) + "', ignored");
             continue;
         }
         Config& c = r.config;
@@ -132,7 +142,7 @@ LoadResult parse(std::string_view text, const std::string& name) {
                 c.adminKeysetRef = static_cast<std::uint8_t>(v);
             }
         } else {
-            problem(lineNo, "unknown key '" + std::string(key) + "', ignored");
+            problem(lineNo, "unknown key '" + shownKey(key) + "', ignored");
         }
     }
     return r;

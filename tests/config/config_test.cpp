@@ -80,3 +80,15 @@ TEST(Config, UnblockKeys) {
     EXPECT_EQ(r.config.soLogin, Config::SoLogin::UnblockSecret);
     EXPECT_EQ(r.config.adminKeysetRef, 0x81);
 }
+
+// fuzz/corpus/config/regressions/key-control-chars: a key with control characters was echoed
+// verbatim into the diagnostic (terminal escapes / forged lines in the module's log).
+TEST(Config, DiagnosticsNeverEchoControlCharacters) {
+    const auto r = parse("\x1b[2J\x0bkey = 1\nk\x7f\x01 = \x02\n", "t.conf");
+    ASSERT_EQ(r.diagnostics.size(), 2u);
+    EXPECT_NE(r.diagnostics[0].find("unknown key '?[2J?key'"), std::string::npos);
+    EXPECT_NE(r.diagnostics[1].find("value of 'k?" "?'"), std::string::npos);
+    for (const auto& d : r.diagnostics) {
+        for (unsigned char c : d) EXPECT_FALSE(c < 0x20 || c == 0x7F) << d;
+    }
+}
