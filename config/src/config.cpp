@@ -133,6 +133,10 @@ LoadResult parse(std::string_view text, const std::string& name) {
             if (value == "unblock_secret") c.soLogin = Config::SoLogin::UnblockSecret;
             else if (value == "puk") c.soLogin = Config::SoLogin::Puk;
             else problem(lineNo, "so_login must be unblock_secret or puk; keeping unblock_secret");
+        } else if (key == "unblock_secret_as_user_pin") {
+            if (value == "yes" || value == "on" || value == "true") c.secretAsUserPin = true;
+            else if (value == "no" || value == "off" || value == "false") c.secretAsUserPin = false;
+            else problem(lineNo, "unblock_secret_as_user_pin must be yes or no; keeping yes");
         } else if (key == "admin_keyset_ref") {
             unsigned v = 0;
             const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v, 16);

@@ -71,7 +71,8 @@ TEST(Config, EnvironmentOverridesLevelAndFile) {
 }
 
 TEST(Config, UnblockKeys) {
-    auto r = parse("so_login = puk\nadmin_keyset_ref = 01\n", "u.conf");
+    auto r = parse("so_login = puk\nadmin_keyset_ref = 01\nunblock_secret_as_user_pin = no\n", "u.conf");
+    EXPECT_FALSE(r.config.secretAsUserPin);
     EXPECT_TRUE(r.diagnostics.empty());
     EXPECT_EQ(r.config.soLogin, Config::SoLogin::Puk);
     EXPECT_EQ(r.config.adminKeysetRef, 0x01);

@@ -229,4 +229,82 @@ TEST_F(ModuleUnblock, ServiceDownOrImpersonatedSpendsNothing) {
     EXPECT_EQ(initPin(s, "2580"), CKR_OK);
 }
 
+// The Firefox/Thunderbird "Change Password" sequence on a locked token (FIREFOX-RESET.md
+// 1.2/2.3: C_Logout + C_Login(CKU_USER, current) on NSS's R/O default session, then
+// C_SetPIN(current, new) on a new R/W session), with the unblock secret as "current".
+TEST_F(ModuleUnblock, SecretAsCurrentPasswordResetsLikeFirefoxDoes) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialiseWithService();
+    lockToken();
+    const CK_SESSION_HANDLE nssDefault = open(false);
+    EXPECT_EQ(p11_->C_Logout(nssDefault), CKR_USER_NOT_LOGGED_IN);
+    EXPECT_EQ(login(nssDefault, CKU_USER, "0815"), CKR_PIN_LOCKED);              // a PIN: still locked
+    EXPECT_EQ(login(nssDefault, CKU_USER, "008J-4CT4-ANK7-F24S-5X"), CKR_PIN_INCORRECT);  // wrong secret
+    std::string typo = secret;
+    typo[1] = typo[1] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(login(nssDefault, CKU_USER, typo), CKR_PIN_INCORRECT);             // typo, caught locally
+    ASSERT_EQ(login(nssDefault, CKU_USER, secret), CKR_OK);
+    CK_SESSION_INFO info{};
+    ASSERT_EQ(p11_->C_GetSessionInfo(nssDefault, &info), CKR_OK);
+    EXPECT_EQ(info.state, CKS_RO_USER_FUNCTIONS);
+    EXPECT_TRUE(tokenFlags() & CKF_USER_PIN_TO_BE_CHANGED);
+    EXPECT_TRUE(tokenFlags() & CKF_USER_PIN_INITIALIZED);
+    // Restricted: no key use until the PIN is changed.
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
+    ASSERT_EQ(p11_->C_FindObjectsInit(nssDefault, t, 1), CKR_OK);
+    CK_OBJECT_HANDLE cert = 0;
+    CK_ULONG n = 0;
+    ASSERT_EQ(p11_->C_FindObjects(nssDefault, &cert, 1, &n), CKR_OK);
+    ASSERT_EQ(p11_->C_FindObjectsFinal(nssDefault), CKR_OK);
+    CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+    EXPECT_EQ(p11_->C_SignInit(nssDefault, &mech, cert), CKR_KEY_HANDLE_INVALID);  // certs are no keys
+    // PK11_ChangePW: a new R/W session, C_SetPIN(current = secret, new).
+    const CK_SESSION_HANDLE rw = open();
+    const std::string weak = "1234";
+    EXPECT_EQ(p11_->C_SetPIN(rw, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(secret.data())), secret.size(),
+                             reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(weak.data())), weak.size()),
+              CKR_PIN_INVALID);
+    const std::string other = "0000-0000-0000-0000-00";
+    const std::string newPin = "2580";
+    EXPECT_EQ(p11_->C_SetPIN(rw, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(other.data())), other.size(),
+                             reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(newPin.data())), newPin.size()),
+              CKR_PIN_INCORRECT);
+    ASSERT_EQ(p11_->C_SetPIN(rw, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(secret.data())), secret.size(),
+                             reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(newPin.data())), newPin.size()),
+              CKR_OK);
+    p11_->C_CloseSession(rw);
+    EXPECT_FALSE(tokenFlags() & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_TO_BE_CHANGED));
+    // Logged in normally with the new PIN.
+    ASSERT_EQ(p11_->C_GetSessionInfo(nssDefault, &info), CKR_OK);
+    EXPECT_EQ(info.state, CKS_RO_USER_FUNCTIONS);
+    EXPECT_EQ(login(nssDefault, CKU_USER, newPin), CKR_USER_ALREADY_LOGGED_IN);
+    ASSERT_EQ(p11_->C_Logout(nssDefault), CKR_OK);
+    EXPECT_EQ(login(nssDefault, CKU_USER, newPin), CKR_OK);
+}
+
+TEST_F(ModuleUnblock, SecretAsOldPinOfAnUnloggedSetPin) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialiseWithService();
+    lockToken();
+    const CK_SESSION_HANDLE rw = open();
+    const std::string newPin = "3691";
+    ASSERT_EQ(p11_->C_SetPIN(rw, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(secret.data())), secret.size(),
+                             reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(newPin.data())), newPin.size()),
+              CKR_OK);
+    EXPECT_FALSE(tokenFlags() & CKF_USER_PIN_LOCKED);
+}
+
+TEST_F(ModuleUnblock, SecretAsUserPinCanBeSwitchedOff) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    initialise(run(kFixture + " module-conf") + "\nunblock_secret_as_user_pin = no\n");
+    lockToken();
+    const CK_SESSION_HANDLE s = open(false);
+    EXPECT_EQ(login(s, CKU_USER, secret), CKR_PIN_LEN_RANGE);  // an ordinary (too long) PIN then
+    EXPECT_TRUE(tokenFlags() & CKF_USER_PIN_LOCKED);
+}
+
 }  // namespace

@@ -34,6 +34,7 @@ namespace {
 UnblockSettings unblockSettingsFrom(const config::Config& c) {
     UnblockSettings u;
     u.adminKeysetRef = c.adminKeysetRef;
+    u.secretAsUserPin = c.secretAsUserPin;
     if (c.soLogin == config::Config::SoLogin::Puk) {
         u.method = UnblockSettings::Method::Puk;
     } else if (!c.serviceUrl.empty()) {

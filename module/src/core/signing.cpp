@@ -39,7 +39,9 @@ Hash checkPssParameters(const CK_MECHANISM& m, const MechanismSpec& spec) {
 }
 
 void requireLogin(Token& token) {
-    if (token.loginState() != LoginState::User) fail(CKR_USER_NOT_LOGGED_IN, "user not logged in");
+    const LoginState state = token.loginState();
+    if (state == LoginState::UnblockPending) fail(CKR_PIN_EXPIRED, "PIN change pending (unblock)");
+    if (state != LoginState::User) fail(CKR_USER_NOT_LOGGED_IN, "user not logged in");
 }
 
 }  // namespace

@@ -216,7 +216,11 @@ void Token::recordPinSuccess() {
     snapshot_.userPin.blocked = false;
 }
 
-void Token::loginUser(ByteView pin) {
+void Token::loginUser(ByteView pin, const UnblockSettings& settings) {
+    if (takesSecretAsUserPin(pin, settings)) {
+        acceptSecretAsUserPin(pin, settings);
+        return;
+    }
     require(pin.size() >= std::max(1u, userPin_.minLength) && (userPin_.maxLength == 0 || pin.size() <= userPin_.maxLength),
             CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
     withCard([&](IasCard& card) {
@@ -248,7 +252,7 @@ void Token::verifyForSignature(ByteView pin) {
 }
 
 void Token::logout() {
-    if (loginState() == LoginState::SecurityOfficer) {
+    if (loginState() == LoginState::SecurityOfficer || loginState() == LoginState::UnblockPending) {
         dropSecurityOfficer();
         return;
     }
@@ -267,7 +271,16 @@ void Token::logout() {
     });
 }
 
-void Token::changeUserPin(ByteView oldPin, ByteView newPin) {
+void Token::changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSettings& settings) {
+    if (loginState() == LoginState::UnblockPending) {
+        resetFromPendingLogin(oldPin, newPin, settings);
+        return;
+    }
+    if (takesSecretAsUserPin(oldPin, settings)) {  // C_SetPIN(secret, new) in an unlogged session
+        acceptSecretAsUserPin(oldPin, settings);
+        resetFromPendingLogin(oldPin, newPin, settings);
+        return;
+    }
     withCard([&](IasCard& card) {
         ensureApplication(card);
         try {

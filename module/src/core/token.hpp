@@ -24,7 +24,11 @@
 
 namespace ias::p11 {
 
-enum class LoginState { Public, User, SecurityOfficer };
+// UnblockPending: the holder gave the one-time unblock secret as the *user* PIN of a locked
+// token (Firefox/Thunderbird "Current password", FIREFOX-RESET.md option ii'): the service
+// accepted it, and only C_SetPIN(secret, newPin) — which resets the card — or C_Logout are
+// allowed; everything else answers CKR_PIN_EXPIRED.
+enum class LoginState { Public, User, SecurityOfficer, UnblockPending };
 
 struct PinSnapshot {
     unsigned triesLeft = 3;
@@ -37,6 +41,7 @@ struct UnblockSettings {
     enum class Method { None, Service, Puk } method = Method::None;
     std::shared_ptr<unblock::UnblockService> service;  // Method::Service
     std::uint8_t adminKeysetRef = 0x81;                 // keyset of EXTERNAL AUTHENTICATE
+    bool secretAsUserPin = true;                        // the Firefox "Current password" path
 };
 
 struct TokenSnapshot {
@@ -69,10 +74,10 @@ public:
     std::shared_ptr<Object> object(CK_OBJECT_HANDLE handle);
 
     // Card operations. Throw Error / CardError / apdu::Error.
-    void loginUser(ByteView pin);
+    void loginUser(ByteView pin, const UnblockSettings& settings);
     void verifyForSignature(ByteView pin);  // CKU_CONTEXT_SPECIFIC
     void logout();
-    void changeUserPin(ByteView oldPin, ByteView newPin);
+    void changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSettings& settings);
     Bytes sign(const Object& key, const MechanismSpec& mechanism, ByteView input, Hash pssHash);
     apdu::SecureBytes decrypt(const Object& key, ByteView cryptogram);
     Bytes random(std::size_t length);
@@ -85,6 +90,10 @@ public:
 private:
     void resetWithService(ByteView newPin, const UnblockSettings& settings);
     void dropSecurityOfficer();
+    // The Firefox path: a locked token, a secret-shaped "PIN" and a configured service.
+    bool takesSecretAsUserPin(ByteView pin, const UnblockSettings& settings) const;
+    void acceptSecretAsUserPin(ByteView typed, const UnblockSettings& settings);
+    void resetFromPendingLogin(ByteView oldPin, ByteView newPin, const UnblockSettings& settings);
     template <class Operation>
     auto withCard(Operation&& op);
     void loadIdentity(card::IasCard& card);
@@ -115,8 +124,10 @@ private:
     card::pkcs15::TokenInfo tokenInfo_;
     card::pkcs15::Pin userPin_;
     std::optional<card::pkcs15::Pin> puk_;
-    // The service's ticket while the SO is logged in (guarded by stateMutex_).
+    // The service's ticket while the SO is logged in or an unblock is pending, and (pending
+    // only) the canonical secret to compare with C_SetPIN's old PIN (guarded by stateMutex_).
     std::optional<unblock::Ticket> soTicket_;
+    apdu::SecureBytes pendingSecret_;
 };
 
 }  // namespace ias::p11

@@ -36,7 +36,55 @@ apdu::SecureBytes canonicalSecret(ByteView typed) {
 void Token::dropSecurityOfficer() {
     std::lock_guard stateLock(stateMutex_);
     soTicket_.reset();
-    if (snapshot_.login == LoginState::SecurityOfficer) snapshot_.login = LoginState::Public;
+    pendingSecret_.clear();
+    pendingSecret_.shrink_to_fit();
+    if (snapshot_.login == LoginState::SecurityOfficer || snapshot_.login == LoginState::UnblockPending) {
+        snapshot_.login = LoginState::Public;
+    }
+}
+
+bool Token::takesSecretAsUserPin(ByteView pin, const UnblockSettings& settings) const {
+    if (settings.method != UnblockSettings::Method::Service || !settings.secretAsUserPin) return false;
+    {
+        std::lock_guard stateLock(stateMutex_);
+        if (!snapshot_.userPin.blocked) return false;
+    }
+    // A PIN is 4 digits; the secret is 18 symbols (plus separators): no overlap.
+    return protocol::parseSecret(pin).error != protocol::SecretParseError::BadLength;
+}
+
+void Token::acceptSecretAsUserPin(ByteView typed, const UnblockSettings& settings) {
+    const protocol::SecretParseResult parsed = protocol::parseSecret(typed);
+    // A typo is a wrong "current password" for Firefox ("You did not enter the correct
+    // current password"), and costs no try at the service.
+    if (!parsed.ok()) fail(CKR_PIN_INCORRECT, "unblock secret mistyped (check symbols)");
+    apdu::SecureBytes canonical = parsed.secret->canonical();
+    unblock::Ticket ticket = settings.service->verify(apdu::toHex(serial_), canonical);
+    std::lock_guard stateLock(stateMutex_);
+    soTicket_ = std::move(ticket);
+    pendingSecret_ = std::move(canonical);
+    snapshot_.login = LoginState::UnblockPending;
+    logLine(LogLevel::Info, "unblock secret accepted as current password: PIN change pending");
+}
+
+void Token::resetFromPendingLogin(ByteView oldPin, ByteView newPin, const UnblockSettings& settings) {
+    const protocol::SecretParseResult parsed = protocol::parseSecret(oldPin);
+    bool same = false;
+    if (parsed.ok()) {
+        const apdu::SecureBytes canonical = parsed.secret->canonical();
+        std::lock_guard stateLock(stateMutex_);
+        same = apdu::constantTimeEqual(canonical, pendingSecret_);
+    }
+    if (!same) fail(CKR_PIN_INCORRECT, "old PIN is not the unblock secret given at login");
+    resetWithService(newPin, settings);
+    // Logged in with the new PIN, as after a normal change; the pending state is over.
+    dropSecurityOfficer();
+    withCard([&](IasCard& card) {
+        ensureApplication(card);
+        card.verifyPin(userPin_.reference, newPin, userPinEncoding());
+    });
+    std::lock_guard stateLock(stateMutex_);
+    snapshot_.login = LoginState::User;
 }
 
 void Token::loginSecurityOfficer(ByteView credential, const UnblockSettings& settings) {

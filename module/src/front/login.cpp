@@ -32,15 +32,19 @@ CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin
     switch (userType) {
         case CKU_CONTEXT_SPECIFIC: return loginContextSpecific(*session, pin);
         case CKU_USER:
-            if (token.loginState() == LoginState::User) return CKR_USER_ALREADY_LOGGED_IN;
+            if (token.loginState() == LoginState::User || token.loginState() == LoginState::UnblockPending) {
+                return CKR_USER_ALREADY_LOGGED_IN;
+            }
             if (token.loginState() == LoginState::SecurityOfficer) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
             // A zero-length PIN is never sent: an empty VERIFY only reads the counter.
             if (pin.empty()) return CKR_PIN_LEN_RANGE;
-            token.loginUser(pin);
+            token.loginUser(pin, library->unblock());
             return CKR_OK;
         case CKU_SO:
             if (token.loginState() == LoginState::SecurityOfficer) return CKR_USER_ALREADY_LOGGED_IN;
-            if (token.loginState() == LoginState::User) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+            if (token.loginState() == LoginState::User || token.loginState() == LoginState::UnblockPending) {
+                return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+            }
             if (!session->readWrite()) return CKR_SESSION_READ_ONLY;
             if (library->hasReadOnlySession(session->slot())) return CKR_SESSION_READ_ONLY_EXISTS;
             // Never sent anywhere: there is no protected authentication path.
@@ -101,7 +105,7 @@ IAS_EXPORT CK_RV C_SetPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR oldPin, CK_U
         if (token.loginState() == LoginState::SecurityOfficer) return CKR_FUNCTION_NOT_SUPPORTED;
         if (oldBytes.empty()) return CKR_PIN_LEN_RANGE;
         if (const CK_RV rv = checkNewUserPin(newBytes, version3Caller()); rv != CKR_OK) return rv;
-        token.changeUserPin(oldBytes, newBytes);
+        token.changeUserPin(oldBytes, newBytes, library->unblock());
         return CKR_OK;
     });
 }

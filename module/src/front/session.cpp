@@ -44,7 +44,8 @@ IAS_EXPORT CK_RV C_GetSessionInfo(CK_SESSION_HANDLE handle, CK_SESSION_INFO_PTR 
         info->ulDeviceError = 0;
         switch (session->token()->loginState()) {
             case LoginState::Public: info->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION; break;
-            case LoginState::User: info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS; break;
+            case LoginState::User:
+            case LoginState::UnblockPending: info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS; break;
             case LoginState::SecurityOfficer: info->state = CKS_RW_SO_FUNCTIONS; break;
         }
         return CKR_OK;

@@ -68,7 +68,8 @@ IAS_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slotId, CK_TOKEN_INFO_PTR info) {
         padCopy(info->model, sizeof info->model, "IAS-ECC");
         padCopy(info->serialNumber, sizeof info->serialNumber, t.serial);
         info->flags = CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED |
-                      CKF_WRITE_PROTECTED | pinFlags(t.userPin);
+                      CKF_WRITE_PROTECTED | pinFlags(t.userPin) |
+                      (t.login == LoginState::UnblockPending ? CKF_USER_PIN_TO_BE_CHANGED : 0);
         info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
         info->ulSessionCount = sessions;
         info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;

@@ -31,6 +31,9 @@ struct Config {
     // for deployments with a PUK (OpenSC's init_pin_in_so_session users), the card's PUK.
     enum class SoLogin { UnblockSecret, Puk } soLogin = SoLogin::UnblockSecret;
     std::uint8_t adminKeysetRef = 0x81;  // keyset of EXTERNAL AUTHENTICATE (card profile)
+    // While the PIN is locked, accept the unblock secret as the *user* PIN (Firefox/Thunderbird
+    // "Current password" reset, FIREFOX-RESET.md): a deliberate, documented deviation.
+    bool secretAsUserPin = true;
 };
 
 struct LoadResult {
