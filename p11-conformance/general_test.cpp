@@ -177,7 +177,7 @@ TEST_F(GeneralInitialised, GetInfoFields) {
 TEST_F(GeneralInitialised, GetInfoNullIsArgumentsBad) { EXPECT_RV(CKR_ARGUMENTS_BAD, f->C_GetInfo(nullptr)); }
 
 TEST_F(GeneralInitialised, LegacyParallelFunctions) {
-    // v2.40 §5.17: C_GetFunctionStatus / C_CancelFunction are legacy and return CKR_FUNCTION_NOT_PARALLEL.
+    // v2.40 §5.16: C_GetFunctionStatus / C_CancelFunction are legacy and return CKR_FUNCTION_NOT_PARALLEL.
     const CK_SESSION_HANDLE s = openSession();
     EXPECT_RV(CKR_FUNCTION_NOT_PARALLEL, f->C_GetFunctionStatus(s));
     EXPECT_RV(CKR_FUNCTION_NOT_PARALLEL, f->C_CancelFunction(s));

@@ -1,4 +1,4 @@
-// Chapter "Signing and MACing" / "Decryption" (PKCS#11 v2.40 §5.10–§5.12 base, mechanisms in
+// Chapter "Signing and MACing" / "Decryption" (PKCS#11 v2.40 §5.11 and §5.9, mechanisms in
 // the Current Mechanisms spec §2.1 RSA, §2.3 ECDSA): every supported signature mechanism
 // (checked with OpenSSL against the public key), the length convention of §5.2 ("buffer too
 // small keeps the operation alive"), operation states, wrong keys, and CKM_RSA_PKCS decryption.

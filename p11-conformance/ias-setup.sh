@@ -1,0 +1,25 @@
+#!/bin/bash
+# ctest fixture of conformance.ias.* (LABELS world): a fresh simulated card in "Virtual PCD 00 00"
+# (user PIN 4711, RSA + EC keys) and the module configuration restricted to that reader.
+# Needs the running test world (scripts/test-world.sh start); IAS_SIM_BIN = the simulator.
+#   p11-conformance/ias-setup.sh DIR      writes DIR/ias-pkcs11.conf and DIR/card.json
+set -euo pipefail
+
+DIR="${1:?usage: ias-setup.sh DIR}"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SIM="${IAS_SIM_BIN:?IAS_SIM_BIN must name ias-card-sim}"
+mkdir -p "$DIR/templates"
+DIR="$(cd "$DIR" && pwd)"
+printf 'reader_filter = Virtual PCD 00 00\n' > "$DIR/ias-pkcs11.conf"
+
+"$REPO/scripts/test-world.sh" status 2>/dev/null | grep -q "^pcscd: running" || { echo "ias-setup: the test world is not running" >&2; exit 1; }
+template="$DIR/templates/card-ec.json"
+if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may lay cards out differently
+    rm -f "$template.tmp"
+    "$SIM" personalise --state "$template.tmp" --serial 0010000000123456 --pin 4711 --puk 12345678 \
+        --ca-dir "$DIR/templates/ca" --label "IAS-ECC SIM" --ec >/dev/null
+    mv "$template.tmp" "$template"
+fi
+cp "$template" "$DIR/card.json"
+"$REPO/scripts/test-world.sh" insert "$DIR/card.json"
+echo "ias-setup: fresh card inserted ($DIR/card.json)"
