@@ -216,7 +216,13 @@ TEST_F(Objects, CreateTokenObjectInReadOnlySession) {
     char value[] = "payload";
     CK_ATTRIBUTE t[] = {attr(CKA_CLASS, kData), attr(CKA_TOKEN, kTrue), attrBytes(CKA_VALUE, value, sizeof value - 1)};
     CK_OBJECT_HANDLE h = 0;
-    EXPECT_RV(CKR_SESSION_READ_ONLY, f->C_CreateObject(s, t, 3, &h));
+    if (tokenInfo().flags & CKF_WRITE_PROTECTED) {
+        // Both apply; v2.40 §5.1.7: beyond the listed precedences "any of the applicable error
+        // codes may be returned" (CKR_SESSION_READ_ONLY and CKR_TOKEN_WRITE_PROTECTED are both §5.1.6).
+        EXPECT_RV_IN(f->C_CreateObject(s, t, 3, &h), CKR_SESSION_READ_ONLY, CKR_TOKEN_WRITE_PROTECTED);
+    } else {
+        EXPECT_RV(CKR_SESSION_READ_ONLY, f->C_CreateObject(s, t, 3, &h));
+    }
 }
 
 TEST_F(Objects, CreateObjectIncompleteTemplate) {

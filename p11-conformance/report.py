@@ -46,7 +46,9 @@ def load_notes(path):
     notes, current = {}, None
     for line in open(path, encoding="utf-8"):
         m = re.match(r"### (\S+)", line)
-        if m:
+        if line.startswith("## "):
+            current = None
+        elif m:
             current = m.group(1)
             notes[current] = ""
         elif current:
