@@ -61,11 +61,16 @@ std::string takeString(const json& j, const char* field) {
 apdu::Bytes takeHex(const json& j, const char* field, std::size_t size) {
     const std::string s = takeString(j, field);
     if (s.size() != size * 2) bad(std::string(field) + " has the wrong length");
+    apdu::Bytes out;
     try {
-        return apdu::fromHex(s);
+        out = apdu::fromHex(s);
     } catch (const apdu::Error&) {
         bad(std::string(field) + " is not hex");
     }
+    // fromHex skips separators (space, ':', '-'): "0102 0304..." has the right text length
+    // but decodes to fewer bytes.
+    if (out.size() != size) bad(std::string(field) + " has the wrong length");
+    return out;
 }
 
 // Builds {"k": "<secret>", ...} without leaving copies outside wiping buffers.

@@ -85,3 +85,12 @@ TEST(ProtocolApi, SecretIsEscapedInJson) {
     VerifyRequest req{"12", secureCopy(std::string_view("a\"b\\c"))};
     EXPECT_EQ(str(parseVerifyRequest(str(toJson(req))).secret), "a\"b\\c");
 }
+
+// fuzz/corpus/secret/regressions/hex-with-spaces: the hex fields were checked on their text
+// length only, so separators fromHex skips ("0102 0304 ...") gave a short challenge/cryptogram.
+TEST(ProtocolApi, HexFieldsWithSeparatorsAreRejected) {
+    EXPECT_THROW(parseCryptogramResponse(R"({"cryptogram": "00000000000000000 00000000000000000 000000000000"})"),
+                 ApiException);
+    EXPECT_THROW(parseCryptogramRequest(R"({"ticket": "t", "challenge": "0102030405-0607"})"), ApiException);
+    EXPECT_EQ(parseCryptogramRequest(R"({"ticket": "t", "challenge": "0102030405060708"})").challenge.size(), 8u);
+}
