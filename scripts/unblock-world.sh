@@ -109,6 +109,11 @@ support.phone = 08 92 23 02 52
 support.hours = lun.-jeu. 9:00-12:30 et 13:30-18:00, ven. jusqu'à 17:00
 brand.issuer = Autorité de test
 brand.revocation_url = https://support.example.org/revocation
+# Test world only: the tests use one card serial dozens of times a minute (production keeps
+# the defaults, 10 per minute), and a cheap answer hash keeps the suites fast.
+rate.serial_per_minute = 1000
+rate.serial_burst = 1000
+answers.iterations = 1000
 EOF
     if [[ ! -f "$DIR/hsm.done" ]]; then
         local master="$DIR/master.hex"

@@ -12,9 +12,8 @@ p11tool)
     expect_not_contains "$out" "Type: Private key" "no private key before login"
     out=$(GNUTLS_PIN=$PIN p11tool --provider "$MODULE" --login --list-all 2>&1) || fail "p11tool --login --list-all: $out"
     expect_contains "$out" "Type: Private key" "private keys after login"
-    url=$(p11tool --provider "$MODULE" --list-all 2>/dev/null | awk '/URL:.*type=cert/ && /Authentication/ {print $2; exit}')
-    [[ -n "$url" ]] || fail "no certificate URL"
-    key_url="${url/type=cert/type=private}"
+    key_url=$(GNUTLS_PIN=$PIN p11tool --provider "$MODULE" --login --list-privkeys 2>/dev/null | awk '/URL:/ && /Authentication/ {print $2; exit}')
+    [[ -n "$key_url" ]] || fail "no private key URL"
     out=$(GNUTLS_PIN=$PIN p11tool --provider "$MODULE" --login --test-sign "$key_url" 2>&1) || fail "p11tool --test-sign: $out"
     expect_contains "$out" "Verifying against public key in the token... ok" "test-sign verified"
     pass "p11tool --list-all, --login --list-all, --test-sign"

@@ -153,7 +153,7 @@ TEST_F(ModuleUnblock, SessionRulesOfTheSoLogin) {
     const std::string secret = issueSecret();
     initialiseWithService();
     const CK_SESSION_HANDLE ro = open(false);
-    EXPECT_EQ(login(ro, CKU_SO, secret), CKR_SESSION_READ_ONLY);
+    EXPECT_EQ(login(ro, CKU_SO, secret), CKR_SESSION_READ_ONLY_EXISTS);
     const CK_SESSION_HANDLE rw = open();
     EXPECT_EQ(login(rw, CKU_SO, secret), CKR_SESSION_READ_ONLY_EXISTS);
     p11_->C_CloseSession(ro);
@@ -259,7 +259,7 @@ TEST_F(ModuleUnblock, SecretAsCurrentPasswordResetsLikeFirefoxDoes) {
     ASSERT_EQ(p11_->C_FindObjects(nssDefault, &cert, 1, &n), CKR_OK);
     ASSERT_EQ(p11_->C_FindObjectsFinal(nssDefault), CKR_OK);
     CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
-    EXPECT_EQ(p11_->C_SignInit(nssDefault, &mech, cert), CKR_KEY_HANDLE_INVALID);  // certs are no keys
+    EXPECT_EQ(p11_->C_SignInit(nssDefault, &mech, cert), CKR_PIN_EXPIRED);
     // PK11_ChangePW: a new R/W session, C_SetPIN(current = secret, new).
     const CK_SESSION_HANDLE rw = open();
     const std::string weak = "1234";

@@ -115,6 +115,10 @@ std::vector<std::shared_ptr<Object>> buildObjects(const CardContents& contents, 
     std::vector<std::shared_ptr<Object>> objects;
     std::map<Bytes, PublicKeyInfo> publicKeys;  // by CKA_ID
     std::map<Bytes, Bytes> subjects;
+    // A public key is named like its private key (p11tool and others look the pair up by
+    // label and ID), or like its certificate when the card has no private key for it.
+    std::map<Bytes, std::string> keyLabels;
+    for (const auto& k : contents.privateKeys) keyLabels[k.id] = k.label;
 
     for (const auto& c : contents.certificates) {
         const unsigned char* p = c.der.data();
@@ -150,7 +154,8 @@ std::vector<std::shared_ptr<Object>> buildObjects(const CardContents& contents, 
         if (!pub || c.info.authority) continue;
         publicKeys[c.info.id] = *pub;
         auto key = std::make_shared<Object>(nextHandle(), CKO_PUBLIC_KEY, false);
-        setKeyCommon(*key, pub->type, c.info.id, c.info.label);
+        const auto named = keyLabels.find(c.info.id);
+        setKeyCommon(*key, pub->type, c.info.id, named != keyLabels.end() ? named->second : c.info.label);
         setPublicParts(*key, *pub);
         if (pub->type == CKK_RSA) key->setUlong(CKA_MODULUS_BITS, pub->bits);
         else key->set(CKA_EC_POINT, pub->ecPoint);

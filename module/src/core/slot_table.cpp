@@ -62,6 +62,7 @@ void SlotTable::refreshLocked() {
         if (!present && s.readerPresent) {
             s.readerPresent = false;
             s.cardPresent = false;
+            if (s.token) s.token->markRemoved();
             s.token.reset();
             s.eventPending = true;
         }
@@ -101,7 +102,9 @@ void SlotTable::refreshLocked() {
         if (it == slots_.end() || !st.changed()) continue;
         const bool present = st.present() && !st.unavailable();
         const bool newEvent = (st.eventState & kEventCountMask) != (it->pcscState & kEventCountMask);
-        if (present != it->cardPresent || (newEvent && present && it->token && it->token->isRemoved())) {
+        if (present != it->cardPresent || (newEvent && it->token)) {
+            // Removed, inserted, or swapped between two polls (pcsc-lite's event counter).
+            if (it->token) it->token->markRemoved();
             it->token.reset();
             it->eventPending = true;
         }

@@ -137,6 +137,13 @@ LoginState Token::loginState() const {
     return snapshot_.login;
 }
 
+void Token::markRemoved() noexcept {
+    std::lock_guard stateLock(stateMutex_);
+    removed_ = true;
+    soTicket_.reset();
+    pendingSecret_.clear();
+}
+
 bool Token::isRemoved() const {
     std::lock_guard stateLock(stateMutex_);
     return removed_;
@@ -224,6 +231,8 @@ void Token::loginUser(ByteView pin, const UnblockSettings& settings) {
     require(pin.size() >= std::max(1u, userPin_.minLength) && (userPin_.maxLength == 0 || pin.size() <= userPin_.maxLength),
             CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
     withCard([&](IasCard& card) {
+        // Checked again under the card lock: of two concurrent logins only one verifies.
+        if (loginState() != LoginState::Public) fail(CKR_USER_ALREADY_LOGGED_IN, "already logged in");
         ensureApplication(card);
         try {
             card.verifyPin(userPin_.reference, pin, userPinEncoding());

@@ -64,6 +64,8 @@ public:
     TokenSnapshot snapshot() const;
     LoginState loginState() const;
     bool isRemoved() const;
+    // The card left the reader (seen by the slot table): sessions on this token are over.
+    void markRemoved() noexcept;
     const Bytes& serial() const { return serial_; }
     std::vector<CK_MECHANISM_TYPE> mechanisms() const;
     bool supports(CK_MECHANISM_TYPE type) const;

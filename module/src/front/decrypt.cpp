@@ -15,6 +15,8 @@ IAS_EXPORT CK_RV C_DecryptInit(CK_SESSION_HANDLE handle, CK_MECHANISM_PTR mechan
         requireArgument(mechanism != nullptr);
         std::lock_guard lock(session->mutex());
         if (session->decrypt) return CKR_OPERATION_ACTIVE;
+        // A pending unblock (secret given as current password) allows only C_SetPIN.
+        if (session->token()->loginState() == LoginState::UnblockPending) return CKR_PIN_EXPIRED;
         auto object = visibleObject(*session, key, CKR_KEY_HANDLE_INVALID);
         session->decrypt = startDecrypt(*session->token(), std::move(object), *mechanism);
         return CKR_OK;

@@ -45,8 +45,11 @@ CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin
             if (token.loginState() == LoginState::User || token.loginState() == LoginState::UnblockPending) {
                 return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
             }
-            if (!session->readWrite()) return CKR_SESSION_READ_ONLY;
-            if (library->hasReadOnlySession(session->slot())) return CKR_SESSION_READ_ONLY_EXISTS;
+            // PKCS#11 v2.40 §5.6: no SO login while a R/O session exists — the calling one
+            // included (UNBLOCK.md's CKR_SESSION_READ_ONLY is not a C_Login return value).
+            if (!session->readWrite() || library->hasReadOnlySession(session->slot())) {
+                return CKR_SESSION_READ_ONLY_EXISTS;
+            }
             // Never sent anywhere: there is no protected authentication path.
             if (pin.empty()) return CKR_PIN_INCORRECT;
             token.loginSecurityOfficer(pin, library->unblock());

@@ -52,6 +52,8 @@ IAS_EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE handle, CK_MECHANISM_PTR mechanism
         requireArgument(mechanism != nullptr);
         std::lock_guard lock(session->mutex());
         if (session->sign) return CKR_OPERATION_ACTIVE;
+        // A pending unblock (secret given as current password) allows only C_SetPIN.
+        if (session->token()->loginState() == LoginState::UnblockPending) return CKR_PIN_EXPIRED;
         auto object = visibleObject(*session, key, CKR_KEY_HANDLE_INVALID);
         session->sign = startSign(*session->token(), std::move(object), *mechanism);
         return CKR_OK;
