@@ -60,6 +60,8 @@ TEST(Pkcs15, AodfUserPinAndPuk) {
     EXPECT_FALSE(pins[0].needsPadding());
     EXPECT_EQ(pins[0].protectedBy, fromHex("02"));
     EXPECT_EQ(pins[1].reference, 0x82);
+    EXPECT_EQ(pins[1].minLength, 4u);  // read from the type attributes (once a use-after-free)
+    EXPECT_EQ(pins[1].storedLength, 8u);
     EXPECT_TRUE(pins[1].isUnblockingPin());
     EXPECT_EQ(pins[1].authId, fromHex("02"));
 }

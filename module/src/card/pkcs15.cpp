@@ -158,8 +158,9 @@ std::vector<Pin> parseAodf(ByteView der) {
         pin.protectedBy = c.authId;
         const auto auth = childrenOf(e[1]);
         if (const Tlv* id = findTag(auth, kOctetString)) pin.authId = bytes(*id);
-        std::vector<const Tlv*> ints;
-        for (const Tlv& a : typeAttributes(e)) {
+        std::vector<const Tlv*> ints;  // points into attrs: keep attrs alive while ints is used
+        const std::vector<Tlv> attrs = typeAttributes(e);
+        for (const Tlv& a : attrs) {
             if (a.tag == kBitString) pin.flags = bitStringFlags(a.value);
             else if (a.tag == kInteger) ints.push_back(&a);
             else if (a.tag == 0x80) pin.reference = static_cast<std::uint8_t>(integerValue(a));
