@@ -210,7 +210,10 @@ constexpr Entry kTable[] = {
      "  --non-interactive     aucune question ; demande --new-pin-file F ou --new-pin-fd N, et\n"
      "                        --answers-file F (une réponse par ligne, avec le lien) ou --secret-file F\n"
      "Codes de sortie : 0 succès, 1 usage, 2 pas de support, 3 secret ou réponses erronés, 4 secret ou lien\n"
-     "bloqué/utilisé/expiré, 5 service injoignable, 6 PIN non conforme, 7 erreur du support, 8 non configuré.\n",
+     "bloqué/utilisé/expiré, 5 service injoignable, 6 PIN non conforme, 7 erreur du support, 8 non configuré.\n"
+     "Sans cet outil, depuis Firefox ou Thunderbird : Paramètres → Vie privée et sécurité → Périphériques de\n"
+     "sécurité → sélectionner le support → Changer le mot de passe → saisir le code de déblocage comme\n"
+     "« Mot de passe actuel », puis le nouveau PIN deux fois.\n",
      "Usage: ias-unblock [LINK] [options]\n"
      "Unblocks your token (locked PIN) in four steps: 1 Initialisation · 2 PIN choice · 3 Secret answers · "
      "4 Confirmation.\n"
@@ -226,7 +229,10 @@ constexpr Entry kTable[] = {
      "  --non-interactive     no questions; needs --new-pin-file F or --new-pin-fd N, and\n"
      "                        --answers-file F (one answer per line, with the link) or --secret-file F\n"
      "Exit codes: 0 success, 1 usage, 2 no token, 3 wrong secret or answers, 4 secret or link\n"
-     "blocked/used/expired, 5 service unreachable, 6 PIN policy, 7 token error, 8 not configured.\n"},
+     "blocked/used/expired, 5 service unreachable, 6 PIN policy, 7 token error, 8 not configured.\n"
+     "Without this tool, from Firefox or Thunderbird: Settings → Privacy & Security → Security Devices →\n"
+     "select the token → Change Password → type the unblock secret as \"Current password\", then the new\n"
+     "PIN twice.\n"},
 };
 
 constexpr bool tableInEnumOrder() {

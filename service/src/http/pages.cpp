@@ -121,10 +121,11 @@ std::string secret(const PageContext& p, const std::string& serial, std::string_
         t(p, "lancez l'outil guidé, saisissez le secret puis choisissez votre nouveau code PIN (4 chiffres).",
           "run the guided tool, type the secret, then choose your new PIN (4 digits).") +
         "</li><li><strong>Firefox / Thunderbird</strong> : " +
-        t(p, "Paramètres → Vie privée et sécurité → Périphériques de sécurité → votre support → « Changer le mot de "
-             "passe » : saisissez le secret comme mot de passe actuel, puis le nouveau PIN deux fois.",
-          "Settings → Privacy & Security → Security Devices → your token → \"Change Password\": type the secret as "
-          "the current password, then the new PIN twice.") +
+        t(p, "Paramètres → Vie privée et sécurité → Périphériques de sécurité → sélectionnez votre support → "
+             "« Changer le mot de passe » : saisissez le secret comme « Mot de passe actuel », puis le nouveau PIN "
+             "deux fois.",
+          "Settings → Privacy & Security → Security Devices → select your token → \"Change Password\": type the "
+          "secret as \"Current password\", then the new PIN twice.") +
         "</li><li><strong>pkcs11-tool</strong> : <code>pkcs11-tool --module ias-pkcs11.so --login --login-type so "
         "--so-pin &lt;secret&gt; --init-pin --new-pin &lt;PIN&gt;</code></li></ul><p>" +
         t(p, "Le nouveau PIN : exactement 4 chiffres ; 1234 et les chiffres répétés (0000, 1111…) sont refusés.",
