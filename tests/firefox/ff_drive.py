@@ -257,7 +257,18 @@ def main():
     step(f"outcome alert: \"{message}\"")
     time.sleep(0.5)
     shot(a.out, f"{p}4-outcome.png")
-    xdo("key", "Return")  # dismiss the alert
+    xdo("key", "Return")  # dismiss the alert (the key reaches it only if it has the X focus)
+    time.sleep(1)
+    dismissed = m.js("""
+      for (const w of Services.wm.getEnumerator(null)) {
+        for (const f of w.document.querySelectorAll('.dialogFrame')) {
+          const d = f.contentDocument;
+          if (d && d.getElementById('infoBody')) { d.querySelector('dialog').acceptDialog(); return 'OK pressed by Marionette'; }
+        }
+      }
+      return 'closed by the Return key';
+    """)
+    step(f"outcome alert {dismissed}")
     time.sleep(1)
     still_open = m.js(FIND_WINDOW, "chrome://pippki/content/changepassword.xhtml")
     if still_open:  # a refused change keeps the dialog open: cancel it
@@ -275,7 +286,11 @@ def main():
       return rows;
     """)
     step(f"token details afterwards: {after}")
-    shot(a.out, f"{p}5-security-devices-after.png")
+    # No screenshot here: without a window manager Xvfb keeps the closed dialogs' pixels until
+    # Firefox repaints, so the picture would show the alert again; the text above is the check.
+    if a.expect == "ok" and not any(r == "Status: Logged In" for r in after):
+        step("the device manager does not show the token logged in with the new PIN")
+        return 1
     expected = {"ok": "successfully changed", "incorrect": "correct current password",
                 "failed": "Unable to change password"}[a.expect]
     if expected not in message:
