@@ -10,9 +10,11 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SIM="${IAS_SIM_BIN:?IAS_SIM_BIN must name ias-card-sim}"
 mkdir -p "$DIR/templates"
 DIR="$(cd "$DIR" && pwd)"
-printf 'reader_filter = Virtual PCD 00 00\n' > "$DIR/ias-pkcs11.conf"
+# The SO tests use the PUK (so_login = puk): a one-time unblock secret needs the service.
+printf 'reader_filter = Virtual PCD 00 00\nso_login = puk\n' > "$DIR/ias-pkcs11.conf"
 
-"$REPO/scripts/test-world.sh" status 2>/dev/null | grep -q "^pcscd: running" || { echo "ias-setup: the test world is not running" >&2; exit 1; }
+status=$("$REPO/scripts/test-world.sh" status 2>/dev/null || true)  # no pipe into grep -q: SIGPIPE + pipefail
+grep -q "^pcscd: running" <<<"$status" || { echo "ias-setup: the test world is not running" >&2; exit 1; }
 template="$DIR/templates/card-ec.json"
 if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may lay cards out differently
     rm -f "$template.tmp"

@@ -13,7 +13,7 @@ rm -f "$OUT/softhsm.xml" "$OUT/ias.xml"
 
 ctest --test-dir "$BUILD" -R '^conformance\.softhsm\.' -j2 --test-output-size-passed 200000 --output-junit "$OUT/softhsm.xml" | tail -3 || true
 
-world_up() { "$REPO/scripts/test-world.sh" status 2>/dev/null | grep -q '^pcscd: running'; }
+world_up() { grep -q '^pcscd: running' <<<"$("$REPO/scripts/test-world.sh" status 2>/dev/null)"; }
 started=0
 if ! world_up && [[ "${IAS_REPORT_START_WORLD:-0}" == 1 ]]; then
     IAS_SIM_BIN="$BUILD/sim/ias-card-sim" "$REPO/scripts/test-world.sh" start

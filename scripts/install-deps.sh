@@ -15,8 +15,10 @@ packages=(
   libnss3-dev firefox-esr xvfb xdotool imagemagick  # tests/firefox (NSS test, Firefox under Xvfb)
   # unblock service: PostgreSQL backend tests, holder pages in headless Chromium
   postgresql-15 chromium chromium-driver python3-selenium
+  # fuzzing (libFuzzer comes with clang 14's runtime)
+  clang-14 libclang-rt-14-dev
   # script helpers
-  procps psmisc python3 util-linux
+  procps psmisc python3 util-linux curl
 )
 [ "${IAS_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$IAS_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 

@@ -78,9 +78,13 @@ start_pcscd() {
     if command -v systemctl >/dev/null 2>&1; then
         systemctl stop pcscd.socket pcscd.service >/dev/null 2>&1 || true
     fi
-    local other
-    other="$(pgrep -x pcscd || true)"
-    [[ -z "$other" ]] || die "another pcscd is running (pid $other); stop it first (only one pcscd per machine)"
+    # Another pcscd in *our* mount namespace owns /run/pcscd (scripts/private-world.sh runs
+    # pcscd in namespaces of their own: those do not count).
+    local other="" pid
+    for pid in $(pgrep -x pcscd || true); do
+        [[ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" == "$(readlink /proc/self/ns/mnt)" ]] && other="$pid"
+    done
+    [[ -z "$other" ]] || die "another pcscd is running (pid $other); stop it first (only one pcscd per mount namespace)"
     write_reader_conf
     rm -f /run/pcscd/pcscd.comm 2>/dev/null || true
     pcscd -f -c "$WORLD/reader.conf.d" > "$WORLD/pcscd.log" 2>&1 &

@@ -47,6 +47,16 @@ build tsan
 run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser'
 run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser'
 
+# Every libFuzzer target briefly on its corpus (regression inputs included), clang 14.
+echo "== fuzz: every target for 5 s"
+if scripts/fuzz.sh --seconds 5 > "$artifacts/fuzz.log" 2>&1; then
+  summary+=("ok    fuzz: $(grep -c ' ok ' "$artifacts/fuzz.log" || true) targets, 5 s each on their corpus, no finding")
+else
+  failed=1
+  summary+=("FAIL  fuzz: see $artifacts/fuzz.log")
+  tail -n 30 "$artifacts/fuzz.log"
+fi
+
 # The unblock service's storage suite on PostgreSQL 15 (private server, stopped after).
 trap 'scripts/service-world.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(scripts/service-world.sh start)"
@@ -65,6 +75,8 @@ trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.
 scripts/test-world.sh start
 scripts/unblock-world.sh start >/dev/null
 run_suite world --test-dir build/release -L world
+# The concurrency tests once more with the TSan build of the module (any report fails them).
+run_suite world-tsan --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]ias[.]Threads'
 scripts/unblock-world.sh stop >/dev/null
 scripts/test-world.sh stop
 trap - EXIT

@@ -39,13 +39,13 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-if ! "$REPO/scripts/test-world.sh" status | grep -q '^pcscd: running'; then
+if ! grep -q '^pcscd: running' <<<"$("$REPO/scripts/test-world.sh" status)"; then
     "$REPO/scripts/test-world.sh" start 2>/dev/null
     started_pcsc=1
 else
     previous_card="$(cat "$WORLD/card.path" 2>/dev/null || true)"
 fi
-if ! "$REPO/scripts/unblock-world.sh" status | grep -q '^ias-unblockd: running'; then
+if ! grep -q '^ias-unblockd: running' <<<"$("$REPO/scripts/unblock-world.sh" status)"; then
     "$REPO/scripts/unblock-world.sh" start >/dev/null 2>&1 || fail "unblock-world start"
     started_unblock=1
 fi

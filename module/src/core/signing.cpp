@@ -15,7 +15,10 @@ constexpr std::size_t kMaxRawEcdsaInput = 64;
 std::size_t keyBytes(const KeyBinding& k) { return (k.bits + 7) / 8; }
 
 const KeyBinding& requirePrivateKey(const Object& key, CK_ATTRIBUTE_TYPE usage) {
-    if (key.objectClass() != CKO_PRIVATE_KEY || !key.key()) fail(CKR_KEY_TYPE_INCONSISTENT, "not a private key");
+    // v2.40 §5.1.6: a valid handle of an object that is not a key is CKR_KEY_HANDLE_INVALID.
+    const CK_OBJECT_CLASS cls = key.objectClass();
+    if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_SECRET_KEY) fail(CKR_KEY_HANDLE_INVALID, "not a key");
+    if (cls != CKO_PRIVATE_KEY || !key.key()) fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "not a private key of the card");
     const KeyBinding& k = *key.key();
     const bool allowed = usage == CKA_SIGN ? k.canSign : k.canDecrypt;
     if (!allowed) fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "key usage does not allow this operation");

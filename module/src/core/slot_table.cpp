@@ -18,6 +18,7 @@ constexpr std::chrono::milliseconds kWaitSlice{1000};
 
 SlotTable::SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles)
     : mutex_(mutexes.make()),
+      creationMutex_(mutexes.make()),
       readerFilter_(std::move(readerFilter)),
       objectHandles_(std::move(objectHandles)),
       waitMutex_(mutexes.make()) {}
@@ -141,9 +142,9 @@ std::vector<CK_SLOT_ID> SlotTable::list(bool tokenPresent) {
 
 SlotView SlotTable::slot(CK_SLOT_ID id) {
     std::lock_guard lock(*mutex_);
-    if (findLocked(id) == nullptr) fail(CKR_SLOT_ID_INVALID, "unknown slot");
-    refreshLocked();
+    refreshLocked();  // also learns the readers when C_GetSlotList was not called yet
     const Slot* s = findLocked(id);
+    if (s == nullptr) fail(CKR_SLOT_ID_INVALID, "unknown slot");
     return SlotView{s->id, s->reader, s->readerPresent, s->cardPresent};
 }
 
@@ -154,15 +155,20 @@ std::shared_ptr<Token> SlotTable::knownToken(CK_SLOT_ID id) const {
 }
 
 std::shared_ptr<Token> SlotTable::token(CK_SLOT_ID id) {
+    {
+        std::lock_guard lock(*mutex_);
+        Slot* s = findLocked(id);
+        if (s && s->token && !s->token->isRemoved()) return s->token;
+    }
+    // First use after insertion: one thread connects, the others wait for its token.
+    std::lock_guard creation(*creationMutex_);
     std::string reader;
     unsigned long stateSeen = 0;
     {
         std::lock_guard lock(*mutex_);
+        refreshLocked();
         Slot* s = findLocked(id);
         if (s == nullptr) fail(CKR_SLOT_ID_INVALID, "unknown slot");
-        if (s->token && !s->token->isRemoved()) return s->token;
-        refreshLocked();
-        s = findLocked(id);
         if (!s->readerPresent || !s->cardPresent) fail(CKR_TOKEN_NOT_PRESENT, "no card in the reader");
         if (s->token) return s->token;
         if (!context_) fail(CKR_DEVICE_ERROR, "PC/SC unavailable");
@@ -172,15 +178,15 @@ std::shared_ptr<Token> SlotTable::token(CK_SLOT_ID id) {
     // Card I/O (connect, identity) outside the table lock.
     std::shared_ptr<Token> token;
     try {
-        token = std::make_shared<Token>(*context_, reader, objectHandles_);
+        token = std::make_shared<Token>(reader, objectHandles_);
     } catch (const card::CardError& e) {
         logf(LogLevel::Warn, "card in '%s' is not a usable IAS-ECC token: %s", reader.c_str(), e.what());
         fail(CKR_TOKEN_NOT_RECOGNIZED, "not an IAS-ECC token");
     }
     std::lock_guard lock(*mutex_);
     Slot* s = findLocked(id);
-    if (s->token) return s->token;  // another thread was faster
     if ((s->pcscState & kEventCountMask) != (stateSeen & kEventCountMask) || !s->cardPresent) {
+        token->markRemoved();
         fail(CKR_DEVICE_REMOVED, "card changed while connecting");
     }
     s->token = token;

@@ -3,8 +3,9 @@
 // (SCardGetStatusChange with a zero timeout: no card I/O); a Token is created on first use
 // after insertion, outside the table lock.
 //
-// Lock order: Library sessions lock -> SlotTable::mutex_ -> Token locks. The table lock is
-// never held during card I/O or a blocking wait.
+// Lock order: Library sessions lock -> SlotTable::creationMutex_ -> SlotTable::mutex_ ->
+// Token locks. The table lock is never held during card I/O or a blocking wait; the
+// context_ is used only under mutex_ (pcsc-lite contexts are not for concurrent use).
 #pragma once
 
 #include <memory>
@@ -69,6 +70,9 @@ private:
     bool wanted(const std::string& reader) const;
 
     std::unique_ptr<Mutex> mutex_;
+    // Held while a token is created (card I/O), so that concurrent first uses of a slot create
+    // one token; taken before mutex_, never while holding it.
+    std::unique_ptr<Mutex> creationMutex_;
     std::vector<std::string> readerFilter_;
     HandleAllocator objectHandles_;
     std::unique_ptr<apdu::PcscContext> context_;  // guarded by mutex_

@@ -39,8 +39,10 @@ bool isMissingFile(const CardError& e) {
 
 }  // namespace
 
-Token::Token(const apdu::PcscContext& context, const std::string& reader, const HandleAllocator& nextHandle)
-    : nextHandle_(nextHandle), card_(std::make_unique<apdu::PcscCard>(context, reader)) {
+Token::Token(const std::string& reader, const HandleAllocator& nextHandle)
+    : nextHandle_(nextHandle),
+      context_(std::make_unique<apdu::PcscContext>()),
+      card_(std::make_unique<apdu::PcscCard>(*context_, reader)) {
     knownResets_ = card_->resetCount();
     withCard([&](IasCard& card) { loadIdentity(card); });
 }

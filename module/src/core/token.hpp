@@ -54,8 +54,10 @@ struct TokenSnapshot {
 
 class Token {
 public:
-    // Connects to the card in `reader` and reads its identity (card I/O).
-    Token(const apdu::PcscContext& context, const std::string& reader, const HandleAllocator& nextHandle);
+    // Connects to the card in `reader` and reads its identity (card I/O). The token has a
+    // PC/SC context of its own: pcsc-lite contexts must not be used by two threads at once,
+    // and this one is only used under cardMutex_.
+    Token(const std::string& reader, const HandleAllocator& nextHandle);
     ~Token();
     Token(const Token&) = delete;
     Token& operator=(const Token&) = delete;
@@ -108,6 +110,7 @@ private:
     card::PinEncoding userPinEncoding() const;
 
     HandleAllocator nextHandle_;
+    std::unique_ptr<apdu::PcscContext> context_;  // before card_: destroyed after it
     std::unique_ptr<apdu::PcscCard> card_;
     std::uint64_t knownResets_ = 0;
     bool applicationSelected_ = false;
