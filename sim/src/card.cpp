@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ias/apdu/instructions.hpp"
 #include "ias/apdu/error.hpp"
 #include "ias/protocol/admin_key.hpp"
 #include "ias/sim/layout.hpp"
@@ -12,18 +13,6 @@ namespace ias::sim {
 
 namespace {
 
-constexpr std::uint8_t kInsSelect = 0xA4;
-constexpr std::uint8_t kInsReadBinary = 0xB0;
-constexpr std::uint8_t kInsGetData = 0xCB;
-constexpr std::uint8_t kInsVerify = 0x20;
-constexpr std::uint8_t kInsChangeReferenceData = 0x24;
-constexpr std::uint8_t kInsResetRetryCounter = 0x2C;
-constexpr std::uint8_t kInsManageSecurityEnvironment = 0x22;
-constexpr std::uint8_t kInsInternalAuthenticate = 0x88;
-constexpr std::uint8_t kInsPerformSecurityOperation = 0x2A;
-constexpr std::uint8_t kInsGetChallenge = 0x84;
-constexpr std::uint8_t kInsExternalAuthenticate = 0x82;
-constexpr std::uint8_t kInsGetResponse = 0xC0;
 
 constexpr std::size_t kMaxChainedData = 4096;
 constexpr std::uint16_t kLastCommandOfChainExpected = 0x6883;
@@ -32,7 +21,7 @@ constexpr std::uint16_t kMemoryFailure = 0x6581;
 
 ResponseApdu sw(std::uint16_t value) { return ResponseApdu{{}, StatusWord(value)}; }
 
-bool chainingAllowed(std::uint8_t ins) { return ins == kInsPerformSecurityOperation; }
+bool chainingAllowed(std::uint8_t ins) { return ins == apdu::ins::kPerformSecurityOperation; }
 
 }  // namespace
 
@@ -124,7 +113,7 @@ ResponseApdu Card::processPlain(const CommandApdu& c) {
         apdu::append(chain_->data, c.data);
         return sw(StatusWord::kSuccess);
     }
-    if (c.ins != kInsGetResponse) pendingResponse_.clear();
+    if (c.ins != apdu::ins::kGetResponse) pendingResponse_.clear();
     if (chain_) {
         CommandApdu whole = c;
         whole.cla = static_cast<std::uint8_t>(c.cla & ~CommandApdu::kChainingBit);
@@ -133,23 +122,23 @@ ResponseApdu Card::processPlain(const CommandApdu& c) {
         chain_.reset();
         return deliver(dispatch(whole), whole.ne);
     }
-    if (c.ins == kInsGetResponse) return getResponse(c);
+    if (c.ins == apdu::ins::kGetResponse) return getResponse(c);
     return deliver(dispatch(c), c.ne);
 }
 
 ResponseApdu Card::dispatch(const CommandApdu& c) {
     switch (c.ins) {
-        case kInsSelect: return selectFile(c);
-        case kInsReadBinary: return readBinary(c);
-        case kInsGetData: return getData(c);
-        case kInsVerify: return verify(c);
-        case kInsChangeReferenceData: return changeReferenceData(c);
-        case kInsResetRetryCounter: return resetRetryCounter(c);
-        case kInsManageSecurityEnvironment: return manageSecurityEnvironment(c);
-        case kInsInternalAuthenticate: return internalAuthenticate(c);
-        case kInsPerformSecurityOperation: return performSecurityOperation(c);
-        case kInsGetChallenge: return getChallenge(c);
-        case kInsExternalAuthenticate: return externalAuthenticate(c);
+        case apdu::ins::kSelect: return selectFile(c);
+        case apdu::ins::kReadBinary: return readBinary(c);
+        case apdu::ins::kGetData: return getData(c);
+        case apdu::ins::kVerify: return verify(c);
+        case apdu::ins::kChangeReferenceData: return changeReferenceData(c);
+        case apdu::ins::kResetRetryCounter: return resetRetryCounter(c);
+        case apdu::ins::kManageSecurityEnvironment: return manageSecurityEnvironment(c);
+        case apdu::ins::kInternalAuthenticate: return internalAuthenticate(c);
+        case apdu::ins::kPerformSecurityOperation: return performSecurityOperation(c);
+        case apdu::ins::kGetChallenge: return getChallenge(c);
+        case apdu::ins::kExternalAuthenticate: return externalAuthenticate(c);
         default: return sw(StatusWord::kInsNotSupported);
     }
 }

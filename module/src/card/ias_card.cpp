@@ -1,5 +1,6 @@
 #include "ias_card.hpp"
 
+#include "ias/apdu/instructions.hpp"
 #include "ias/apdu/error.hpp"
 #include "ias/apdu/tlv.hpp"
 
@@ -11,16 +12,6 @@ using apdu::StatusWord;
 
 namespace {
 
-constexpr std::uint8_t kInsSelect = 0xA4;
-constexpr std::uint8_t kInsReadBinary = 0xB0;
-constexpr std::uint8_t kInsVerify = 0x20;
-constexpr std::uint8_t kInsChangeReferenceData = 0x24;
-constexpr std::uint8_t kInsResetRetryCounter = 0x2C;
-constexpr std::uint8_t kInsManageSecurityEnvironment = 0x22;
-constexpr std::uint8_t kInsInternalAuthenticate = 0x88;
-constexpr std::uint8_t kInsPerformSecurityOperation = 0x2A;
-constexpr std::uint8_t kInsGetChallenge = 0x84;
-constexpr std::uint8_t kInsExternalAuthenticate = 0x82;
 constexpr std::size_t kReadChunk = 256;
 
 CommandApdu command(std::uint8_t ins, std::uint8_t p1, std::uint8_t p2, ByteView data = {}, std::size_t ne = 0) {
@@ -65,21 +56,21 @@ ResponseApdu IasCard::sendExpectingSuccess(const CommandApdu& c, const char* ope
 
 void IasCard::selectMasterFile() {
     const std::uint8_t mf[] = {0x3F, 0x00};
-    sendExpectingSuccess(command(kInsSelect, 0x00, 0x0C, mf), "SELECT MF");
+    sendExpectingSuccess(command(apdu::ins::kSelect, 0x00, 0x0C, mf), "SELECT MF");
 }
 
 void IasCard::selectApplication(ByteView aid) {
-    sendExpectingSuccess(command(kInsSelect, 0x04, 0x0C, aid), "SELECT application");
+    sendExpectingSuccess(command(apdu::ins::kSelect, 0x04, 0x0C, aid), "SELECT application");
 }
 
 void IasCard::selectFile(std::uint16_t fid) {
     const std::uint8_t f[] = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
-    sendExpectingSuccess(command(kInsSelect, 0x02, 0x0C, f), "SELECT file");
+    sendExpectingSuccess(command(apdu::ins::kSelect, 0x02, 0x0C, f), "SELECT file");
 }
 
 Bytes IasCard::readBinary(std::uint16_t offset, std::size_t ne) {
     if (offset > 0x7FFF) throw CardError(CardErrorKind::WrongData, StatusWord(), "READ BINARY offset");
-    const ResponseApdu r = send(command(kInsReadBinary, static_cast<std::uint8_t>(offset >> 8),
+    const ResponseApdu r = send(command(apdu::ins::kReadBinary, static_cast<std::uint8_t>(offset >> 8),
                                         static_cast<std::uint8_t>(offset), {}, ne));
     if (r.sw.isSuccess() || r.sw.value() == StatusWord::kEndOfFile) return plain(r.data);
     if (r.sw.value() == StatusWord::kWrongP1P2) return {};  // offset beyond the end
@@ -88,7 +79,7 @@ Bytes IasCard::readBinary(std::uint16_t offset, std::size_t ne) {
 }
 
 Bytes IasCard::readBinarySfi(std::uint8_t sfi, std::size_t ne) {
-    const ResponseApdu r = send(command(kInsReadBinary, static_cast<std::uint8_t>(0x80 | sfi), 0x00, {}, ne));
+    const ResponseApdu r = send(command(apdu::ins::kReadBinary, static_cast<std::uint8_t>(0x80 | sfi), 0x00, {}, ne));
     if (r.sw.isSuccess() || r.sw.value() == StatusWord::kEndOfFile) return plain(r.data);
     expectSuccess(r, "READ BINARY (SFI)");
     return {};
@@ -154,7 +145,7 @@ Bytes IasCard::readSerialNumber() {
 }
 
 PinStatus IasCard::pinStatus(std::uint8_t pinRef) {
-    const ResponseApdu r = send(command(kInsVerify, 0x00, pinRef));
+    const ResponseApdu r = send(command(apdu::ins::kVerify, 0x00, pinRef));
     PinStatus s;
     if (r.sw.isSuccess()) {
         s.verified = true;
@@ -172,7 +163,7 @@ PinStatus IasCard::pinStatus(std::uint8_t pinRef) {
 void IasCard::verifyPin(std::uint8_t pinRef, ByteView pin, const PinEncoding& encoding) {
     // An empty VERIFY reads the counter: never send one as a login.
     if (pin.empty()) throw CardError(CardErrorKind::WrongLength, StatusWord(), "VERIFY with an empty PIN");
-    CommandApdu c = command(kInsVerify, 0x00, pinRef);
+    CommandApdu c = command(apdu::ins::kVerify, 0x00, pinRef);
     c.data = encodePin(pin, encoding);
     c.sensitive = true;
     sendExpectingSuccess(c, "VERIFY");
@@ -180,7 +171,7 @@ void IasCard::verifyPin(std::uint8_t pinRef, ByteView pin, const PinEncoding& en
 
 void IasCard::changePin(std::uint8_t pinRef, ByteView oldPin, ByteView newPin, const PinEncoding& encoding) {
     if (oldPin.empty() || newPin.empty()) throw CardError(CardErrorKind::WrongLength, StatusWord(), "CHANGE REFERENCE DATA");
-    CommandApdu c = command(kInsChangeReferenceData, 0x00, pinRef);
+    CommandApdu c = command(apdu::ins::kChangeReferenceData, 0x00, pinRef);
     c.data = encodePin(oldPin, encoding);
     const SecureBytes n = encodePin(newPin, encoding);
     c.data.insert(c.data.end(), n.begin(), n.end());
@@ -190,7 +181,7 @@ void IasCard::changePin(std::uint8_t pinRef, ByteView oldPin, ByteView newPin, c
 
 void IasCard::resetRetryCounter(std::uint8_t pinRef, ByteView newPin, const PinEncoding& encoding) {
     if (newPin.empty()) throw CardError(CardErrorKind::WrongLength, StatusWord(), "RESET RETRY COUNTER");
-    CommandApdu c = command(kInsResetRetryCounter, 0x02, pinRef);
+    CommandApdu c = command(apdu::ins::kResetRetryCounter, 0x02, pinRef);
     c.data = encodePin(newPin, encoding);
     c.sensitive = true;
     sendExpectingSuccess(c, "RESET RETRY COUNTER");
@@ -198,12 +189,12 @@ void IasCard::resetRetryCounter(std::uint8_t pinRef, ByteView newPin, const PinE
 
 void IasCard::setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t algRef) {
     const std::uint8_t data[] = {0x84, 0x01, keyRef, 0x80, 0x01, algRef};
-    sendExpectingSuccess(command(kInsManageSecurityEnvironment, 0x41, static_cast<std::uint8_t>(crt), data),
+    sendExpectingSuccess(command(apdu::ins::kManageSecurityEnvironment, 0x41, static_cast<std::uint8_t>(crt), data),
                          "MSE SET");
 }
 
 Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
-    const ResponseApdu r = sendExpectingSuccess(command(kInsInternalAuthenticate, 0x00, 0x00, input, signatureSize),
+    const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kInternalAuthenticate, 0x00, 0x00, input, signatureSize),
                                                 "INTERNAL AUTHENTICATE");
     if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("INTERNAL AUTHENTICATE");
     Bytes sig(signatureSize - r.data.size(), 0x00);  // left-pad a short signature
@@ -213,7 +204,7 @@ Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
 
 Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize) {
     const ResponseApdu r = sendExpectingSuccess(
-        command(kInsPerformSecurityOperation, 0x9E, 0x9A, hash, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
+        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, hash, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
     if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("PSO COMPUTE DIGITAL SIGNATURE");
     Bytes sig(signatureSize - r.data.size(), 0x00);
     apdu::append(sig, r.data);
@@ -221,7 +212,7 @@ Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize
 }
 
 SecureBytes IasCard::decipher(ByteView cryptogram) {
-    CommandApdu c = command(kInsPerformSecurityOperation, 0x80, 0x86, {}, 256);
+    CommandApdu c = command(apdu::ins::kPerformSecurityOperation, 0x80, 0x86, {}, 256);
     c.data.reserve(cryptogram.size() + 1);
     c.data.push_back(0x81);
     c.data.insert(c.data.end(), cryptogram.begin(), cryptogram.end());
@@ -230,18 +221,18 @@ SecureBytes IasCard::decipher(ByteView cryptogram) {
 }
 
 Bytes IasCard::getChallenge(std::size_t length) {
-    const ResponseApdu r = sendExpectingSuccess(command(kInsGetChallenge, 0x00, 0x00, {}, length), "GET CHALLENGE");
+    const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kGetChallenge, 0x00, 0x00, {}, length), "GET CHALLENGE");
     if (r.data.size() != length) malformedResponse("GET CHALLENGE length");
     return plain(r.data);
 }
 
 void IasCard::setExternalAuthenticationKey(std::uint8_t keysetRef) {
     const std::uint8_t data[] = {0x80, 0x01, 0x1C, 0x83, 0x01, keysetRef};
-    sendExpectingSuccess(command(kInsManageSecurityEnvironment, 0x81, 0xA4, data), "MSE SET (external authentication)");
+    sendExpectingSuccess(command(apdu::ins::kManageSecurityEnvironment, 0x81, 0xA4, data), "MSE SET (external authentication)");
 }
 
 void IasCard::externalAuthenticate(ByteView cryptogram) {
-    CommandApdu c = command(kInsExternalAuthenticate, 0x00, 0x00, cryptogram);
+    CommandApdu c = command(apdu::ins::kExternalAuthenticate, 0x00, 0x00, cryptogram);
     c.sensitive = true;
     sendExpectingSuccess(c, "EXTERNAL AUTHENTICATE");
 }

@@ -235,31 +235,26 @@ void Token::loginUser(ByteView pin, const UnblockSettings& settings) {
     withCard([&](IasCard& card) {
         // Checked again under the card lock: of two concurrent logins only one verifies.
         if (loginState() != LoginState::Public) fail(CKR_USER_ALREADY_LOGGED_IN, "already logged in");
-        ensureApplication(card);
-        try {
-            card.verifyPin(userPin_.reference, pin, userPinEncoding());
-        } catch (const CardError& e) {
-            recordPinResult(e);
-            throw;
-        }
-        recordPinSuccess();
+        verifyUserPin(card, pin);
         std::lock_guard stateLock(stateMutex_);
         snapshot_.login = LoginState::User;
     });
 }
 
+void Token::verifyUserPin(IasCard& card, ByteView pin) {
+    ensureApplication(card);
+    try {
+        card.verifyPin(userPin_.reference, pin, userPinEncoding());
+    } catch (const CardError& e) {
+        recordPinResult(e);
+        throw;
+    }
+    recordPinSuccess();
+}
+
 void Token::verifyForSignature(ByteView pin) {
     require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
-    withCard([&](IasCard& card) {
-        ensureApplication(card);
-        try {
-            card.verifyPin(userPin_.reference, pin, userPinEncoding());
-        } catch (const CardError& e) {
-            recordPinResult(e);
-            throw;
-        }
-        recordPinSuccess();
-    });
+    withCard([&](IasCard& card) { verifyUserPin(card, pin); });
 }
 
 void Token::logout() {

@@ -104,6 +104,7 @@ private:
     void loadObjects(card::IasCard& card);
     void ensureApplication(card::IasCard& card);
     void onCardReset();
+    void verifyUserPin(card::IasCard& card, ByteView pin);  // VERIFY + tries bookkeeping
     void recordPinResult(const card::CardError& e);
     void recordPinSuccess();
     Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);

@@ -79,10 +79,7 @@ void Token::resetFromPendingLogin(ByteView oldPin, ByteView newPin, const Unbloc
     resetWithService(newPin, settings);
     // Logged in with the new PIN, as after a normal change; the pending state is over.
     dropSecurityOfficer();
-    withCard([&](IasCard& card) {
-        ensureApplication(card);
-        card.verifyPin(userPin_.reference, newPin, userPinEncoding());
-    });
+    withCard([&](IasCard& card) { verifyUserPin(card, newPin); });
     std::lock_guard stateLock(stateMutex_);
     snapshot_.login = LoginState::User;
 }

@@ -63,6 +63,23 @@ inline CK_RV returnBytes(apdu::ByteView value, CK_BYTE_PTR out, CK_ULONG_PTR out
     return CKR_OK;
 }
 
+// A list output (slots, mechanisms) with the two-call length convention.
+template <class T>
+CK_RV returnList(const std::vector<T>& items, T* out, CK_ULONG_PTR count) {
+    requireArgument(count != nullptr);
+    if (out == nullptr) {
+        *count = items.size();
+        return CKR_OK;
+    }
+    if (*count < items.size()) {
+        *count = items.size();
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    std::copy(items.begin(), items.end(), out);
+    *count = items.size();
+    return CKR_OK;
+}
+
 // An object the session may see (private ones only when the user is logged in).
 std::shared_ptr<Object> visibleObject(Session& session, CK_OBJECT_HANDLE handle, CK_RV invalidRv);
 

@@ -27,18 +27,7 @@ IAS_EXPORT CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_UL
     return guarded("C_GetSlotList", [&] {
         auto library = currentLibrary();
         requireArgument(count != nullptr);
-        const std::vector<CK_SLOT_ID> ids = library->slots().list(tokenPresent != CK_FALSE);
-        if (list == nullptr) {
-            *count = ids.size();
-            return CKR_OK;
-        }
-        if (*count < ids.size()) {
-            *count = ids.size();
-            return CKR_BUFFER_TOO_SMALL;
-        }
-        std::copy(ids.begin(), ids.end(), list);
-        *count = ids.size();
-        return CKR_OK;
+        return returnList(library->slots().list(tokenPresent != CK_FALSE), list, count);
     });
 }
 
@@ -101,18 +90,7 @@ IAS_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slotId, CK_MECHANISM_TYPE_PTR lis
     return guarded("C_GetMechanismList", [&] {
         auto library = currentLibrary();
         requireArgument(count != nullptr);
-        const auto mechanisms = library->slots().token(slotId)->mechanisms();
-        if (list == nullptr) {
-            *count = mechanisms.size();
-            return CKR_OK;
-        }
-        if (*count < mechanisms.size()) {
-            *count = mechanisms.size();
-            return CKR_BUFFER_TOO_SMALL;
-        }
-        std::copy(mechanisms.begin(), mechanisms.end(), list);
-        *count = mechanisms.size();
-        return CKR_OK;
+        return returnList(library->slots().token(slotId)->mechanisms(), list, count);
     });
 }
 
