@@ -75,6 +75,8 @@ trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.
 scripts/test-world.sh start
 scripts/unblock-world.sh start >/dev/null
 run_suite world --test-dir build/release -L world
+# Firefox ESR itself (headless, Xvfb): Security Devices, and the reset through its dialog.
+run_suite browser-world --test-dir build/release -L browser-world
 # The concurrency tests once more with the TSan build of the module (any report fails them).
 run_suite world-tsan --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]ias[.]Threads'
 scripts/unblock-world.sh stop >/dev/null

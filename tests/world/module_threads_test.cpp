@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -193,6 +194,28 @@ TEST_F(ModuleThreads, CardRemovalInvalidatesSessionsAndReinsertionWorks) {
     const CK_SESSION_HANDLE again = open();
     EXPECT_NE(again, s);
     EXPECT_EQ(login(again), CKR_OK);
+}
+
+TEST_F(ModuleThreads, BlockingWaitForSlotEventSeesRemovalAndFinalizeEndsIt) {
+    CK_SLOT_ID pending = 0;
+    while (p11_->C_WaitForSlotEvent(CKF_DONT_BLOCK, &pending, nullptr) == CKR_OK) {
+    }  // drain what the start-up produced
+    std::atomic<CK_RV> rv{CKR_GENERAL_ERROR};
+    CK_SLOT_ID event = 99;
+    std::thread waiter([&] { rv = p11_->C_WaitForSlotEvent(0, &event, nullptr); });
+    ASSERT_EQ(std::system(("bash " + kRepo + "/scripts/test-world.sh remove 2>/dev/null").c_str()), 0);
+    waiter.join();
+    EXPECT_EQ(rv.load(), CKR_OK);
+    EXPECT_EQ(event, slot_);
+    // A wait blocked when the application finalizes returns CKR_CRYPTOKI_NOT_INITIALIZED.
+    std::thread blocked([&] { rv = p11_->C_WaitForSlotEvent(0, &event, nullptr); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(p11_->C_Finalize(nullptr), CKR_OK);
+    blocked.join();
+    EXPECT_EQ(rv.load(), CKR_CRYPTOKI_NOT_INITIALIZED);
+    CK_C_INITIALIZE_ARGS args{};
+    args.flags = CKF_OS_LOCKING_OK;
+    ASSERT_EQ(p11_->C_Initialize(&args), CKR_OK);  // for TearDown
 }
 
 }  // namespace
