@@ -33,5 +33,21 @@ nss)
     expect_contains "$out" "IAS-ECC SIM:Signature certificate" "signature certificate listed"
     pass "NSS lists the token's certificates without a PIN"
     ;;
+p11tool-initialize-pin)
+    # GnuTLS's SO reset (issue 6): p11tool --initialize-pin with the one-time secret as SO PIN.
+    FIXTURE="$(dirname "$0")/unblock_fixture.sh"
+    "$FIXTURE" card 0010000000123456 >/dev/null
+    secret=$("$FIXTURE" secret 0010000000123456)
+    { echo "reader_filter = Virtual PCD 00 00"; "$FIXTURE" module-conf; } > "$IAS_PKCS11_CONF"
+    for _ in 1 2 3; do p11 --login --pin 0000 -O >/dev/null || true; done
+    expect_contains "$(p11 -L)" "user PIN locked" "locked before"
+    url=$(p11tool --provider "$MODULE" --list-tokens 2>/dev/null | awk '/URL:/ {print $2; exit}')
+    out=$(GNUTLS_SO_PIN="$secret" GNUTLS_PIN=2580 p11tool --provider "$MODULE" --initialize-pin "$url" </dev/null 2>&1) \
+        || fail "p11tool --initialize-pin: $out"
+    expect_not_contains "$out" "$secret" "secret never echoed"
+    expect_not_contains "$(p11 -L)" "user PIN locked" "unlocked after"
+    p11 --login --pin 2580 -O | grep -q "Private Key Object" || fail "login with the new PIN"
+    pass "p11tool --initialize-pin with the unblock secret"
+    ;;
 *) fail "unknown case $1" ;;
 esac
