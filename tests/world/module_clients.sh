@@ -49,5 +49,15 @@ p11tool-initialize-pin)
     p11 --login --pin 2580 -O | grep -q "Private Key Object" || fail "login with the new PIN"
     pass "p11tool --initialize-pin with the unblock secret"
     ;;
+pykcs11)
+    FIXTURE="$(dirname "$0")/unblock_fixture.sh"
+    "$FIXTURE" card 0010000000123456 >/dev/null
+    secret=$("$FIXTURE" secret 0010000000123456)
+    { echo "reader_filter = Virtual PCD 00 00"; "$FIXTURE" module-conf; } > "$IAS_PKCS11_CONF"
+    for _ in 1 2 3; do p11 --login --pin 0000 -O >/dev/null || true; done
+    out=$(/usr/bin/python3 "$(dirname "$0")/pykcs11_unblock.py" "$MODULE" "$secret" 2580 2>&1) || fail "PyKCS11: $out"
+    expect_not_contains "$out" "$secret" "secret never printed"
+    pass "PyKCS11 unblock and sign"
+    ;;
 *) fail "unknown case $1" ;;
 esac
