@@ -18,7 +18,7 @@ packages=(
   # fuzzing (libFuzzer comes with clang 14's runtime)
   clang-14 libclang-rt-14-dev
   # script helpers
-  procps psmisc python3 util-linux curl
+  procps psmisc python3 util-linux curl xxd
 )
 [ "${IAS_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$IAS_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 

@@ -59,5 +59,25 @@ pykcs11)
     expect_not_contains "$out" "$secret" "secret never printed"
     pass "PyKCS11 unblock and sign"
     ;;
+canary)
+    # The module's debug log through a whole unblock and a login: PIN data and the secret
+    # must never appear (headers and status words only).
+    FIXTURE="$(dirname "$0")/unblock_fixture.sh"
+    "$FIXTURE" card 0010000000123456 >/dev/null
+    secret=$("$FIXTURE" secret 0010000000123456)
+    log="$WORK/module-debug.log"
+    { echo "reader_filter = Virtual PCD 00 00"; "$FIXTURE" module-conf; echo "log_level = debug"; echo "log_file = $log"; } > "$IAS_PKCS11_CONF"
+    for _ in 1 2 3; do p11 --login --pin 0913 -O >/dev/null || true; done
+    p11 --login --login-type so --so-pin "$secret" --init-pin --new-pin 8264 | grep -q successfully || fail "reset"
+    p11 --login --pin 8264 -O >/dev/null || fail "login with the new PIN"
+    grep -q "apdu > " "$log" || fail "the debug log shows no APDU trace"
+    canonical=${secret//-/}
+    body=$(sed 's/ias-pkcs11\[[0-9]*\]//' "$log")  # the pid is not data
+    for value in "$secret" "$canonical" 8264 0913 4711 "$(printf 8264 | xxd -p)" "$(printf 0913 | xxd -p)"; do
+        expect_not_contains "$body" "$value" "canary in the module log"
+    done
+    expect_contains "$body" "[redacted]" "PIN commands are redacted"
+    pass "no PIN or secret in the module's debug log"
+    ;;
 *) fail "unknown case $1" ;;
 esac
