@@ -65,7 +65,7 @@ scripts/service-world.sh stop >/dev/null
 trap - EXIT
 
 # The holder pages driven in headless Chromium (screenshots kept as artefacts).
-run_suite browser --test-dir build/release -L browser
+run_suite browser --test-dir build/release -L '^browser$'
 
 # Tests against the real PC/SC stack with the simulated token, and the local issuer
 # service (ias-unblockd with SoftHSMv2 keys) for the unblock tests.
@@ -74,9 +74,9 @@ export IAS_UNBLOCKD_BIN=$root/build/release/service/ias-unblockd
 trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.sh stop || true' EXIT
 scripts/test-world.sh start
 scripts/unblock-world.sh start >/dev/null
-run_suite world --test-dir build/release -L world
+run_suite world --test-dir build/release -L '^world$'
 # Firefox ESR itself (headless, Xvfb): Security Devices, and the reset through its dialog.
-run_suite browser-world --test-dir build/release -L browser-world
+run_suite browser-world --test-dir build/release -L '^browser-world$'
 # The concurrency tests once more with the TSan build of the module (any report fails them).
 run_suite world-tsan --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]ias[.]Threads'
 scripts/unblock-world.sh stop >/dev/null
