@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 BUILD=$REPO/build/release
-WORK=$REPO/test-world/demo
+WORK=${IAS_WORLD_DIR:-$REPO/test-world}/demo
+UNBLOCK_DIR=${IAS_UNBLOCK_WORLD_DIR:-$REPO/test-world/unblockd}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
@@ -36,7 +37,7 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 scripts/test-world.sh start "$WORK/token.json"
 scripts/unblock-world.sh start >/dev/null
 # The module's configuration: our reader, and the issuer's service with its pinned key.
-{ echo "reader_filter = Virtual PCD 00 00"; cat "$REPO/test-world/unblockd/module.conf"; } > "$WORK/ias-pkcs11.conf"
+{ echo "reader_filter = Virtual PCD 00 00"; cat "$UNBLOCK_DIR/module.conf"; } > "$WORK/ias-pkcs11.conf"
 export IAS_PKCS11_CONF=$WORK/ias-pkcs11.conf
 echo "module configuration ($IAS_PKCS11_CONF):"
 sed 's/^/    /' "$IAS_PKCS11_CONF"
@@ -60,9 +61,9 @@ issue_secret() {
     link=$(scripts/unblock-world.sh open-case 0010000000123456 2>/dev/null | tail -n 1)
     echo "    e-mail link (valid 24 h): $link" >&2
     token=${link##*/h/}
-    curl -s --cacert "$REPO/test-world/unblockd/tls.crt" -H "Authorization: Bearer $token" \
+    curl -s --cacert "$UNBLOCK_DIR/tls.crt" -H "Authorization: Bearer $token" \
         -H 'Content-Type: application/json' -d '{"answers":["Lyon","Rex"]}' \
-        "https://127.0.0.1:8443/v1/holder/answers" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'
+        "${link%%/h/*}/v1/holder/answers" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'
 }
 
 lock_token 2
