@@ -33,6 +33,7 @@ void applyKey(Profile& p, const std::string& key, const std::string& value) {
     else if (key == "token_init") p.tokenInit = parseBool(value);
     else if (key == "object_creation") p.objectCreation = parseBool(value);
     else if (key == "threads") p.threads = static_cast<unsigned>(std::stoul(value));
+    else if (key == "concurrent_close_all") p.concurrentCloseAll = parseBool(value);
 }
 
 Profile loadProfile() {
@@ -40,6 +41,7 @@ Profile loadProfile() {
     const std::string which = env("IAS_P11_PROFILE", "softhsm");
     if (which == "softhsm") {
         p = Profile{"softhsm", "123456", "12345678", "conformance", 0, true, true, 8};
+        p.concurrentCloseAll = false;
     } else if (which == "ias") {
         // The signing card: personalised by its issuer, read-only, SO PIN = one-time secret.
         p = Profile{"ias", "4711", "", "", 0, false, false, 8};

@@ -32,6 +32,9 @@ struct Profile {
     bool tokenInit = true;        // C_InitToken may be exercised (with a wrong SO PIN only)
     bool objectCreation = true;   // session objects can be created
     unsigned threads = 8;         // threads in the concurrency tests
+    // C_CloseAllSessions may race other threads' session calls. SoftHSMv2 2.6.1 crashes there
+    // now and then (its session manager frees sessions still in use): NOTES.md.
+    bool concurrentCloseAll = true;
 };
 
 const Profile& profile();

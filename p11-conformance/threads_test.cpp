@@ -104,6 +104,9 @@ TEST_F(Threads, ConcurrentSignatures) {
 }
 
 TEST_F(Threads, CloseWhileOthersUseTheSlot) {
+    if (!profile().concurrentCloseAll) {
+        GTEST_SKIP() << "profile " << profile().name << ": C_CloseAllSessions under concurrent use crashes the module (NOTES.md)";
+    }
     std::atomic<bool> stop{false};
     std::atomic<int> unexpected{0};
     std::thread closer([&] {

@@ -4,7 +4,9 @@
 #include <PCSC/wintypes.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <type_traits>
 
 namespace ias::apdu {
@@ -212,7 +214,32 @@ void PcscCard::check(long code, const char* function) {
         reconnect();  // may itself throw CardRemoved / NoService
         throw Error(ErrorKind::CardReset, std::string(function) + ": card was reset, security state lost");
     }
+    if (code != SCARD_S_SUCCESS && pcscErrorInfo(code).kind == ErrorKind::Transport && cardLeft()) {
+        throw Error(ErrorKind::CardRemoved,
+                    std::string(function) + ": " + pcscErrorInfo(code).name + ", the card has left the reader");
+    }
     checkPcsc(code, function);
+}
+
+bool PcscCard::cardLeft() const {
+    // pcsc-lite polls readers without events every 400 ms; on a loaded host its event
+    // thread can lag: up to 2 s (only after a failed exchange, never on the normal path).
+    constexpr int kRounds = 40;
+    constexpr auto kPause = std::chrono::milliseconds(50);
+    for (int round = 0; round < kRounds; ++round) {
+        char name[MAX_READERNAME];
+        DWORD nameLen = sizeof name;
+        DWORD state = 0;
+        DWORD proto = 0;
+        std::uint8_t atr[MAX_ATR_SIZE];
+        DWORD atrLen = sizeof atr;
+        const LONG rv = SCardStatus(card_, name, &nameLen, &state, &proto, atr, &atrLen);
+        if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD || rv == SCARD_E_READER_UNAVAILABLE) return true;
+        if (rv == SCARD_S_SUCCESS && (state & SCARD_ABSENT) != 0) return true;
+        if (rv != SCARD_S_SUCCESS && rv != SCARD_W_RESET_CARD) return false;  // pcscd itself is in trouble
+        std::this_thread::sleep_for(kPause);
+    }
+    return false;
 }
 
 Bytes PcscCard::atr() {
@@ -248,6 +275,11 @@ Transaction::~Transaction() { SCardEndTransaction(card_.handle(), SCARD_LEAVE_CA
 ResponseApdu PcscChannel::transmit(const CommandApdu& command) {
     const SecureBytes raw = command.encode();
     const SecureBytes answer = card_.transmit(raw, command.needsExtended() ? kMaxExtendedResponse : 258);
+    if (answer.empty()) {
+        // Nothing at all came back (a card pulled during the exchange: vpcd reports it so,
+        // and pcscd may not have seen the removal yet). Its security state is gone either way.
+        throw Error(ErrorKind::CardRemoved, "no answer from the card (command " + command.header() + "): removed");
+    }
     if (answer.size() < 2) {
         throw Error(ErrorKind::Malformed, "answer shorter than a status word (command " + command.header() + ")");
     }

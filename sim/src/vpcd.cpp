@@ -26,6 +26,7 @@ constexpr std::uint8_t kPowerOn = 0x01;
 constexpr std::uint8_t kReset = 0x02;
 constexpr std::uint8_t kGetAtr = 0x04;
 constexpr int kPollMs = 200;
+constexpr int kPulledOutMs = 2000;  // how long a card pulled by a fault stays out
 
 class Socket {
 public:
@@ -188,6 +189,7 @@ int serveVpcd(Card& card, const VpcdOptions& o, const std::atomic<bool>& stop) {
     unsigned apduCount = 0;
     bool faultDone = false;
     bool announcedWait = false;
+    bool pulled = false;
     while (!stop) {
         Socket sock(connectTo(o));
         if (sock.fd() < 0) {
@@ -228,6 +230,7 @@ int serveVpcd(Card& card, const VpcdOptions& o, const std::atomic<bool>& stop) {
             if (faultNow) faultDone = true;
             if (faultNow && o.fault.kind == FaultPlan::Kind::DropBefore) {
                 std::cerr << "ias-card-sim: fault: card pulled before APDU " << apduCount << "\n";
+                pulled = true;
                 break;
             }
             if (o.latencyMs) std::this_thread::sleep_for(std::chrono::milliseconds(o.latencyMs));
@@ -241,12 +244,21 @@ int serveVpcd(Card& card, const VpcdOptions& o, const std::atomic<bool>& stop) {
             appendLine(o.apduTrace, traceExchange(payload, response));
             if (faultNow && o.fault.kind == FaultPlan::Kind::DropAfter) {
                 std::cerr << "ias-card-sim: fault: card pulled after APDU " << apduCount << "\n";
+                pulled = true;
                 break;
             }
             if (!sendFrame(sock.fd(), response)) break;
         }
         card.powerOff();
         if (!stop) std::cerr << "ias-card-sim: connection to vpcd closed\n";
+        if (pulled) {
+            // A pulled card stays out long enough for pcscd (polling every 400 ms) and the
+            // host to see the removal, then is put back.
+            for (int waited = 0; waited < kPulledOutMs && !stop; waited += kPollMs) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+            }
+            pulled = false;
+        }
     }
     return 0;
 }

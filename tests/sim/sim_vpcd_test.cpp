@@ -154,7 +154,7 @@ TEST_F(SimCard, VpcdDropAfterExecutesThenPullsTheCard) {
     vpcd.send(fromHex("0020008104") + Bytes{'0', '0', '0', '0'});
     EXPECT_TRUE(vpcd.receive().empty());     // no answer, connection closed
     vpcd.closeConnection();
-    vpcd.accept();                           // reconnected
+    vpcd.accept();                           // put back (after 2 s out of the reader)
     stop = true;
     server.join();
     // Read after the join: the socket close is no happens-before edge for TSan.

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh" faults
 FIXTURE="$(dirname "$0")/unblock_fixture.sh"
 SERIAL=0010000000123456
-{ echo "reader_filter = Virtual PCD 00 00"; "$FIXTURE" module-conf; } > "$IAS_PKCS11_CONF"
+{ echo "reader_filter = Virtual PCD 00 00"; "$FIXTURE" module-conf; echo "log_level = debug"; echo "log_file = $WORK/module.log"; } > "$IAS_PKCS11_CONF"
 
 insert() {  # insert STATE [sim args]: restart the simulator on STATE (fault plan optional)
     IAS_SIM_ARGS="${2:-}" "$REPO/scripts/test-world.sh" insert "$1" 2>/dev/null
@@ -58,6 +58,14 @@ for kind in drop-before drop-after sw6f00; do
             secret_state=spent
         fi
         verdict=""
+        # A pulled card is CKR_DEVICE_REMOVED (UNBLOCK.md), a card error CKR_DEVICE_ERROR.
+        expected_rv=CKR_DEVICE_REMOVED
+        [[ $kind == sw6f00 ]] && expected_rv=CKR_DEVICE_ERROR
+        if [[ "$result" != "$expected_rv" ]]; then
+            verdict="  <-- expected $expected_rv: $(grep 'C_InitPIN:' "$WORK/module.log" | tail -n 1 | cut -d' ' -f4-)"
+            grep 'apdu !' "$WORK/module.log" | tail -n 2 >&2
+            failures=$((failures + 1))
+        fi
         if [[ $card == INCONSISTENT ]]; then verdict="  <-- card in between"; failures=$((failures + 1)); fi
         if [[ $card == unchanged && $secret_state == spent ]]; then verdict="  <-- secret burned without reset"; failures=$((failures + 1)); fi
         printf '%-16s %-20s %-28s %-12s %s%s\n' "$kind" "${steps[$k]}" "${result:-?}" "$card" "$secret_state" "$verdict"

@@ -125,8 +125,13 @@ public:
 
     long handle() const { return card_; }
 
-    // Turns SCARD_W_RESET_CARD into reconnect + Error(CardReset); other codes via the table.
+    // Turns SCARD_W_RESET_CARD into reconnect + Error(CardReset); other codes via the table,
+    // except that a transmission failure of a card that is no longer there is CardRemoved.
     void check(long code, const char* function);
+
+    // After a failed exchange: has the card left the reader? pcscd notices a removal by
+    // polling, so this asks again for up to 2 s before answering no.
+    bool cardLeft() const;
 
 private:
     void reconnectWith(unsigned long initialization);
