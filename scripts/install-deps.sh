@@ -11,7 +11,7 @@ packages=(
   googletest libgtest-dev libgmock-dev
   # test world: PC/SC stack, virtual reader, reference modules and clients
   pcscd vsmartcard-vpcd opensc opensc-pkcs11 softhsm2 p11-kit
-  gnutls-bin libnss3-tools openssl python3-pykcs11 libfaketime
+  gnutls-bin libnss3-tools openssl python3-pykcs11 libfaketime sqlite3
   libnss3-dev firefox-esr xvfb xdotool imagemagick  # tests/firefox (NSS test, Firefox under Xvfb)
   # unblock service: PostgreSQL backend tests, holder pages in headless Chromium
   postgresql-15 chromium chromium-driver python3-selenium

@@ -188,6 +188,19 @@ TEST_F(ModuleUnblock, SecretOfAnotherTokenIsRefused) {
     EXPECT_EQ(login(s, CKU_SO, secretForOther), CKR_PIN_LOCKED);  // no case for this card's serial
 }
 
+TEST_F(ModuleUnblock, ExpiredSecretIsPinLocked) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    ASSERT_EQ(run(kFixture + " age-secret " + kSerial), "1") << "one issued secret made 25 h old";
+    initialiseWithService();
+    lockToken();
+    const CK_SESSION_HANDLE s = open();
+    EXPECT_EQ(login(s, CKU_SO, secret), CKR_PIN_LOCKED);
+    const std::string audit = run(kFixture + " last-audit");
+    EXPECT_NE(audit.find("\"expired\""), std::string::npos) << audit;
+    EXPECT_TRUE(tokenFlags() & CKF_USER_PIN_LOCKED);
+}
+
 TEST_F(ModuleUnblock, NotConfiguredIsFunctionNotSupported) {
     freshLockedCard();
     initialise("");

@@ -3,6 +3,9 @@
 #   unblock_fixture.sh card SERIAL        insert a fresh card with that serial, PIN 4711, locked
 #   unblock_fixture.sh secret SERIAL      open a case for SERIAL, answer it, print the secret
 #   unblock_fixture.sh module-conf        print the module config lines of the running service
+#   unblock_fixture.sh age-secret SERIAL  make the secret issued for SERIAL 25 h old (expired):
+#                                         the service's SQLite store is edited, as time would
+#   unblock_fixture.sh last-audit         print the service's last audit decision (JSON)
 # Needs the test world and the unblock world (scripts/test-world.sh, scripts/unblock-world.sh).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -34,6 +37,16 @@ secret)
     ;;
 module-conf)
     cat "$UNBLOCK_DIR/module.conf"
+    ;;
+age-secret)
+    serial=${2:?serial}
+    [[ "$serial" =~ ^[0-9A-F]+$ ]] || { echo "bad serial" >&2; exit 2; }
+    sqlite3 -cmd '.timeout 5000' "$UNBLOCK_DIR/unblockd.sqlite" \
+        "UPDATE cases SET secret_issued_at = secret_issued_at - 90000, secret_expires_at = secret_expires_at - 90000
+         WHERE serial = '$serial' AND state = 'secret_issued'; SELECT changes();"
+    ;;
+last-audit)
+    tail -n 1 "$UNBLOCK_DIR/audit.log"
     ;;
 *) echo "unknown command $1" >&2; exit 2 ;;
 esac
