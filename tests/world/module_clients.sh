@@ -64,6 +64,10 @@ canary)
     # must never appear (headers and status words only).
     FIXTURE="$(dirname "$0")/unblock_fixture.sh"
     "$FIXTURE" card 0010000000123456 >/dev/null
+    service_dir="${IAS_UNBLOCK_WORLD_DIR:-$REPO/test-world/unblockd}"
+    service_logs=("$service_dir/audit.log" "$service_dir/serve.log")
+    declare -A service_log_start
+    for f in "${service_logs[@]}"; do service_log_start[$f]=$(($(stat -c %s "$f" 2>/dev/null || echo 0) + 1)); done
     secret=$("$FIXTURE" secret 0010000000123456)
     log="$WORK/module-debug.log"
     { echo "reader_filter = Virtual PCD 00 00"; "$FIXTURE" module-conf; echo "log_level = debug"; echo "log_file = $log"; } > "$IAS_PKCS11_CONF"
@@ -77,7 +81,16 @@ canary)
         expect_not_contains "$body" "$value" "canary in the module log"
     done
     expect_contains "$body" "[redacted]" "PIN commands are redacted"
-    pass "no PIN or secret in the module's debug log"
+    # The service's logs over the same run: no secret, no answer (Lyon/Rex), no PIN.
+    for f in "${service_logs[@]}"; do
+        [[ -f "$f" ]] || fail "service log $f missing"
+        written=$(tail -c +"${service_log_start[$f]}" "$f")
+        for value in "$secret" "$canonical" Lyon Rex 8264 0913; do
+            expect_not_contains "$written" "$value" "canary in $(basename "$f")"
+        done
+    done
+    expect_contains "$(tail -c +"${service_log_start[$service_dir/audit.log]}" "$service_dir/audit.log")" '"confirm_done"' "the audit log saw the reset"
+    pass "no PIN, secret or answer in the module's debug log or the service's logs"
     ;;
 *) fail "unknown case $1" ;;
 esac
