@@ -17,6 +17,8 @@ packages=(
   postgresql-15 chromium chromium-driver python3-selenium
   # fuzzing (libFuzzer comes with clang 14's runtime)
   clang-14 libclang-rt-14-dev
+  # Debian packages (scripts/package-test.sh): build, lint, check; jq for ias-pkcs11-register
+  debhelper lintian jq systemd man-db
   # script helpers
   procps psmisc python3 util-linux curl xxd
 )

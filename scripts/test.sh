@@ -86,6 +86,17 @@ scripts/unblock-world.sh stop >/dev/null
 scripts/test-world.sh stop
 trap - EXIT
 
+# The Debian packages: dpkg-buildpackage, lintian, apt-get install, client tests against the
+# installed files, purge (in a throw-away overlay of this machine: the system is not changed).
+echo "== package: build, lintian, install, client tests, purge"
+if scripts/package-test.sh > "$artifacts/package.log" 2>&1; then
+  summary+=("ok    package: $(tail -n 1 "$artifacts/package.log")")
+else
+  failed=1
+  summary+=("FAIL  package: $(tail -n 1 "$artifacts/package.log") (see $artifacts/package.log)")
+  grep -E '^FAIL' "$artifacts/package.log" || true
+fi
+
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The Debian packages end to end: builds ias-pkcs11 and ias-unblockd with dpkg-buildpackage
+# (from a copy of the tree, so the work tree stays clean), checks them with lintian, installs
+# them with apt-get, checks the installed files, runs the client tests against the
+# installed module (and the installed ias-unblockd for the unblock), purges them and checks
+# that nothing is left.
+#
+#   scripts/package-test.sh [--port N] [--keep DIR] [--debs DIR]
+#
+# Install, tests and purge run in a throw-away copy-on-write view of this machine (an
+# overlay over /, in private mount and PID namespaces, chrooted): apt-get and dpkg work as
+# usual there, while the real system, its package database and the other PC/SC worlds are
+# never touched, and whatever the run does (even a failed purge) vanishes with it. The
+# overlay's upper layer is exactly what the packages changed: after the purge it must hold
+# no trace of them. Needs root.
+#
+# Environment: IAS_SIM_BIN (the card simulator, test-only, not packaged; default
+# build/release/sim/ias-card-sim). --port: the vpcd port of the private world (default
+# 35970; the service gets port+100). --keep DIR: keep the .deb files and logs in DIR.
+# --debs DIR: test the packages of an earlier --keep instead of building them.
+# Ends with "N passed, N failed"; exit status 0 only when every check passed.
+set -euo pipefail
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+SELF="$REPO/scripts/package-test.sh"
+
+phase=main port=35970 keep="" debs="" T=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --port) port=$2; shift 2 ;;
+        --keep) keep=$2; shift 2 ;;
+        --debs) debs=$2; shift 2 ;;
+        --in-namespace) phase=ns; T=$2; shift 2 ;;
+        --in-root) phase=root; T=$2; shift 2 ;;
+        *) echo "usage: $0 [--port N] [--keep DIR]" >&2; exit 2 ;;
+    esac
+done
+
+passed=0 failed=0
+ok() { echo "ok    $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
+check() {  # check DESCRIPTION COMMAND... : ok when the command succeeds (output kept on failure)
+    local what=$1 out; shift
+    if out=$("$@" 2>&1); then ok "$what"; else fail "$what"; printf '%s\n' "$out" | tail -n 20 | sed 's/^/      /'; fi
+}
+counts() { echo "$passed $failed" > "$T/counts.$phase"; }
+
+MODULE_DIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/pkcs11
+MODULE=$MODULE_DIR/ias-pkcs11.so
+
+# ---------------------------------------------------------------------------------------------
+# Phase "root": inside the chroot (overlay of /): install, check, client tests, purge.
+if [[ $phase == root ]]; then
+    export DEBIAN_FRONTEND=noninteractive
+    cd "$T"
+    # shellcheck source=/dev/null
+    source "$T/env"
+    out=$(apt-get install -y "$T"/ias-pkcs11_*.deb "$T"/ias-unblockd_*.deb 2>&1) &&
+        ok "apt-get install ./ias-pkcs11_*.deb ./ias-unblockd_*.deb" ||
+        { fail "apt-get install"; echo "$out" | tail -n 20; counts; exit 1; }
+    dpkg -L ias-pkcs11 ias-unblockd | sort -u > "$T/files.txt"
+
+    syms=$(nm -D --defined-only "$MODULE" | awk '{print $3}')
+    others=$(grep -v '^C_' <<<"$syms" || true)
+    [[ -z "$others" && $(grep -c '^C_' <<<"$syms") -ge 68 ]] &&
+        ok "module exports only C_* ($(grep -c '^C_' <<<"$syms") symbols)" || fail "module exports: ${others:-too few C_*}"
+    dyn=$(objdump -p "$MODULE")
+    if grep -q SONAME <<<"$dyn"; then fail "module has a SONAME"; else ok "module: no SONAME (plugin)"; fi
+    out=$(p11-kit list-modules 2>&1 || true)
+    grep -q '^ias-pkcs11: ias-pkcs11.so' <<<"$out" && ok "p11-kit list-modules shows ias-pkcs11" ||
+        fail "p11-kit list-modules: $(grep -v '^ ' <<<"$out" | tr '\n' ' ')"
+    conffiles=$(dpkg-query -W -f='${Conffiles}\n' ias-pkcs11 ias-unblockd)
+    for f in /etc/ias-pkcs11/ias-pkcs11.conf /etc/ias-unblockd/ias-unblockd.conf /etc/ias-unblockd/softhsm2.conf; do
+        grep -qF " $f " <<<"$conffiles" && ok "conffile $f" || fail "not a conffile: $f"
+    done
+    check "systemd-analyze verify ias-unblockd.service" systemd-analyze verify /lib/systemd/system/ias-unblockd.service
+    state=$(systemctl is-enabled ias-unblockd.service 2>&1 || true)
+    [[ "$state" == disabled ]] && ok "ias-unblockd.service installed disabled" || fail "ias-unblockd.service: $state"
+    getent passwd _ias-unblockd >/dev/null && [[ "$(stat -c %U "/var/lib/ias-unblockd")" == _ias-unblockd ]] &&
+        ok "system user _ias-unblockd owns /var/lib/ias-unblockd" || fail "service user or state directory"
+    check "ias-unblock --help" ias-unblock --help
+    check "ias-unblockd --help" ias-unblockd --help
+    check "ias-pkcs11-register --help" ias-pkcs11-register --help
+    check "man pages installed" man -w ias-unblock ias-pkcs11-register ias-pkcs11.conf ias-unblockd ias-unblockd.conf
+
+    # Client tests against the installed module, in a PC/SC world of this namespace.
+    export IAS_MODULE=$MODULE
+    "$REPO/scripts/test-world.sh" start >/dev/null 2>&1 || { fail "test world start"; counts; exit 1; }
+    conf=$T/world-ias-pkcs11.conf
+    printf 'reader_filter = Virtual PCD 00 00\n' > "$conf"
+    out=$(IAS_PKCS11_CONF=$conf pkcs11-tool --module "$MODULE" -L 2>&1) && grep -q 'token label *: IAS-ECC SIM' <<<"$out" &&
+        ok "pkcs11-tool -L (installed module)" || fail "pkcs11-tool -L: $out"
+    out=$(IAS_PKCS11_CONF=$conf pkcs11-tool --module "$MODULE" -O 2>&1) && grep -q 'Certificate Object' <<<"$out" &&
+        ok "pkcs11-tool -O (installed module)" || fail "pkcs11-tool -O: $out"
+    out=$(IAS_PKCS11_CONF=$conf p11tool --list-tokens 2>&1) && grep -q 'IAS-ECC SIM' <<<"$out" &&
+        ok "p11tool --list-tokens finds the token through the p11-kit registration" || fail "p11tool --list-tokens: $out"
+    for c in list sign decrypt; do
+        check "tests/world/module_pkcs11_tool.sh $c (installed module)" bash "$REPO/tests/world/module_pkcs11_tool.sh" "$c"
+    done
+    for c in p11tool nss; do
+        check "tests/world/module_clients.sh $c (installed module)" bash "$REPO/tests/world/module_clients.sh" "$c"
+    done
+    # The unblock: the installed ias-unblockd (SoftHSMv2 keys) and the installed module.
+    export IAS_UNBLOCKD_BIN=/usr/sbin/ias-unblockd
+    if "$REPO/scripts/unblock-world.sh" start >/dev/null 2>"$T/unblock-world.log"; then
+        ok "installed ias-unblockd serves (scripts/unblock-world.sh)"
+        check "tests/world/module_clients.sh p11tool-initialize-pin (installed module + service)" \
+            bash "$REPO/tests/world/module_clients.sh" p11tool-initialize-pin
+    else
+        fail "installed ias-unblockd did not start: $(tail -n 5 "$T/unblock-world.log")"
+    fi
+    if [[ -f "$REPO/tests/clients/run.sh" ]]; then
+        check "tests/clients/run.sh (installed module)" bash "$REPO/tests/clients/run.sh"
+    fi
+    "$REPO/scripts/unblock-world.sh" stop >/dev/null 2>&1 || true
+    "$REPO/scripts/test-world.sh" stop >/dev/null 2>&1 || true
+
+    # Purge: no file, directory, user or registration left.
+    out=$(apt-get purge -y ias-pkcs11 ias-unblockd 2>&1) && ok "apt-get purge -y ias-pkcs11 ias-unblockd" ||
+        fail "apt-get purge: $(tail -n 10 <<<"$out")"
+    left=""
+    while read -r f; do [[ ! -d "$f" && ( -e "$f" || -L "$f" ) ]] && left+=" $f"; done < "$T/files.txt"
+    for d in /etc/ias-pkcs11 /etc/ias-unblockd /var/lib/ias-unblockd /usr/share/doc/ias-pkcs11 /usr/share/doc/ias-unblockd; do
+        [[ -e "$d" ]] && left+=" $d"
+    done
+    [[ -z "$left" ]] && ok "purge removed every packaged file and directory" || fail "left after purge:$left"
+    if getent passwd _ias-unblockd >/dev/null || getent group _ias-unblockd >/dev/null; then
+        fail "user or group _ias-unblockd left: $(getent passwd _ias-unblockd) $(getent group _ias-unblockd) $(grep -i 'ias-unblockd\|user\|group' <<<"$out" | tr '\n' ' ')"
+    else
+        ok "purge removed the user and group _ias-unblockd"
+    fi
+    out=$(p11-kit list-modules 2>&1 || true)
+    grep -q '^ias-pkcs11' <<<"$out" && fail "p11-kit still lists ias-pkcs11" || ok "p11-kit no longer lists ias-pkcs11"
+    counts
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Phase "ns": private mount + PID namespace; an overlay of / to chroot into.
+if [[ $phase == ns ]]; then
+    O=$T/overlay
+    mkdir -p "$O"
+    mount -t tmpfs -o mode=0755 tmpfs "$O"
+    mkdir -p "$O/upper" "$O/work" "$O/root"
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$O/upper,workdir=$O/work" "$O/root"
+    R=$O/root
+    mount --rbind /dev "$R/dev"
+    mount --rbind /sys "$R/sys"
+    mount -t proc proc "$R/proc"
+    mount -t tmpfs -o mode=0755 tmpfs "$R/run"
+    mkdir -p "$R/run/pcscd" "$R/run/lock"
+    set +e
+    chroot "$R" /bin/bash "$SELF" --in-root "$T"
+    set -e
+    # The chroot wrote into the overlay: its counts are there.
+    [[ ! -f "$R$T/counts.root" ]] || cp "$R$T/counts.root" "$T/counts.root"
+    # What the run left in the system: everything in the upper layer but the package
+    # database, logs, caches and this test's own files.
+    leftovers=$(cd "$O/upper" && find . -mindepth 1 \( -path ./var/lib/dpkg -o -path ./var/log -o -path ./var/cache \
+        -o -path ./var/lib/apt -o -path ./var/lib/systemd/deb-systemd-helper-enabled -o -path ./var/lib/systemd/deb-systemd-helper-masked \
+        -o -path ./etc/ld.so.cache -o -path ./root -o -path ".$T" -o -path ".$REPO" \) -prune -o -print |
+        grep -i 'ias' || true)
+    # A tree that ends empty (or holds whiteouts of nothing) is no leftover.
+    if [[ -n "$leftovers" ]]; then
+        fail "the system changed after the purge: $(tr '\n' ' ' <<<"$leftovers")"
+    else
+        ok "nothing of the packages left in the system (overlay upper layer checked)"
+    fi
+    counts
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Phase "main": build, lintian, then the namespace.
+[[ "$(id -u)" -eq 0 ]] || { echo "package-test: needs root (apt-get, namespaces)" >&2; exit 1; }
+T=$(mktemp -d /tmp/ias-package-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+sim=${IAS_SIM_BIN:-$REPO/build/release/sim/ias-card-sim}
+[[ -x "$sim" ]] || { echo "package-test: $sim missing (cmake --build --preset release --target ias-card-sim)" >&2; exit 1; }
+printf 'export IAS_SIM_BIN=%q IAS_VPCD_PORT=%q IAS_WORLD_DIR=%q IAS_UNBLOCK_PORT=%q IAS_UNBLOCK_WORLD_DIR=%q\n' \
+    "$sim" "$port" "$T/world" "$((port + 100))" "$T/world/unblockd" > "$T/env"
+
+start=$SECONDS
+if [[ -n "$debs" ]]; then
+    cp "$debs"/*.deb "$debs"/*.changes "$debs"/*.buildinfo "$T/"
+    ok "packages from $debs (not rebuilt)"
+else
+    mkdir -p "$T/src"
+    (cd "$REPO" && git ls-files -co --exclude-standard -z | tar --null -T - -cf - 2>/dev/null) | tar -xf - -C "$T/src"
+    if (cd "$T/src" && dpkg-buildpackage -us -uc -b -j"$(nproc)") > "$T/build.log" 2>&1; then
+        ok "dpkg-buildpackage -us -uc -b ($((SECONDS - start)) s)"
+    else
+        fail "dpkg-buildpackage (log: $T/build.log)"; tail -n 30 "$T/build.log"
+        echo "$passed passed, $failed failed"; exit 1
+    fi
+    rm -rf "$T/src"
+fi
+for deb in "$T"/ias-pkcs11_*.deb "$T"/ias-unblockd_*.deb; do
+    echo "== $(basename "$deb")"; dpkg -c "$deb" | awk '{print "   " $1, $6}' | grep -v '/$'
+done
+t=$SECONDS
+# (lintian's "running with root privileges is not recommended" is a note on stderr, no tag)
+if out=$(lintian --fail-on warning,error "$T"/*.changes 2>&1); then
+    ok "lintian --fail-on warning,error: no error, no warning ($((SECONDS - t)) s)"
+else
+    fail "lintian"; printf '%s\n' "$out" | sed 's/^/      /'
+fi
+[[ -z "$keep" ]] || { mkdir -p "$keep"; cp "$T"/*.deb "$T"/*.changes "$T"/*.buildinfo "$keep/"; [[ ! -f "$T/build.log" ]] || cp "$T/build.log" "$keep/"; }
+
+t=$SECONDS
+unshare --mount --pid --fork --propagation private bash "$SELF" --in-namespace "$T" || true
+for p in root ns; do
+    if [[ -f "$T/counts.$p" ]]; then
+        read -r a b < "$T/counts.$p"; passed=$((passed + a)); failed=$((failed + b))
+    else
+        fail "phase $p ended early"
+    fi
+done
+echo "install, client tests, purge: $((SECONDS - t)) s; total $((SECONDS - start)) s"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
