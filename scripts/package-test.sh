@@ -47,6 +47,34 @@ counts() { echo "$passed $failed" > "$T/counts.$phase"; }
 MODULE_DIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/pkcs11
 MODULE=$MODULE_DIR/ias-pkcs11.so
 
+# admin_setup PORT: the SETUP section of ias-unblockd(8), then serve for a moment.
+admin_setup() {
+    local port=$1 as=(runuser -u _ias-unblockd -- env SOFTHSM2_CONF=/etc/ias-unblockd/softhsm2.conf)
+    local conf=/etc/ias-unblockd/ias-unblockd.conf pid code i
+    cd /etc/ias-unblockd
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -days 2 \
+        -keyout tls.key -out tls.crt 2>/dev/null
+    head -c 16 /dev/urandom | xxd -p > hsm.pin
+    head -c 16 /dev/urandom | xxd -p > so.pin
+    chgrp _ias-unblockd tls.key hsm.pin so.pin
+    chmod 0640 tls.key hsm.pin so.pin
+    "${as[@]}" ias-unblockd hsm-init --config ias-unblockd.conf --so-pin-file so.pin
+    "${as[@]}" ias-unblockd serve --config "$conf" --set port="$port" &
+    pid=$!
+    code=000
+    for ((i = 0; i < 100; i++)); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert tls.crt "https://localhost:$port/v1/holder/case" || true)
+        [[ "$code" == 000 ]] || break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "GET /v1/holder/case: HTTP $code"
+    kill "$pid" 2>/dev/null; wait "$pid" || true
+    [[ "$code" =~ ^[1-5][0-9][0-9]$ ]] || return 1
+    "${as[@]}" ias-unblockd admin --config "$conf" list-cases
+    [[ "$(stat -c %U /var/lib/ias-unblockd/ias-unblockd.db)" == _ias-unblockd ]]
+}
+
 # ---------------------------------------------------------------------------------------------
 # Phase "root": inside the chroot (overlay of /): install, check, client tests, purge.
 if [[ $phase == root ]]; then
@@ -113,6 +141,16 @@ if [[ $phase == root ]]; then
     fi
     "$REPO/scripts/unblock-world.sh" stop >/dev/null 2>&1 || true
     "$REPO/scripts/test-world.sh" stop >/dev/null 2>&1 || true
+
+    # The admin's setup of ias-unblockd as ias-unblockd(8) documents it: shipped configuration,
+    # service user, private SoftHSM token; then the unit's command line (no systemd here).
+    if (admin_setup "$((IAS_UNBLOCK_PORT + 1))") > "$T/admin-setup.log" 2>&1; then
+        ok "ias-unblockd(8) setup: hsm-init, serve and admin as _ias-unblockd with the shipped config"
+    else
+        fail "ias-unblockd(8) setup: $(tail -n 8 "$T/admin-setup.log" | tr '\n' ' ')"
+    fi
+    # The admin's own files go before the purge (else the user is kept on purpose).
+    rm -f /etc/ias-unblockd/tls.key /etc/ias-unblockd/tls.crt /etc/ias-unblockd/hsm.pin /etc/ias-unblockd/so.pin
 
     # Purge: no file, directory, user or registration left.
     out=$(apt-get purge -y ias-pkcs11 ias-unblockd 2>&1) && ok "apt-get purge -y ias-pkcs11 ias-unblockd" ||
