@@ -186,11 +186,14 @@ if [[ $phase == ns ]]; then
     mount -t proc proc "$R/proc"
     mount -t tmpfs -o mode=0755 tmpfs "$R/run"
     mkdir -p "$R/run/pcscd" "$R/run/lock"
+    # The test's directory and the work tree are the real ones (also when they are on other
+    # file systems than /, which the overlay does not cross).
+    mkdir -p "$R$T" "$R$REPO"
+    mount --bind "$T" "$R$T"
+    mount --bind "$REPO" "$R$REPO"
     set +e
     chroot "$R" /bin/bash "$SELF" --in-root "$T"
     set -e
-    # The chroot wrote into the overlay: its counts are there.
-    [[ ! -f "$R$T/counts.root" ]] || cp "$R$T/counts.root" "$T/counts.root"
     # What the run left in the system: everything in the upper layer but the package
     # database, logs, caches and this test's own files.
     leftovers=$(cd "$O/upper" && find . -mindepth 1 \( -path ./var/lib/dpkg -o -path ./var/log -o -path ./var/cache \
