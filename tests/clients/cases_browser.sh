@@ -1,0 +1,104 @@
+# Browser and mail client cases of tests/clients/run.sh: Firefox ESR (TLS client authentication
+# under Xvfb, driven by Marionette + xdotool) and Thunderbird (module loaded, certificates).
+# Both register the module by enterprise policy (SecurityDevices) through a policies.json that
+# is bind-mounted over the application's distribution directory in a private mount namespace
+# (root, as tests/firefox/firefox_security_devices.sh): no system file is written.
+
+# start_xvfb: a private X display in DISPLAY (stopped by stop_gui).
+start_xvfb() {
+    exec 5> "$WORK/display"
+    Xvfb -displayfd 5 -screen 0 1280x900x24 -nolisten tcp > "$WORK/xvfb.log" 2>&1 &
+    XVFB_PID=$!
+    for _ in $(seq 100); do [[ -s "$WORK/display" ]] && break; sleep 0.1; done
+    [[ -s "$WORK/display" ]] || fail "Xvfb did not start: $(cat "$WORK/xvfb.log")"
+    export DISPLAY=":$(head -n1 "$WORK/display")"
+}
+
+stop_gui() {
+    local pid
+    for pid in ${APP_PID:-} ${XVFB_PID:-}; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    APP_PID="" XVFB_PID=""
+}
+
+# policy_dir APP_DIST_DIR OUT_DIR: a copy of the application's distribution directory with a
+# policies.json that adds our module as "IAS-ECC (ias-pkcs11)".
+policy_dir() {
+    mkdir -p "$2"
+    cp -a "$1/." "$2/" 2>/dev/null || true
+    python3 - "$MODULE" > "$2/policies.json" <<'EOF'
+import json, sys
+print(json.dumps({"policies": {"SecurityDevices": {"Add": {"IAS-ECC (ias-pkcs11)": sys.argv[1]}},
+                               "DisableAppUpdate": True, "DontCheckDefaultBrowser": True,
+                               "OverrideFirstRunPage": "", "NoDefaultBookmarks": True}}, indent=1))
+EOF
+}
+
+# with_policy APP_DIST_DIR OUR_DIST_DIR CMD...: CMD with OUR_DIST_DIR mounted over APP_DIST_DIR.
+with_policy() {
+    local target=$1 ours=$2; shift 2
+    [[ ! -e "$target/policies.json" ]] || fail "a system $target/policies.json exists (outside this test)"
+    unshare --mount --propagation private bash -c 'mount --bind "$1" "$2" || exit 97; shift 2; exec "$@"' \
+        _ "$ours" "$target" "$@"
+}
+
+case_firefox() {
+    local tool
+    for tool in firefox-esr Xvfb xdotool import; do
+        command -v "$tool" >/dev/null || fail "$tool missing (apt-get install firefox-esr xvfb xdotool imagemagick)"
+    done
+    [[ $(id -u) -eq 0 ]] || fail "needs root (unshare/mount for the private policies.json)"
+    fresh_card
+    row_version "Firefox ESR $(firefox-esr --version 2>/dev/null | awk '{print $3}')"
+    tls_setup
+    local profile="$WORK/profile" mport=$((PORT_BASE + 20)) out
+    SHOTS="$(dirname "$MD")/clients-firefox"  # screenshots beside the table
+    rm -rf "$SHOTS"
+    mkdir -p "$profile" "$WORK/home"
+    certutil -N -d "sql:$profile" --empty-password
+    certutil -A -d "sql:$profile" -n "clients test server CA" -t "C,," -i "$TLS/ca.crt"
+    policy_dir /usr/share/firefox-esr/distribution "$WORK/distribution"
+    cat > "$profile/user.js" <<EOF
+user_pref("marionette.port", $mport);
+user_pref("security.default_personal_cert", "Select Automatically");
+user_pref("security.osclientcerts.autoload", false);
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("browser.aboutwelcome.enabled", false);
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("startup.homepage_welcome_url", "about:blank");
+user_pref("browser.startup.page", 0);
+user_pref("intl.locale.requested", "en-US");
+user_pref("network.dns.disableIPv6", true);
+EOF
+    tls_server 1.2 7 5; local port12=$SERVER_PORT log12=$SERVER_LOG pid12=$SERVER_PID
+    tls_server 1.3 8 5; local port13=$SERVER_PORT log13=$SERVER_LOG pid13=$SERVER_PID
+    trap 'stop_gui; kill $pid12 $pid13 2>/dev/null || true' EXIT
+    start_xvfb
+    with_policy /usr/share/firefox-esr/distribution "$WORK/distribution" \
+        env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
+        firefox-esr --profile "$profile" --no-remote --marionette -remote-allow-system-access --new-instance about:blank \
+        > "$WORK/firefox.log" 2>&1 &
+    APP_PID=$!
+    out=$(IAS_TEST_PIN=$PIN timeout 150 python3 "$HERE/ff_tls.py" --port "$mport" --out "$WORK" \
+        --url "https://localhost:$port12/" --url "https://localhost:$port13/" 2>&1) \
+        || fail "Firefox TLS client authentication: $out"
+    stop_gui
+    echo "$out" | grep '^ff_drive:'
+    expect_contains "$out" "Firefox asks for the token password" "Firefox asked for the token's PIN"
+    mkdir -p "$SHOTS" && cp "$WORK"/*.png "$SHOTS/"
+    works "policy SecurityDevices loads the module; NSS password prompt for the token answered by xdotool (PIN)"
+    local v page
+    for v in 1.2 1.3; do
+        local port=$port12; [[ $v == 1.3 ]] && port=$port13
+        page=$(awk -v u="PAGE https://localhost:$port/" '$0 == u {p=1; next} /^END PAGE$/ {p=0} p' <<<"$out")
+        [[ -n "$page" ]] || fail "no page for TLS $v"
+        if [[ $v == 1.2 ]]; then SERVER_LOG=$log12 SERVER_PID=$pid12; else SERVER_LOG=$log13 SERVER_PID=$pid13; fi
+        works "Select Automatically, $(tls_check "$page" "$v")"
+    done
+    trap - EXIT
+    command_used "policies.json SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}; user.js security.default_personal_cert=\"Select Automatically\""
+    command_used "firefox-esr --profile PROFILE --marionette (Xvfb) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/ff_tls.py)"
+}

@@ -25,14 +25,14 @@ tls_setup() {
     CARD_SUBJECT=$(openssl x509 -in "$WORK/card.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
 }
 
-# tls_server VERSION(1.2|1.3) N: one-connection s_server on port PORT_BASE+N; sets SERVER_PORT,
+# tls_server VERSION(1.2|1.3) N [CONNECTIONS]: s_server for one (or CONNECTIONS) connection(s) on port PORT_BASE+N; sets SERVER_PORT,
 # SERVER_PID, SERVER_LOG. TLS 1.2 offers only RSA PKCS#1 v1.5 (SHA-256) for the client's
 # signature, so that both card mechanisms are used (TLS 1.3 allows only RSA-PSS).
 tls_server() {
     local version=$1
     SERVER_PORT=$((PORT_BASE + $2))
     SERVER_LOG="$WORK/server-$SERVER_PORT.log"
-    local args=(-accept "127.0.0.1:$SERVER_PORT" -naccept 1 -www -cert "$TLS/server.crt" -key "$TLS/server.key"
+    local args=(-accept "127.0.0.1:$SERVER_PORT" -naccept "${3:-1}" -www -cert "$TLS/server.crt" -key "$TLS/server.key"
                 -CAfile "$CARD_CA" -Verify 1 -verify_return_error)
     if [[ $version == 1.2 ]]; then args+=(-tls1_2 -client_sigalgs RSA+SHA256); else args+=(-tls1_3); fi
     openssl s_server "${args[@]}" > "$SERVER_LOG" 2>&1 &
