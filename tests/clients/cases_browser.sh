@@ -102,3 +102,49 @@ EOF
     command_used "policies.json SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}; user.js security.default_personal_cert=\"Select Automatically\""
     command_used "firefox-esr --profile PROFILE --marionette (Xvfb) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/ff_tls.py)"
 }
+
+case_thunderbird() {
+    command -v thunderbird >/dev/null || fail "thunderbird missing (apt-get install thunderbird)"
+    [[ $(id -u) -eq 0 ]] || fail "needs root (unshare/mount for the private policies.json)"
+    fresh_card
+    row_version "Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $3}')"
+    local profile="$WORK/profile" mport=$((PORT_BASE + 21)) out
+    mkdir -p "$profile" "$WORK/home"
+    # Thunderbird reads its policies from /etc/thunderbird/policies (SysConfD): a private copy
+    # of /etc/thunderbird with our policies.json is mounted over it for Thunderbird only.
+    mkdir -p "$WORK/etc"
+    cp -a /etc/thunderbird/. "$WORK/etc/"
+    [[ ! -e /etc/thunderbird/policies/policies.json ]] || fail "a system /etc/thunderbird/policies/policies.json exists"
+    policy_dir /nonexistent "$WORK/etc/policies"
+    printf 'user_pref("marionette.port", %d);\nuser_pref("intl.locale.requested", "en-US");\n' "$mport" > "$profile/user.js"
+    trap 'stop_gui' EXIT
+    with_policy /etc/thunderbird "$WORK/etc" env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
+        thunderbird --headless --profile "$profile" --no-remote --marionette -remote-allow-system-access \
+        > "$WORK/thunderbird.log" 2>&1 &
+    APP_PID=$!
+    out=$(timeout 90 python3 "$HERE/tb_certs.py" --port "$mport" 2>&1) || fail "Thunderbird: $out"
+    stop_gui
+    trap - EXIT
+    echo "$out" > "$WORK/seen.json"
+    local id fps=""
+    for id in 45 46; do
+        p11 --read-object --type cert --id "$id" -o "$WORK/cert-$id.der" >/dev/null || fail "read certificate $id"
+        fps+="$(openssl x509 -inform DER -in "$WORK/cert-$id.der" -noout -fingerprint -sha256 | cut -d= -f2) "
+    done
+    python3 - "$WORK/seen.json" "$MODULE" "$fps" <<'PY' || fail "Thunderbird does not show the module or the certificates: $out"
+import json, sys
+seen = json.load(open(sys.argv[1]))
+mods = [m for m in seen["modules"] if m["name"] == "IAS-ECC (ias-pkcs11)"]
+assert mods and mods[0]["library"] == sys.argv[2], "module not loaded from the policy"
+assert any(s["token"] == "IAS-ECC SIM" for s in mods[0]["slots"]), "token not in the module's slots"
+names = sorted(c["nickname"] for c in seen["certs"])
+assert sorted(c["sha256"] for c in seen["certs"]) == sorted(sys.argv[3].split()), f"not the token's 2 certificates: {names}"
+print("module slots:", [(s["slot"], s["token"], s["status"]) for s in mods[0]["slots"]])
+for c in seen["certs"]:
+    print("certificate:", c["nickname"], "|", c["subject"])
+PY
+    works "policy SecurityDevices loads the module (Security Devices: token IAS-ECC SIM)"
+    works "the token's 2 certificates (same SHA-256 fingerprints as read by pkcs11-tool) in Thunderbird's certificate database, without a PIN"
+    command_used "/etc/thunderbird/policies/policies.json (private mount) SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}"
+    command_used "thunderbird --headless --marionette; nsIPKCS11ModuleDB.listModules(), nsIX509CertDB.getCerts() (tests/clients/tb_certs.py)"
+}
