@@ -37,7 +37,8 @@ works() { printf '%s\n' "$*" >> "$CASE_DIR/works"; echo "  ok: $*"; }
 command_used() { printf '%s\n' "$*" >> "$CASE_DIR/commands"; }
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null | sed 's/^[0-9]*://'; }
 
-md_cell() { sed -e 's/|/\\|/g' | paste -sd ';' | sed -e 's/;/<br>/g'; }
+# md_cell: lines -> one table cell (lines joined by <br>, | escaped, the module path as MODULE).
+md_cell() { sed -e 's/|/\\|/g' -e "s#$MODULE#MODULE#g" | awk 'NR > 1 {printf "<br>"} {printf "%s", $0}'; }
 rows=()
 passed=0 failed=0
 started=$SECONDS
@@ -63,18 +64,19 @@ for c in "${cases[@]}"; do
     what=$(md_cell < "$CASE_DIR/works" 2>/dev/null || true)
     cmds=$(sed -e 's/^/`/' -e 's/$/`/' "$CASE_DIR/commands" 2>/dev/null | md_cell || true)
     printf '%-5s %-18s %-40s %3d s\n' "$result" "$c" "$version" $((SECONDS - t0))
-    rows+=("| $c | $version | $result | $what | $cmds |")
+    rows+=("| $c | $version | $result | $((SECONDS - t0)) | $what | $cmds |")
 done
 
 mkdir -p "$(dirname "$MD")"
 {
-    echo "<!-- written by tests/clients/run.sh on $(date -u +%Y-%m-%dT%H:%MZ); module $MODULE -->"
+    echo "Written by tests/clients/run.sh on $(date -u +%Y-%m-%dT%H:%MZ), Debian $(cat /etc/debian_version);"
+    echo "MODULE = \`$MODULE\`; card: ias-card-sim in the test world (user PIN shown as <PIN>)."
     echo
-    echo "| Case | Client and version | Result | What works (checked by the test) | Commands |"
-    echo "|---|---|---|---|---|"
+    echo "| Case | Client and version | Result | s | What works (checked by the test) | Commands |"
+    echo "|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
     echo
-    echo "$passed passed, $failed failed; $((SECONDS - started)) s on Debian $(cat /etc/debian_version)."
+    echo "$passed passed, $failed failed in $((SECONDS - started)) s."
 } > "$MD"
 echo
 echo "clients: table written to $MD ($((SECONDS - started)) s)"
