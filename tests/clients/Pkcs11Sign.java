@@ -10,6 +10,7 @@ import java.security.Provider;
 import java.security.Security;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
+import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
 
 public class Pkcs11Sign {
@@ -25,6 +26,8 @@ public class Pkcs11Sign {
         byte[] data = "document signed through SunPKCS11".getBytes(StandardCharsets.UTF_8);
 
         check("SHA256withRSA", null, key, cert, data, p);
+        // SunPKCS11 offers PSS only if the token lists the hash mechanism (CKM_SHA256).
+        check("RSASSA-PSS", new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1), key, cert, data, p);
     }
 
     static void check(String alg, PSSParameterSpec spec, PrivateKey key, X509Certificate cert, byte[] data, Provider p)

@@ -207,7 +207,8 @@ case_pykcs11() {
     openssl dgst -sha256 -verify "$pub" -signature "$WORK/sig-pkcs1" "$WORK/data" >/dev/null || fail "PKCS#1 signature does not verify"
     openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify "$pub" \
         -signature "$WORK/sig-pss" "$WORK/data" >/dev/null || fail "PSS signature does not verify"
-    works "login, CKM_SHA256_RSA_PKCS and CKM_SHA256_RSA_PKCS_PSS signatures verified with openssl, logout"
+    expect_contains "$out" "C_Digest CKM_SHA256 equals" "C_Digest"
+    works "login, CKM_SHA256_RSA_PKCS and CKM_SHA256_RSA_PKCS_PSS signatures verified with openssl, C_Digest CKM_SHA256, logout"
     command_used "IAS_TEST_PIN=<PIN> /usr/bin/python3 tests/clients/pykcs11_sign.py $MODULE OUTDIR"
 }
 
@@ -257,7 +258,8 @@ case_java() {
         || fail "Java signer: $out"
     echo "$out"
     expect_contains "$out" "SHA256withRSA verified" "SHA256withRSA"
-    works "Signature SHA256withRSA through SunPKCS11, verified with the certificate's public key"
+    expect_contains "$out" "RSASSA-PSS verified" "RSASSA-PSS"
+    works "Signature SHA256withRSA and RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32) through SunPKCS11, verified with the certificate's public key"
     command_used "keytool -list -keystore NONE -storetype PKCS11 -providerclass sun.security.pkcs11.SunPKCS11 -providerarg CFG -storepass:file PINFILE"
     command_used "java tests/clients/Pkcs11Sign.java CFG 'Authentication certificate' (PIN from IAS_TEST_PIN)"
 }

@@ -2,10 +2,11 @@
 """PyKCS11 client case of tests/clients/run.sh: finds the token, logs in with the PIN from
 IAS_TEST_PIN, signs $OUT/data with the authentication key (ID 45) by CKM_SHA256_RSA_PKCS
 ($OUT/sig-pkcs1) and CKM_SHA256_RSA_PKCS_PSS with SHA-256/MGF1-SHA-256/salt 32 ($OUT/sig-pss),
-and logs out. The shell verifies the signatures with the certificate's public key.
+digests with CKM_SHA256 (C_Digest, compared with hashlib) and logs out. The shell verifies the signatures with the certificate's public key.
 
   pykcs11_sign.py MODULE OUT
 """
+import hashlib
 import os
 import sys
 
@@ -43,6 +44,11 @@ def main():
     with open(os.path.join(out, "sig-pss"), "wb") as f:
         f.write(bytes(sig))
     print(f"signatures: {len(sig)} bytes each")
+    digest = bytes(session.digest(data, PyKCS11.Mechanism(PyKCS11.CKM_SHA256, None)))
+    if digest != hashlib.sha256(data).digest():
+        print("C_Digest CKM_SHA256 differs from hashlib")
+        return 1
+    print("C_Digest CKM_SHA256 equals hashlib's SHA-256")
     session.logout()
     session.closeSession()
     return 0

@@ -16,6 +16,12 @@ void addSignInput(SignOperation& op, apdu::ByteView data);
 // Runs the card operation on all input given so far (plus `last`).
 Bytes completeSign(Token& token, SignOperation& op);
 
+// C_Digest*: CKM_SHA_1 .. CKM_SHA512 in the module (CKR_MECHANISM_INVALID for others,
+// CKR_MECHANISM_PARAM_INVALID with a parameter).
+DigestOperation startDigest(const CK_MECHANISM& mechanism);
+void addDigestInput(DigestOperation& op, apdu::ByteView data);
+Bytes finishDigest(DigestOperation& op);
+
 DecryptOperation startDecrypt(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism);
 std::size_t decryptOutputBound(const DecryptOperation& op);
 apdu::SecureBytes runDecrypt(Token& token, DecryptOperation& op, apdu::ByteView cryptogram);
