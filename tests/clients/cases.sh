@@ -263,3 +263,19 @@ case_java() {
     command_used "keytool -list -keystore NONE -storetype PKCS11 -providerclass sun.security.pkcs11.SunPKCS11 -providerarg CFG -storepass:file PINFILE"
     command_used "java tests/clients/Pkcs11Sign.java CFG 'Authentication certificate' (PIN from IAS_TEST_PIN)"
 }
+
+case_java_tls() {
+    fresh_card
+    row_version "OpenJDK $(pkgver openjdk-17-jdk-headless) SunJSSE + SunPKCS11"
+    tls_setup
+    printf 'name = IAS\nlibrary = %s\nslotListIndex = 0\n' "$MODULE" > "$WORK/sunpkcs11.cfg"
+    local v page n=8
+    for v in 1.2 1.3; do
+        n=$((n + 1))
+        tls_server "$v" "$n"
+        page=$(IAS_TEST_PIN=$PIN timeout 120 java "$HERE/Pkcs11Tls.java" "$WORK/sunpkcs11.cfg" "Authentication certificate" \
+            "$TLS/ca.crt" localhost "$SERVER_PORT" "TLSv$v" 2>&1) || fail "Java TLS $v: $page"
+        works "$(tls_check "$page" "$v")"
+    done
+    command_used "java tests/clients/Pkcs11Tls.java CFG 'Authentication certificate' SERVER-CA localhost PORT TLSv1.2 (and TLSv1.3) (SSLContext with the PKCS11 KeyStore, PIN from IAS_TEST_PIN)"
+}

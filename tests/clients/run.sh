@@ -16,7 +16,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cases=(nss-list nss-tstclnt gnutls-p11tool gnutls-cli openssl-engine openssl-s_client p11-kit pykcs11
-       ssh-keygen java firefox thunderbird)
+       ssh-keygen java java-tls firefox thunderbird)
 if [[ "${1:-}" == --list ]]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 [[ $# -gt 0 ]] && cases=("$@")
 
