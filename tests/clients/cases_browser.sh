@@ -75,7 +75,6 @@ user_pref("network.dns.disableIPv6", true);
 EOF
     tls_server 1.2 7 5; local port12=$SERVER_PORT log12=$SERVER_LOG pid12=$SERVER_PID
     tls_server 1.3 8 5; local port13=$SERVER_PORT log13=$SERVER_LOG pid13=$SERVER_PID
-    trap 'stop_gui; kill $pid12 $pid13 2>/dev/null || true' EXIT
     start_xvfb
     with_policy /usr/share/firefox-esr/distribution "$WORK/distribution" \
         env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
@@ -98,7 +97,6 @@ EOF
         if [[ $v == 1.2 ]]; then SERVER_LOG=$log12 SERVER_PID=$pid12; else SERVER_LOG=$log13 SERVER_PID=$pid13; fi
         works "Select Automatically, $(tls_check "$page" "$v")"
     done
-    trap - EXIT
     command_used "policies.json SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}; user.js security.default_personal_cert=\"Select Automatically\""
     command_used "firefox-esr --profile PROFILE --marionette (Xvfb) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/ff_tls.py)"
 }
@@ -117,14 +115,12 @@ case_thunderbird() {
     [[ ! -e /etc/thunderbird/policies/policies.json ]] || fail "a system /etc/thunderbird/policies/policies.json exists"
     policy_dir /nonexistent "$WORK/etc/policies"
     printf 'user_pref("marionette.port", %d);\nuser_pref("intl.locale.requested", "en-US");\n' "$mport" > "$profile/user.js"
-    trap 'stop_gui' EXIT
     with_policy /etc/thunderbird "$WORK/etc" env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
         thunderbird --headless --profile "$profile" --no-remote --marionette -remote-allow-system-access \
         > "$WORK/thunderbird.log" 2>&1 &
     APP_PID=$!
     out=$(timeout 90 python3 "$HERE/tb_certs.py" --port "$mport" 2>&1) || fail "Thunderbird: $out"
     stop_gui
-    trap - EXIT
     echo "$out" > "$WORK/seen.json"
     local id fps=""
     for id in 45 46; do

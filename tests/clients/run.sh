@@ -50,7 +50,10 @@ for c in "${cases[@]}"; do
     echo "== $c"
     t0=$SECONDS
     set +e
-    ( set -euo pipefail; WORK="$CASE_DIR"; TEST_NAME="clients-$c"; "$fn" ) > "$CASE_DIR/log" 2>&1
+    # Whatever a case started in the background (servers, Xvfb, Firefox) ends with it.
+    ( set -euo pipefail; WORK="$CASE_DIR"; TEST_NAME="clients-$c"
+      trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done' EXIT
+      "$fn" ) > "$CASE_DIR/log" 2>&1
     rc=$?
     set -e
     sed 's/^/  /' "$CASE_DIR/log" | tail -n 40
