@@ -1,4 +1,4 @@
-// Signature and decryption operations as PKCS#11 sees them: mechanism/key checks at Init,
+// Signature, decryption and digest operations as PKCS#11 sees them: mechanism/key checks at Init,
 // hashing in the module for the SHA*-mechanisms, the card input for each scheme.
 #pragma once
 
