@@ -53,7 +53,8 @@ case_firefox() {
     fresh_card
     row_version "Firefox ESR $(firefox-esr --version 2>/dev/null | awk '{print $3}')"
     tls_setup
-    local profile="$WORK/profile" mport=$((PORT_BASE + 20)) out
+    local profile="$WORK/profile" mport out
+    mport=$(free_port)
     SHOTS="$(dirname "$MD")/clients-firefox"  # screenshots beside the table
     rm -rf "$SHOTS"
     mkdir -p "$profile" "$WORK/home"
@@ -106,7 +107,8 @@ case_thunderbird() {
     [[ $(id -u) -eq 0 ]] || fail "needs root (unshare/mount for the private policies.json)"
     fresh_card
     row_version "Thunderbird $(thunderbird --version 2>/dev/null | awk '{print $3}')"
-    local profile="$WORK/profile" mport=$((PORT_BASE + 21)) out
+    local profile="$WORK/profile" mport out
+    mport=$(free_port)
     mkdir -p "$profile" "$WORK/home"
     # Thunderbird reads its policies from /etc/thunderbird/policies (SysConfD): a private copy
     # of /etc/thunderbird with our policies.json is mounted over it for Thunderbird only.

@@ -25,22 +25,32 @@ tls_setup() {
     CARD_SUBJECT=$(openssl x509 -in "$WORK/card.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
 }
 
-# tls_server VERSION(1.2|1.3) N [CONNECTIONS]: s_server for one (or CONNECTIONS) connection(s) on port PORT_BASE+N; sets SERVER_PORT,
-# SERVER_PID, SERVER_LOG. TLS 1.2 offers only RSA PKCS#1 v1.5 (SHA-256) for the client's
+# free_port: a TCP port of 127.0.0.1 that is free now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# tls_server VERSION(1.2|1.3) N [CONNECTIONS]: s_server for one (or CONNECTIONS) connection(s)
+# on a free port (N names its log); sets SERVER_PORT, SERVER_PID, SERVER_LOG. TLS 1.2 offers only RSA PKCS#1 v1.5 (SHA-256) for the client's
 # signature, so that both card mechanisms are used (TLS 1.3 allows only RSA-PSS).
 tls_server() {
-    local version=$1
-    SERVER_PORT=$((PORT_BASE + $2))
-    SERVER_LOG="$WORK/server-$SERVER_PORT.log"
-    local args=(-accept "127.0.0.1:$SERVER_PORT" -naccept "${3:-1}" -www -cert "$TLS/server.crt" -key "$TLS/server.key"
-                -CAfile "$CARD_CA" -Verify 1 -verify_return_error)
-    if [[ $version == 1.2 ]]; then args+=(-tls1_2 -client_sigalgs RSA+SHA256); else args+=(-tls1_3); fi
-    openssl s_server "${args[@]}" > "$SERVER_LOG" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        grep -qs '^ACCEPT' "$SERVER_LOG" && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
+    local version=$1 attempt
+    SERVER_LOG="$WORK/server-$2.log"
+    for attempt in 1 2 3; do  # another process may take the free port first: take another
+        SERVER_PORT=$(free_port)
+        local args=(-accept "127.0.0.1:$SERVER_PORT" -naccept "${3:-1}" -www -cert "$TLS/server.crt"
+                    -key "$TLS/server.key" -CAfile "$CARD_CA" -Verify 1 -verify_return_error)
+        if [[ $version == 1.2 ]]; then args+=(-tls1_2 -client_sigalgs RSA+SHA256); else args+=(-tls1_3); fi
+        openssl s_server "${args[@]}" > "$SERVER_LOG" 2>&1 &
+        SERVER_PID=$!
+        for _ in $(seq 100); do
+            grep -qs '^ACCEPT' "$SERVER_LOG" && return 0
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        wait "$SERVER_PID" 2>/dev/null || true
+        grep -qs 'Address already in use' "$SERVER_LOG" || break
+        echo "port $SERVER_PORT taken (attempt $attempt)"
     done
     fail "s_server did not start on port $SERVER_PORT: $(cat "$SERVER_LOG")"
 }

@@ -9,8 +9,8 @@
 #
 # Environment: IAS_MODULE (default <repo>/build/release/module/ias-pkcs11.so; the packaging test
 # passes the installed module), IAS_SIM_BIN, IAS_WORLD_DIR, IAS_VPCD_PORT as for the world tests;
-# IAS_CLIENTS_PORT: first of the local TLS server ports (default IAS_VPCD_PORT + 300).
-# TLS servers listen on 127.0.0.1 only and are stopped after each case. Nothing is written
+# TLS servers (and Marionette) listen on 127.0.0.1 only, on ports free at the time (other PC/SC
+# worlds on this machine may hold fixed ones), and are stopped after each case. Nothing is written
 # outside the world's work directory and the markdown file; the PIN (a test value) is never
 # printed: commands are shown with <PIN>.
 set -euo pipefail
@@ -25,7 +25,6 @@ MODULE="$(realpath "$MODULE")"  # p11-kit, NSS and Java want an absolute path
 [[ -f "$MODULE" ]] || fail "no module at $MODULE (IAS_MODULE)"
 ROOT="$WORK"                      # $WORLD/work/run-clients
 MD="${IAS_CLIENTS_MD:-$REPO/artifacts/clients.md}"
-PORT_BASE="${IAS_CLIENTS_PORT:-$(( ${IAS_VPCD_PORT:-35963} + 300 ))}"
 source "$HERE/lib_tls.sh"
 source "$HERE/cases.sh"
 source "$HERE/cases_browser.sh"
