@@ -1,8 +1,9 @@
 # Browser and mail client cases of tests/clients/run.sh: Firefox ESR (TLS client authentication
 # under Xvfb, driven by Marionette + xdotool) and Thunderbird (module loaded, certificates).
 # Both register the module by enterprise policy (SecurityDevices) through a policies.json that
-# is bind-mounted over the application's distribution directory in a private mount namespace
-# (root, as tests/firefox/firefox_security_devices.sh): no system file is written.
+# is bind-mounted over the application's policy directories (distribution/ and /etc/APP/policies)
+# in a private mount namespace (root, as tests/firefox/firefox_security_devices.sh): no system
+# file is written, and a system-wide policy (the package's) does not hide the test's.
 
 # start_xvfb: a private X display in DISPLAY (stopped by stop_gui).
 start_xvfb() {
@@ -36,12 +37,23 @@ print(json.dumps({"policies": {"SecurityDevices": {"Add": {"IAS-ECC (ias-pkcs11)
 EOF
 }
 
-# with_policy APP_DIST_DIR OUR_DIST_DIR CMD...: CMD with OUR_DIST_DIR mounted over APP_DIST_DIR.
-with_policy() {
-    local target=$1 ours=$2; shift 2
-    [[ ! -e "$target/policies.json" ]] || fail "a system $target/policies.json exists (outside this test)"
-    unshare --mount --propagation private bash -c 'mount --bind "$1" "$2" || exit 97; shift 2; exec "$@"' \
-        _ "$ours" "$target" "$@"
+# with_mounts OURS TARGET [OURS TARGET...] -- CMD...: CMD in a private mount namespace where each
+# directory OURS is mounted over TARGET.
+with_mounts() {
+    local pairs=()
+    while [[ $1 != -- ]]; do pairs+=("$1" "$2"); shift 2; done
+    shift
+    unshare --mount --propagation private bash -c '
+        while [[ $1 != -- ]]; do mount --bind "$1" "$2" || exit 97; shift 2; done
+        shift; exec "$@"' _ "${pairs[@]}" -- "$@"
+}
+
+# etc_policy APP OUT: a copy of /etc/APP (the applications' SysConfD, where a system-wide
+# policies/policies.json would win over the distribution directory) with our policies.json.
+etc_policy() {
+    mkdir -p "$2"
+    cp -a "/etc/$1/." "$2/"
+    policy_dir /nonexistent "$2/policies"
 }
 
 case_firefox() {
@@ -61,6 +73,7 @@ case_firefox() {
     certutil -N -d "sql:$profile" --empty-password
     certutil -A -d "sql:$profile" -n "clients test server CA" -t "C,," -i "$TLS/ca.crt"
     policy_dir /usr/share/firefox-esr/distribution "$WORK/distribution"
+    etc_policy firefox-esr "$WORK/etc"
     cat > "$profile/user.js" <<EOF
 user_pref("marionette.port", $mport);
 user_pref("security.default_personal_cert", "Select Automatically");
@@ -77,7 +90,7 @@ EOF
     tls_server 1.2 7 5; local port12=$SERVER_PORT log12=$SERVER_LOG pid12=$SERVER_PID
     tls_server 1.3 8 5; local port13=$SERVER_PORT log13=$SERVER_LOG pid13=$SERVER_PID
     start_xvfb
-    with_policy /usr/share/firefox-esr/distribution "$WORK/distribution" \
+    with_mounts "$WORK/distribution" /usr/share/firefox-esr/distribution "$WORK/etc" /etc/firefox-esr -- \
         env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
         firefox-esr --profile "$profile" --no-remote --marionette -remote-allow-system-access --new-instance about:blank \
         > "$WORK/firefox.log" 2>&1 &
@@ -112,12 +125,9 @@ case_thunderbird() {
     mkdir -p "$profile" "$WORK/home"
     # Thunderbird reads its policies from /etc/thunderbird/policies (SysConfD): a private copy
     # of /etc/thunderbird with our policies.json is mounted over it for Thunderbird only.
-    mkdir -p "$WORK/etc"
-    cp -a /etc/thunderbird/. "$WORK/etc/"
-    [[ ! -e /etc/thunderbird/policies/policies.json ]] || fail "a system /etc/thunderbird/policies/policies.json exists"
-    policy_dir /nonexistent "$WORK/etc/policies"
+    etc_policy thunderbird "$WORK/etc"
     printf 'user_pref("marionette.port", %d);\nuser_pref("intl.locale.requested", "en-US");\n' "$mport" > "$profile/user.js"
-    with_policy /etc/thunderbird "$WORK/etc" env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
+    with_mounts "$WORK/etc" /etc/thunderbird -- env HOME="$WORK/home" MOZ_CRASHREPORTER_DISABLE=1 \
         thunderbird --headless --profile "$profile" --no-remote --marionette -remote-allow-system-access \
         > "$WORK/thunderbird.log" 2>&1 &
     APP_PID=$!
