@@ -13,6 +13,7 @@ packages=(
   pcscd vsmartcard-vpcd opensc opensc-pkcs11 softhsm2 p11-kit
   gnutls-bin libnss3-tools openssl python3-pykcs11 libfaketime sqlite3
   libnss3-dev firefox-esr xvfb xdotool imagemagick  # tests/firefox (NSS test, Firefox under Xvfb)
+  libengine-pkcs11-openssl openjdk-17-jdk-headless openssh-client thunderbird  # tests/clients
   # unblock service: PostgreSQL backend tests, holder pages in headless Chromium
   postgresql-15 chromium chromium-driver python3-selenium
   # fuzzing (libFuzzer comes with clang 14's runtime)

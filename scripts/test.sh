@@ -44,8 +44,8 @@ build asan
 build tsan
 
 # Unit and component tests (no reader, no database server), under the sanitizers.
-run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser'
-run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser'
+run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser|clients'
+run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser|clients'
 
 # Every libFuzzer target briefly on its corpus (regression inputs included), clang 14.
 echo "== fuzz: every target for 5 s"
@@ -75,6 +75,9 @@ trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.
 scripts/test-world.sh start
 scripts/unblock-world.sh start >/dev/null
 run_suite world --test-dir build/release -L '^world$'
+# Clients of the module (NSS, GnuTLS, OpenSSL, p11-kit, PyKCS11, OpenSSH, Java, Firefox ESR,
+# Thunderbird) against the card: the table of artifacts/clients.md (docs/clients.md).
+run_suite clients --test-dir build/release -L '^clients$'
 # Firefox ESR itself (headless, Xvfb): Security Devices, and the reset through its dialog.
 run_suite browser-world --test-dir build/release -L '^browser-world$'
 # The concurrency tests once more with the TSan build of the module (any report fails them).

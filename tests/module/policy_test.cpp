@@ -3,8 +3,10 @@
 #include <string>
 
 #include "card/ias_card.hpp"
+#include "core/error.hpp"
 #include "core/mechanisms.hpp"
 #include "core/pin_policy.hpp"
+#include "core/signing.hpp"
 
 using namespace ias;
 using namespace ias::p11;
@@ -59,4 +61,34 @@ TEST(Mechanisms, TableAndDigestInfo) {
     }
     EXPECT_EQ(hashOfMgf(CKG_MGF1_SHA256), Hash::Sha256);
     EXPECT_EQ(hashOfMechanism(CKM_SHA384), Hash::Sha384);
+}
+
+// Digest mechanisms (computed in the module): listed for SunPKCS11's RSASSA-PSS check.
+TEST(Mechanisms, DigestInTheModule) {
+    for (CK_MECHANISM_TYPE type : {CKM_SHA_1, CKM_SHA224, CKM_SHA256, CKM_SHA384, CKM_SHA512}) {
+        const MechanismSpec* m = findMechanism(type);
+        ASSERT_NE(m, nullptr);
+        EXPECT_EQ(m->scheme, Scheme::Digest);
+    }
+    CK_MECHANISM sha256{CKM_SHA256, nullptr, 0};
+    DigestOperation op = startDigest(sha256);
+    EXPECT_EQ(op.size, 32u);
+    const std::string a = "a", bc = "bc";
+    addDigestInput(op, apdu::ByteView(reinterpret_cast<const std::uint8_t*>(a.data()), a.size()));
+    addDigestInput(op, apdu::ByteView(reinterpret_cast<const std::uint8_t*>(bc.data()), bc.size()));
+    // FIPS 180-2 test vector SHA-256("abc").
+    EXPECT_EQ(apdu::toHex(finishDigest(op)), "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+
+    auto rv = [](CK_MECHANISM m) {
+        try {
+            startDigest(m);
+        } catch (const Error& e) {
+            return e.rv();
+        }
+        return static_cast<CK_RV>(CKR_OK);
+    };
+    EXPECT_EQ(rv({CKM_SHA256_RSA_PKCS, nullptr, 0}), static_cast<CK_RV>(CKR_MECHANISM_INVALID));
+    EXPECT_EQ(rv({CKM_MD5, nullptr, 0}), static_cast<CK_RV>(CKR_MECHANISM_INVALID));
+    CK_ULONG param = 0;
+    EXPECT_EQ(rv({CKM_SHA256, &param, sizeof(param)}), static_cast<CK_RV>(CKR_MECHANISM_PARAM_INVALID));
 }

@@ -25,6 +25,11 @@ const std::vector<MechanismSpec> kMechanisms = {
     {CKM_ECDSA_SHA256, Scheme::EcdsaSign, Hash::Sha256, CKK_EC, true},
     {CKM_ECDSA_SHA384, Scheme::EcdsaSign, Hash::Sha384, CKK_EC, true},
     {CKM_ECDSA_SHA512, Scheme::EcdsaSign, Hash::Sha512, CKK_EC, true},
+    {CKM_SHA_1, Scheme::Digest, Hash::Sha1, CKK_VENDOR_DEFINED, true},
+    {CKM_SHA224, Scheme::Digest, Hash::Sha224, CKK_VENDOR_DEFINED, true},
+    {CKM_SHA256, Scheme::Digest, Hash::Sha256, CKK_VENDOR_DEFINED, true},
+    {CKM_SHA384, Scheme::Digest, Hash::Sha384, CKK_VENDOR_DEFINED, true},
+    {CKM_SHA512, Scheme::Digest, Hash::Sha512, CKK_VENDOR_DEFINED, true},
 };
 
 }  // namespace

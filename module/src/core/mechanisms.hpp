@@ -19,14 +19,16 @@ enum class Scheme {
     RsaPkcs1Sign,   // card pads PKCS#1 v1.5 type 1 (INTERNAL AUTHENTICATE); host builds DigestInfo
     RsaPssSign,     // card computes RSASSA-PSS over a hash (PSO HASH + PSO CDS)
     EcdsaSign,      // card computes ECDSA over a hash (PSO HASH + PSO CDS), returns r || s
-    RsaPkcs1Decrypt // PSO DECIPHER, card removes PKCS#1 v1.5 type 2 padding
+    RsaPkcs1Decrypt, // PSO DECIPHER, card removes PKCS#1 v1.5 type 2 padding
+    Digest          // C_Digest* in the module (no card): SunPKCS11 offers RSASSA-PSS only when the
+                    // token lists the PSS hash mechanism (CKM_SHA256 ...)
 };
 
 struct MechanismSpec {
     CK_MECHANISM_TYPE type;
     Scheme scheme;
     Hash hash;            // hashed by the module (None: the caller gives the hash/DigestInfo)
-    CK_KEY_TYPE keyType;
+    CK_KEY_TYPE keyType;  // CKK_VENDOR_DEFINED for the digest mechanisms (no key)
     bool multiPart;       // C_SignUpdate / C_SignFinal allowed
 };
 

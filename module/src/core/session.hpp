@@ -1,4 +1,4 @@
-// A PKCS#11 session and its active operations (find, sign, decrypt).
+// A PKCS#11 session and its active operations (find, sign, decrypt, digest).
 #pragma once
 
 #include <openssl/evp.h>
@@ -29,6 +29,12 @@ struct SignOperation {
     bool contextLoginDone = false;          // CKU_CONTEXT_SPECIFIC done for this operation
 };
 
+struct DigestOperation {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context{nullptr, &EVP_MD_CTX_free};
+    std::size_t size = 0;
+    bool updated = false;  // C_DigestUpdate used: C_Digest no longer allowed
+};
+
 struct DecryptOperation {
     std::shared_ptr<Object> key;
     bool contextLoginDone = false;
@@ -53,6 +59,7 @@ public:
     std::optional<FindOperation> find;
     std::optional<SignOperation> sign;
     std::optional<DecryptOperation> decrypt;
+    std::optional<DigestOperation> digest;
 
 private:
     CK_SESSION_HANDLE handle_;

@@ -51,7 +51,8 @@ void requireLogin(Token& token) {
 
 SignOperation startSign(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism) {
     const MechanismSpec* spec = findMechanism(mechanism.mechanism);
-    if (spec == nullptr || spec->scheme == Scheme::RsaPkcs1Decrypt || !token.supports(mechanism.mechanism)) {
+    if (spec == nullptr || spec->scheme == Scheme::RsaPkcs1Decrypt || spec->scheme == Scheme::Digest ||
+        !token.supports(mechanism.mechanism)) {
         fail(CKR_MECHANISM_INVALID, "mechanism not supported for signing");
     }
     const KeyBinding& k = requirePrivateKey(*key, CKA_SIGN);
@@ -113,6 +114,32 @@ Bytes completeSign(Token& token, SignOperation& op) {
         if (op.mechanism->scheme == Scheme::EcdsaSign && input.empty()) fail(CKR_DATA_LEN_RANGE, "empty input");
     }
     return token.sign(*op.key, *op.mechanism, input, op.pssHash);
+}
+
+DigestOperation startDigest(const CK_MECHANISM& mechanism) {
+    const MechanismSpec* spec = findMechanism(mechanism.mechanism);
+    if (spec == nullptr || spec->scheme != Scheme::Digest) fail(CKR_MECHANISM_INVALID, "not a digest mechanism");
+    if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
+        fail(CKR_MECHANISM_PARAM_INVALID, "mechanism takes no parameter");
+    }
+    DigestOperation op;
+    op.context.reset(EVP_MD_CTX_new());
+    if (!op.context || EVP_DigestInit_ex(op.context.get(), evpDigest(spec->hash), nullptr) != 1) {
+        fail(CKR_HOST_MEMORY, "digest init failed");
+    }
+    op.size = digestSize(spec->hash);
+    return op;
+}
+
+void addDigestInput(DigestOperation& op, apdu::ByteView data) {
+    if (EVP_DigestUpdate(op.context.get(), data.data(), data.size()) != 1) fail(CKR_FUNCTION_FAILED, "digest failed");
+}
+
+Bytes finishDigest(DigestOperation& op) {
+    Bytes out(op.size);
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(op.context.get(), out.data(), &n) != 1 || n != op.size) fail(CKR_FUNCTION_FAILED, "digest failed");
+    return out;
 }
 
 DecryptOperation startDecrypt(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism) {

@@ -1,4 +1,4 @@
-// Signature and decryption operations as PKCS#11 sees them: mechanism/key checks at Init,
+// Signature, decryption and digest operations as PKCS#11 sees them: mechanism/key checks at Init,
 // hashing in the module for the SHA*-mechanisms, the card input for each scheme.
 #pragma once
 
@@ -15,6 +15,12 @@ std::size_t signatureLength(const SignOperation& op);
 void addSignInput(SignOperation& op, apdu::ByteView data);
 // Runs the card operation on all input given so far (plus `last`).
 Bytes completeSign(Token& token, SignOperation& op);
+
+// C_Digest*: CKM_SHA_1 .. CKM_SHA512 in the module (CKR_MECHANISM_INVALID for others,
+// CKR_MECHANISM_PARAM_INVALID with a parameter).
+DigestOperation startDigest(const CK_MECHANISM& mechanism);
+void addDigestInput(DigestOperation& op, apdu::ByteView data);
+Bytes finishDigest(DigestOperation& op);
 
 DecryptOperation startDecrypt(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism);
 std::size_t decryptOutputBound(const DecryptOperation& op);

@@ -164,7 +164,8 @@ bool Token::supports(CK_MECHANISM_TYPE type) const {
     if (m == nullptr) return false;
     switch (m->scheme) {
         case Scheme::RsaPkcs1Sign:
-        case Scheme::RsaPkcs1Decrypt: return true;
+        case Scheme::RsaPkcs1Decrypt:
+        case Scheme::Digest: return true;
         case Scheme::RsaPssSign:
             return std::any_of(tokenInfo_.algorithms.begin(), tokenInfo_.algorithms.end(),
                                [](const pkcs15::AlgorithmInfo& a) { return a.mechanism == CKM_RSA_PKCS_PSS; });
@@ -324,7 +325,8 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
                 card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, alg);
                 return card.internalAuthenticate(input, 2 * size);
             }
-            case Scheme::RsaPkcs1Decrypt: break;
+            case Scheme::RsaPkcs1Decrypt:
+            case Scheme::Digest: break;
         }
         fail(CKR_MECHANISM_INVALID, "not a signature mechanism");
     });

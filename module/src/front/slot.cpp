@@ -101,6 +101,12 @@ IAS_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slotId, CK_MECHANISM_TYPE type, C
         const auto token = library->slots().token(slotId);
         const MechanismSpec* m = findMechanism(type);
         if (m == nullptr || !token->supports(type)) return CKR_MECHANISM_INVALID;
+        if (m->scheme == Scheme::Digest) {  // computed by the module, no key
+            info->ulMinKeySize = 0;
+            info->ulMaxKeySize = 0;
+            info->flags = CKF_DIGEST;
+            return CKR_OK;
+        }
         const auto [minBits, maxBits] = token->keySizeRange(m->keyType);
         info->ulMinKeySize = minBits;
         info->ulMaxKeySize = maxBits;
