@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -86,52 +88,119 @@ protected:
         return ok;
     }
 
+    // Encrypts `message` with the certificate's key (OpenSSL, PKCS#1 v1.5) and decrypts it on the token.
+    bool decryptsBack(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, EVP_PKEY* pub, const std::string& message) {
+        EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(pub, nullptr);
+        std::vector<CK_BYTE> enc(512);
+        std::size_t encLen = enc.size();
+        const bool encrypted = ctx && EVP_PKEY_encrypt_init(ctx) == 1 &&
+                               EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+                               EVP_PKEY_encrypt(ctx, enc.data(), &encLen,
+                                                reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+        EVP_PKEY_CTX_free(ctx);
+        if (!encrypted) return false;
+        CK_MECHANISM mech{CKM_RSA_PKCS, nullptr, 0};
+        std::vector<CK_BYTE> plain(512);
+        CK_ULONG len = plain.size();
+        return p11_->C_DecryptInit(s, &mech, key) == CKR_OK &&
+               p11_->C_Decrypt(s, enc.data(), encLen, plain.data(), &len) == CKR_OK &&
+               std::string(plain.begin(), plain.begin() + len) == message;
+    }
+
     static inline void* lib_ = nullptr;
     static inline CK_FUNCTION_LIST* p11_ = nullptr;
     CK_SLOT_ID slot_ = 0;
 };
 
+// Every handle of class `cls` the session finds, in the order the module returns them.
+std::vector<CK_OBJECT_HANDLE> findAll(CK_FUNCTION_LIST* p11, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls) {
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
+    std::vector<CK_OBJECT_HANDLE> all;
+    if (p11->C_FindObjectsInit(s, t, 1) != CKR_OK) return {CK_INVALID_HANDLE};
+    CK_OBJECT_HANDLE h[4];
+    CK_ULONG n = 0;
+    while (p11->C_FindObjects(s, h, 4, &n) == CKR_OK && n > 0) all.insert(all.end(), h, h + n);
+    if (p11->C_FindObjectsFinal(s) != CKR_OK) return {CK_INVALID_HANDLE};
+    return all;
+}
+
+// Issue 9: 8 threads x 100 sessions (all kept open until the thread ends) on one token,
+// each session: token info, C_Login (already logged in), exact find results, a signature
+// verified against the certificate's public key, and every 10th a decrypt round trip.
+// scripts/test.sh runs this from the TSan build too (world-tsan): a data race fails it.
 TEST_F(ModuleThreads, EightThreadsSignFindAndPollConcurrently) {
     const CK_SESSION_HANDLE first = open();
     ASSERT_EQ(login(first), CKR_OK);  // login is per token: every session of this process is logged in
     EVP_PKEY* pub = publicKey(first);
     ASSERT_NE(pub, nullptr);
+    const std::vector<CK_OBJECT_HANDLE> keys = findAll(p11_, first, CKO_PRIVATE_KEY);
+    const std::vector<CK_OBJECT_HANDLE> certs = findAll(p11_, first, CKO_CERTIFICATE);
+    ASSERT_FALSE(keys.empty());
+    ASSERT_FALSE(certs.empty());
+    const CK_OBJECT_HANDLE key45 = find(first, CKO_PRIVATE_KEY);
+    CK_TOKEN_INFO reference{};
+    ASSERT_EQ(p11_->C_GetTokenInfo(slot_, &reference), CKR_OK);
     constexpr int kThreads = 8;
-    constexpr int kRounds = 6;
-    std::atomic<int> good{0};
+    constexpr int kSessions = 100;
+    std::atomic<int> signatures{0};
+    std::atomic<int> decryptions{0};
     std::atomic<int> bad{0};
+    std::vector<std::string> errors(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-            for (int r = 0; r < kRounds; ++r) {
+            auto wrong = [&](const std::string& what) {
+                ++bad;
+                if (errors[t].size() < 400) errors[t] += what + "; ";
+            };
+            std::vector<CK_SESSION_HANDLE> mine;
+            for (int r = 0; r < kSessions; ++r) {
                 CK_SESSION_HANDLE s = 0;
                 if (p11_->C_OpenSession(slot_, CKF_SERIAL_SESSION, nullptr, nullptr, &s) != CKR_OK) {
-                    ++bad;
+                    wrong("open");
                     continue;
                 }
-                CK_TOKEN_INFO info;
-                if (p11_->C_GetTokenInfo(slot_, &info) != CKR_OK) ++bad;
-                const CK_OBJECT_HANDLE key = find(s, CKO_PRIVATE_KEY);
-                const std::string message = "thread " + std::to_string(t) + " round " + std::to_string(r);
+                mine.push_back(s);
+                CK_TOKEN_INFO info{};
+                if (p11_->C_GetTokenInfo(slot_, &info) != CKR_OK ||
+                    std::memcmp(info.serialNumber, reference.serialNumber, sizeof info.serialNumber) != 0 ||
+                    (info.flags & CKF_USER_PIN_LOCKED)) {
+                    wrong("token info");
+                }
+                if (login(s) != CKR_USER_ALREADY_LOGGED_IN) wrong("login");
+                if (findAll(p11_, s, CKO_PRIVATE_KEY) != keys) wrong("private keys found");
+                if (findAll(p11_, s, CKO_CERTIFICATE) != certs) wrong("certificates found");
+                const std::string message = "thread " + std::to_string(t) + " session " + std::to_string(r);
                 CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
-                std::vector<CK_BYTE> sig(256);
+                std::vector<CK_BYTE> sig(512);
                 CK_ULONG len = sig.size();
-                if (p11_->C_SignInit(s, &mech, key) == CKR_OK &&
+                if (p11_->C_SignInit(s, &mech, key45) == CKR_OK &&
                     p11_->C_Sign(s, reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(message.data())), message.size(),
                                  sig.data(), &len) == CKR_OK &&
                     verifies(pub, message, std::vector<CK_BYTE>(sig.begin(), sig.begin() + len))) {
-                    ++good;
+                    ++signatures;
                 } else {
-                    ++bad;
+                    wrong("signature");
                 }
-                p11_->C_CloseSession(s);
+                if (r % 10 == 0) {
+                    if (decryptsBack(s, key45, pub, message)) ++decryptions;
+                    else wrong("decrypt");
+                }
+            }
+            for (CK_SESSION_HANDLE s : mine) {
+                if (p11_->C_CloseSession(s) != CKR_OK) wrong("close");
             }
         });
     }
     for (auto& th : threads) th.join();
     EVP_PKEY_free(pub);
+    for (const std::string& e : errors) EXPECT_TRUE(e.empty()) << e;
     EXPECT_EQ(bad.load(), 0);
-    EXPECT_EQ(good.load(), kThreads * kRounds);
+    EXPECT_EQ(signatures.load(), kThreads * kSessions);
+    EXPECT_EQ(decryptions.load(), kThreads * kSessions / 10);
+    CK_SESSION_INFO info{};
+    EXPECT_EQ(p11_->C_GetSessionInfo(first, &info), CKR_OK);
+    EXPECT_EQ(info.state, CKS_RO_USER_FUNCTIONS);  // the first session outlived the 800 others
 }
 
 TEST_F(ModuleThreads, SessionHandlesAreNeverReused) {
