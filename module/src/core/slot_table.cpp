@@ -49,11 +49,16 @@ bool SlotTable::ensureContextLocked() {
 
 void SlotTable::refreshLocked() {
     std::vector<std::string> readers;
-    if (ensureContextLocked()) {
+    // pcsc-lite keeps a context "valid" after pcscd died (SCardIsValidContext checks only the
+    // client side): a failed listing drops the context and tries once with a new one.
+    for (int attempt = 0; attempt < 2 && ensureContextLocked(); ++attempt) {
         try {
             readers = context_->listReaders();
+            break;
         } catch (const apdu::Error& e) {
             logf(LogLevel::Info, "listing readers failed: %s", e.what());
+            context_.reset();
+            forgetAllTokensLocked();  // their card handles belong to the pcscd that failed
         }
     }
     readers.erase(std::remove_if(readers.begin(), readers.end(), [&](const std::string& r) { return !wanted(r); }),
@@ -117,6 +122,18 @@ void SlotTable::refreshLocked() {
             s.token.reset();
             s.eventPending = true;
         }
+    }
+}
+
+void SlotTable::forgetAllTokensLocked() {
+    for (Slot& s : slots_) {
+        if (s.token) {
+            s.token->markRemoved();
+            s.token.reset();
+            s.eventPending = true;
+        }
+        s.cardPresent = false;
+        s.pcscState = 0;
     }
 }
 

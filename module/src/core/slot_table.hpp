@@ -63,6 +63,8 @@ private:
     };
 
     void refreshLocked();
+    // pcscd failed: every token's card handle is dead; slots learn their cards again.
+    void forgetAllTokensLocked();
     bool ensureContextLocked();
     Slot* findLocked(CK_SLOT_ID id);
     const Slot* findLocked(CK_SLOT_ID id) const;

@@ -1,7 +1,7 @@
 // Token::withCard, the one way card I/O happens (shared by token*.cpp): takes the card
 // lock, opens one PC/SC transaction, builds the channel stack (ISO rules over tracing over
 // PC/SC) and runs the operation. A reset seen at transaction start drops the login state and
-// retries once (nothing was sent); removal marks the token removed.
+// retries once (nothing was sent); removal (or pcscd gone) marks the token removed.
 #pragma once
 
 #include "error.hpp"
@@ -37,8 +37,9 @@ auto Token::withCard(Operation&& op) {
                 onCardReset();
                 if (attempt == 0) continue;  // reset seen at transaction start: nothing was sent
             }
+            // pcscd gone (NoService): this connection is dead for good, like a removal.
             if (e.kind() == apdu::ErrorKind::CardRemoved || e.kind() == apdu::ErrorKind::NoCard ||
-                e.kind() == apdu::ErrorKind::NoReader) {
+                e.kind() == apdu::ErrorKind::NoReader || e.kind() == apdu::ErrorKind::NoService) {
                 std::lock_guard stateLock(stateMutex_);
                 removed_ = true;
                 soTicket_.reset();  // a ticket never outlives its card
