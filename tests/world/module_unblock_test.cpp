@@ -4,12 +4,16 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <p11-kit/pkcs11.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace {
@@ -318,6 +322,100 @@ TEST_F(ModuleUnblock, SecretAsUserPinCanBeSwitchedOff) {
     const CK_SESSION_HANDLE s = open(false);
     EXPECT_EQ(login(s, CKU_USER, secret), CKR_PIN_LEN_RANGE);  // an ordinary (too long) PIN then
     EXPECT_TRUE(tokenFlags() & CKF_USER_PIN_LOCKED);
+}
+
+// Issue 9: two processes on one token. A child process signs in a loop (its own
+// C_Initialize, user PIN) while this process resets the PIN with the unblock secret; the
+// reset runs in one PC/SC transaction, so the child's signatures never interleave with it.
+// Both succeed; the card ends reset (new PIN, full tries: the child never spent one).
+TEST_F(ModuleUnblock, SecondProcessSignsWhileThisOneResets) {
+    freshLockedCard();
+    const std::string secret = issueSecret();
+    ASSERT_EQ(secret.size(), 22u);
+    const std::string conf = ::testing::TempDir() + "/ias-unblock-test.conf";
+    std::ofstream(conf) << "reader_filter = Virtual PCD 00 00\n" << run(kFixture + " module-conf") << "\n";
+    setenv("IAS_PKCS11_CONF", conf.c_str(), 1);
+    int ready[2];
+    int stop[2];
+    ASSERT_EQ(pipe(ready), 0);
+    ASSERT_EQ(pipe(stop), 0);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // The signer: exit 0 = signed before and after the reset and saw only CKR_OK or
+        // the end of its login (the reset ends the card's security status).
+        close(ready[0]);
+        close(stop[1]);
+        CK_C_INITIALIZE_ARGS args{};
+        args.flags = CKF_OS_LOCKING_OK;
+        CK_SLOT_ID slot = 0;
+        CK_ULONG n = 1;
+        CK_SESSION_HANDLE s = 0;
+        if (p11_->C_Initialize(&args) != CKR_OK || p11_->C_GetSlotList(CK_TRUE, &slot, &n) != CKR_OK || n != 1 ||
+            p11_->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s) != CKR_OK) {
+            _exit(10);
+        }
+        static const char pin[] = "4711";
+        if (p11_->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin)), 4) != CKR_OK) _exit(11);
+        CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+        CK_BYTE id = 0x45;
+        CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, &id, 1}};
+        CK_OBJECT_HANDLE key = 0;
+        if (p11_->C_FindObjectsInit(s, t, 2) != CKR_OK || p11_->C_FindObjects(s, &key, 1, &n) != CKR_OK || n != 1) _exit(12);
+        p11_->C_FindObjectsFinal(s);
+        int okBefore = 0;
+        std::set<CK_RV> others;
+        bool signalled = false;
+        const time_t deadline = time(nullptr) + 60;
+        while (time(nullptr) < deadline) {
+            CK_MECHANISM mech{CKM_SHA256_RSA_PKCS, nullptr, 0};
+            CK_BYTE data[] = "two processes";
+            CK_BYTE sig[512];
+            CK_ULONG len = sizeof sig;
+            CK_RV rv = p11_->C_SignInit(s, &mech, key);
+            if (rv == CKR_OK) rv = p11_->C_Sign(s, data, sizeof data - 1, sig, &len);
+            if (rv == CKR_OK) {
+                if (++okBefore == 3) (void)!write(ready[1], "r", 1);
+            } else {
+                others.insert(rv);
+            }
+            if (okBefore >= 3 && !signalled) {
+                fd_set fds;
+                FD_ZERO(&fds);
+                FD_SET(stop[0], &fds);
+                timeval zero{0, 0};
+                if (select(stop[0] + 1, &fds, nullptr, nullptr, &zero) == 1) signalled = true;
+            }
+            if (signalled) break;
+        }
+        others.erase(CKR_USER_NOT_LOGGED_IN);
+        p11_->C_Finalize(nullptr);
+        _exit(signalled && okBefore >= 3 && others.empty() ? 0 : 13);
+    }
+    close(ready[1]);
+    close(stop[0]);
+    char c = 0;
+    ASSERT_EQ(read(ready[0], &c, 1), 1) << "the signer never signed";
+    CK_C_INITIALIZE_ARGS args{};
+    args.flags = CKF_OS_LOCKING_OK;
+    ASSERT_EQ(p11_->C_Initialize(&args), CKR_OK);
+    initialised_ = true;
+    CK_ULONG n = 1;
+    ASSERT_EQ(p11_->C_GetSlotList(CK_TRUE, &slot_, &n), CKR_OK);
+    const CK_SESSION_HANDLE s = open();
+    ASSERT_EQ(login(s, CKU_SO, secret), CKR_OK);
+    EXPECT_EQ(initPin(s, "2580"), CKR_OK);
+    ASSERT_EQ(write(stop[1], "s", 1), 1);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    close(ready[0]);
+    close(stop[1]);
+    EXPECT_FALSE(tokenFlags() & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY));
+    ASSERT_EQ(p11_->C_Logout(s), CKR_OK);
+    EXPECT_EQ(login(s, CKU_USER, "4711"), CKR_PIN_INCORRECT);
+    EXPECT_EQ(login(s, CKU_USER, "2580"), CKR_OK);
 }
 
 }  // namespace
