@@ -48,6 +48,7 @@ HttpsUnblockService::Reply HttpsUnblockService::post(const char* path, ByteView 
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);  // never below, whatever OpenSSL allows
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // loaded into multithreaded applications
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
