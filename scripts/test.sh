@@ -83,8 +83,9 @@ run_suite browser-world --test-dir build/release -L '^browser-world$'
 # The concurrency tests once more with the TSan build of the module (any report fails them).
 run_suite world-tsan --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]ias[.]Threads'
 # The module-facing world tests (conformance on the simulated card, the unblock error rows,
-# the threads tests) with the ASan+UBSan build of the module (any report fails them).
-run_suite world-asan --test-dir build/asan -L '^world$' -R 'conformance[.]ias|world[.]unblock[.]Module|world[.]threads'
+# the threads tests, the fault matrix, the security checks) with the ASan+UBSan build of the
+# module (any report fails them; LeakSanitizer is on by default).
+run_suite world-asan --test-dir build/asan -L '^world$' -R 'conformance[.]ias|world[.]unblock[.]Module|world[.]threads|world[.]faults[.]|world[.]security[.]Module'
 scripts/unblock-world.sh stop >/dev/null
 scripts/test-world.sh stop
 trap - EXIT
