@@ -218,7 +218,10 @@ TEST_F(ModuleUnblock, ServiceDownOrImpersonatedSpendsNothing) {
     const std::string lines = run(kFixture + " module-conf");
     // Nobody listens on port 9: connection refused.
     std::string down = lines;
-    down.replace(down.find("127.0.0.1:"), std::string("127.0.0.1:8443").size(), "127.0.0.1:9");
+    const std::size_t host = down.find("127.0.0.1:");
+    ASSERT_NE(host, std::string::npos);
+    const std::size_t portEnd = down.find_first_not_of("0123456789", host + 10);
+    down.replace(host, portEnd - host, "127.0.0.1:9");
     initialise(down);
     CK_SESSION_HANDLE s = open();
     EXPECT_EQ(login(s, CKU_SO, secret), CKR_FUNCTION_FAILED);
