@@ -289,7 +289,10 @@ void Token::changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSetting
         return;
     }
     withCard([&](IasCard& card) {
-        ensureApplication(card);
+        // The card splits CHANGE REFERENCE DATA's old||new at the length of its stored PIN:
+        // an old PIN that merely starts with the real one ("4711" + "00") would pass and leave
+        // a garbled new PIN. VERIFY the old PIN as typed first (IAS-ECC-reference §6.3).
+        verifyUserPin(card, oldPin);
         try {
             card.changePin(userPin_.reference, oldPin, newPin, userPinEncoding());
         } catch (const CardError& e) {
