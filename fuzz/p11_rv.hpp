@@ -17,7 +17,8 @@ struct Allowed {
     Allowed(std::initializer_list<CK_RV> specific, bool session, bool device) : codes(specific) {
         codes.insert(codes.end(), {CKR_OK, CKR_HOST_MEMORY, CKR_FUNCTION_FAILED, CKR_CRYPTOKI_NOT_INITIALIZED});
         if (session) codes.insert(codes.end(), {CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED});
-        if (device) codes.insert(codes.end(), {CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, CKR_DEVICE_REMOVED});
+        // Token-level universal values (v2.40 §5.1.3).
+        if (device) codes.insert(codes.end(), {CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT});
     }
     bool has(CK_RV rv) const { return std::find(codes.begin(), codes.end(), rv) != codes.end(); }
 };
