@@ -16,7 +16,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 BUILD="${IAS_FUZZ_BUILD:-$REPO/build/fuzz}"
 WORK="${IAS_FUZZ_WORK:-$BUILD/work}"
-ALL=(tlv apdu pkcs15 card_responses secret config sim replay)
+ALL=(tlv apdu pkcs15 card_responses secret config sim replay p11_api)
 
 seconds=10
 targets=()
@@ -46,6 +46,7 @@ max_len() {
         config) echo 8192 ;;
         sim) echo 4096 ;;
         replay) echo 8192 ;;
+        p11_api) echo 4096 ;;
     esac
 }
 

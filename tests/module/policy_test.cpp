@@ -45,6 +45,21 @@ TEST(PinEncoding, PadsOnlyWhenAsked) {
     EXPECT_EQ(padded[7], 0xFF);
 }
 
+// p11_api_fuzz finding: "4711" + NUL padded with NULs is the same VERIFY as "4711".
+TEST(PinEncoding, RefusesPinsThePaddingMakesAmbiguous) {
+    const apdu::Bytes trailingPad{'4', '7', '1', '1', 0x00};
+    EXPECT_THROW(card::encodePin(trailingPad, {8, 0x00}), card::CardError);
+    EXPECT_EQ(card::encodePin(trailingPad, {}).size(), 5u);  // unpadded: sent as typed
+    const apdu::Bytes tooLong(9, '1');
+    EXPECT_THROW(card::encodePin(tooLong, {8, 0xFF}), card::CardError);
+    try {
+        card::encodePin(apdu::Bytes{'4', '7', '1', '1', 0xFF}, {8, 0xFF});
+        ADD_FAILURE() << "no exception";
+    } catch (const card::CardError& e) {
+        EXPECT_EQ(e.kind(), card::CardErrorKind::PinIncorrect);
+    }
+}
+
 TEST(Mechanisms, TableAndDigestInfo) {
     const MechanismSpec* m = findMechanism(CKM_SHA256_RSA_PKCS);
     ASSERT_NE(m, nullptr);

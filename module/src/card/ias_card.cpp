@@ -41,6 +41,12 @@ std::optional<std::size_t> derTotalLength(ByteView head) {
 }  // namespace
 
 SecureBytes encodePin(ByteView pin, const PinEncoding& encoding) {
+    // Padded PINs: a PIN ending in the padding character ("4711" + NUL with NUL padding) or
+    // longer than the field would reach the card as the real PIN (or shift CHANGE REFERENCE
+    // DATA's old/new split). It cannot be the card's PIN: refused without sending it.
+    if (encoding.padTo > 0 && (pin.size() > encoding.padTo || (!pin.empty() && pin.back() == encoding.padChar))) {
+        throw CardError(CardErrorKind::PinIncorrect, StatusWord(), "PIN not encodable in the card's padded format");
+    }
     SecureBytes out(pin.begin(), pin.end());
     if (encoding.padTo > out.size()) out.resize(encoding.padTo, encoding.padChar);
     return out;

@@ -231,8 +231,7 @@ void Token::loginUser(ByteView pin, const UnblockSettings& settings) {
         acceptSecretAsUserPin(pin, settings);
         return;
     }
-    require(pin.size() >= std::max(1u, userPin_.minLength) && (userPin_.maxLength == 0 || pin.size() <= userPin_.maxLength),
-            CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
+    requireUserPinLength(pin);
     withCard([&](IasCard& card) {
         // Checked again under the card lock: of two concurrent logins only one verifies.
         if (loginState() != LoginState::Public) fail(CKR_USER_ALREADY_LOGGED_IN, "already logged in");
@@ -240,6 +239,11 @@ void Token::loginUser(ByteView pin, const UnblockSettings& settings) {
         std::lock_guard stateLock(stateMutex_);
         snapshot_.login = LoginState::User;
     });
+}
+
+void Token::requireUserPinLength(ByteView pin) const {
+    require(pin.size() >= std::max(1u, userPin_.minLength) && (userPin_.maxLength == 0 || pin.size() <= userPin_.maxLength),
+            CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
 }
 
 void Token::verifyUserPin(IasCard& card, ByteView pin) {
@@ -254,7 +258,7 @@ void Token::verifyUserPin(IasCard& card, ByteView pin) {
 }
 
 void Token::verifyForSignature(ByteView pin) {
-    require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
+    requireUserPinLength(pin);
     withCard([&](IasCard& card) { verifyUserPin(card, pin); });
 }
 
@@ -288,8 +292,12 @@ void Token::changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSetting
         resetFromPendingLogin(oldPin, newPin, settings);
         return;
     }
+    requireUserPinLength(oldPin);  // the card would answer 6700 (not a PIN error) otherwise
     withCard([&](IasCard& card) {
-        ensureApplication(card);
+        // The card splits CHANGE REFERENCE DATA's old||new at the length of its stored PIN:
+        // an old PIN that merely starts with the real one ("4711" + "00") would pass and leave
+        // a garbled new PIN. VERIFY the old PIN as typed first (IAS-ECC-reference §6.3).
+        verifyUserPin(card, oldPin);
         try {
             card.changePin(userPin_.reference, oldPin, newPin, userPinEncoding());
         } catch (const CardError& e) {

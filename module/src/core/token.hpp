@@ -105,6 +105,7 @@ private:
     void ensureApplication(card::IasCard& card);
     void onCardReset();
     void verifyUserPin(card::IasCard& card, ByteView pin);  // VERIFY + tries bookkeeping
+    void requireUserPinLength(ByteView pin) const;          // CKR_PIN_LEN_RANGE outside the card's limits
     void recordPinResult(const card::CardError& e);
     void recordPinSuccess();
     Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);

@@ -12,11 +12,13 @@ namespace {
 
 CK_RV loginContextSpecific(Session& session, apdu::ByteView pin) {
     Token& token = *session.token();
-    if (token.loginState() != LoginState::User) return CKR_USER_NOT_LOGGED_IN;
     std::lock_guard lock(session.mutex());
     const bool signing = session.sign && session.sign->key->key()->alwaysAuthenticate;
     const bool decrypting = session.decrypt && session.decrypt->key->key()->alwaysAuthenticate;
+    // No operation waiting for it first (the standard's answer); CKR_USER_NOT_LOGGED_IN (not
+    // in C_Login's list) only for an operation whose user login was lost, e.g. to a card reset.
     if (!signing && !decrypting) return CKR_OPERATION_NOT_INITIALIZED;
+    if (token.loginState() != LoginState::User) return CKR_USER_NOT_LOGGED_IN;
     require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
     token.verifyForSignature(pin);
     if (signing) session.sign->contextLoginDone = true;

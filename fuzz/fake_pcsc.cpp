@@ -1,0 +1,301 @@
+// The fake PC/SC layer of the p11_api target (see fake_pcsc.hpp). Defined in the fuzz
+// executable, these SCard* functions take precedence over libpcsclite's for every call the
+// statically linked module makes. Semantics follow pcsc-lite where the module depends on
+// them: two-call SCardListReaders, the event counter in the upper 16 bits of dwEventState,
+// SCARD_W_RESET_CARD until SCardReconnect, SCARD_W_REMOVED_CARD on handles of a pulled card,
+// SCARD_E_INSUFFICIENT_BUFFER for short receive buffers. Nothing ever blocks.
+#include "fake_pcsc.hpp"
+
+#include <PCSC/winscard.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "fuzz_input.hpp"
+#include "ias/sim/card.hpp"
+#include "sim_card.hpp"
+
+namespace ias::fuzz::pcsc {
+namespace {
+
+struct Handle {
+    SCARDCONTEXT context = 0;
+    unsigned insertion = 0;
+    bool resetPending = false;
+};
+
+struct World {
+    std::optional<sim::Card> card;
+    bool present = false;
+    bool secondReader = false;
+    unsigned insertion = 0;  // bumped on every insertion: old handles see the removal
+    unsigned events = 0;     // pcsc-lite's event counter (insertions and removals)
+    std::set<SCARDCONTEXT> contexts;
+    std::map<SCARDHANDLE, Handle> handles;
+    std::optional<std::vector<std::uint8_t>> forgedNext;
+    bool forged = false;
+    std::size_t commands = 0;
+    long nextId = 0x1000;
+};
+
+World& world() {
+    static World w;
+    return w;
+}
+
+std::string readerList() {
+    std::string s(kReaderName);
+    s.push_back('\0');
+    if (world().secondReader) {
+        s += kEmptyReaderName;
+        s.push_back('\0');
+    }
+    s.push_back('\0');
+    return s;
+}
+
+// The state of the handle for a call that talks to the card.
+LONG useHandle(SCARDHANDLE h, bool consumeReset) {
+    World& w = world();
+    const auto it = w.handles.find(h);
+    if (it == w.handles.end()) return SCARD_E_INVALID_HANDLE;
+    if (!w.present || it->second.insertion != w.insertion) return SCARD_W_REMOVED_CARD;
+    if (it->second.resetPending) {
+        if (consumeReset) it->second.resetPending = false;
+        return SCARD_W_RESET_CARD;
+    }
+    return SCARD_S_SUCCESS;
+}
+
+void resetBy(SCARDHANDLE except) {
+    World& w = world();
+    if (w.card) w.card->reset();
+    for (auto& [h, handle] : w.handles) {
+        if (h != except) handle.resetPending = true;
+    }
+}
+
+}  // namespace
+
+void begin(bool secondReader) {
+    World& w = world();
+    w = World{};
+    w.card.emplace(pristineCard(), [](const sim::CardState&) {});
+    w.card->powerOn();
+    w.present = true;
+    w.secondReader = secondReader;
+    w.insertion = 1;
+    w.events = 1;
+}
+
+void end() {
+    World& w = world();
+    if (!w.handles.empty()) fail("a PC/SC card handle left open after C_Finalize");
+    if (!w.contexts.empty()) fail("a PC/SC context left open after C_Finalize");
+    w.card.reset();
+}
+
+void replaceNextAnswer(std::vector<std::uint8_t> answer) { world().forgedNext = std::move(answer); }
+
+void removeCard() {
+    World& w = world();
+    if (!w.present) return;
+    w.present = false;
+    ++w.events;
+    if (w.card) w.card->powerOff();
+}
+
+void insertCard() {
+    World& w = world();
+    if (w.present) return;
+    w.present = true;
+    ++w.insertion;
+    ++w.events;
+    if (w.card) w.card->powerOn();
+}
+
+void resetCard() {
+    if (world().present) resetBy(0);
+}
+
+bool answersForged() { return world().forged; }
+std::size_t commandCount() { return world().commands; }
+
+}  // namespace ias::fuzz::pcsc
+
+using namespace ias::fuzz::pcsc;
+using ias::fuzz::pcsc::world;
+
+extern "C" {
+
+const SCARD_IO_REQUEST g_rgSCardT0Pci = {SCARD_PROTOCOL_T0, sizeof(SCARD_IO_REQUEST)};
+const SCARD_IO_REQUEST g_rgSCardT1Pci = {SCARD_PROTOCOL_T1, sizeof(SCARD_IO_REQUEST)};
+const SCARD_IO_REQUEST g_rgSCardRawPci = {SCARD_PROTOCOL_RAW, sizeof(SCARD_IO_REQUEST)};
+
+LONG SCardEstablishContext(DWORD, LPCVOID, LPCVOID, LPSCARDCONTEXT phContext) {
+    if (phContext == nullptr) return SCARD_E_INVALID_PARAMETER;
+    *phContext = world().nextId++;
+    world().contexts.insert(*phContext);
+    return SCARD_S_SUCCESS;
+}
+
+LONG SCardReleaseContext(SCARDCONTEXT hContext) {
+    return world().contexts.erase(hContext) == 1 ? SCARD_S_SUCCESS : SCARD_E_INVALID_HANDLE;
+}
+
+LONG SCardIsValidContext(SCARDCONTEXT hContext) {
+    return world().contexts.count(hContext) == 1 ? SCARD_S_SUCCESS : SCARD_E_INVALID_HANDLE;
+}
+
+LONG SCardListReaders(SCARDCONTEXT hContext, LPCSTR, LPSTR mszReaders, LPDWORD pcchReaders) {
+    if (world().contexts.count(hContext) == 0) return SCARD_E_INVALID_HANDLE;
+    if (pcchReaders == nullptr) return SCARD_E_INVALID_PARAMETER;
+    const std::string list = readerList();
+    if (mszReaders == nullptr) {
+        *pcchReaders = static_cast<DWORD>(list.size());
+        return SCARD_S_SUCCESS;
+    }
+    if (*pcchReaders < list.size()) {
+        *pcchReaders = static_cast<DWORD>(list.size());
+        return SCARD_E_INSUFFICIENT_BUFFER;
+    }
+    std::memcpy(mszReaders, list.data(), list.size());
+    *pcchReaders = static_cast<DWORD>(list.size());
+    return SCARD_S_SUCCESS;
+}
+
+LONG SCardGetStatusChange(SCARDCONTEXT hContext, DWORD, SCARD_READERSTATE* states, DWORD count) {
+    World& w = world();
+    if (w.contexts.count(hContext) == 0) return SCARD_E_INVALID_HANDLE;
+    if (states == nullptr && count > 0) return SCARD_E_INVALID_PARAMETER;
+    bool changed = false;
+    for (DWORD i = 0; i < count; ++i) {
+        SCARD_READERSTATE& s = states[i];
+        if (s.dwCurrentState & SCARD_STATE_IGNORE) continue;
+        DWORD now = 0;
+        s.cbAtr = 0;
+        if (s.szReader != nullptr && std::strcmp(s.szReader, kReaderName) == 0) {
+            now = w.present ? SCARD_STATE_PRESENT : SCARD_STATE_EMPTY;
+            if (w.present && !w.handles.empty()) now |= SCARD_STATE_INUSE;
+            if (w.present) {
+                const auto atr = w.card->atr();
+                s.cbAtr = static_cast<DWORD>(std::min<std::size_t>(atr.size(), sizeof s.rgbAtr));
+                std::memcpy(s.rgbAtr, atr.data(), s.cbAtr);
+            }
+        } else if (s.szReader != nullptr && w.secondReader && std::strcmp(s.szReader, kEmptyReaderName) == 0) {
+            now = SCARD_STATE_EMPTY;
+        } else {
+            now = SCARD_STATE_UNKNOWN;
+        }
+        now |= static_cast<DWORD>(w.events & 0xFFFF) << 16;
+        if (now != (s.dwCurrentState & ~static_cast<DWORD>(SCARD_STATE_CHANGED))) {
+            now |= SCARD_STATE_CHANGED;
+            changed = true;
+        }
+        s.dwEventState = now;
+    }
+    // Nothing happens in this world while the module waits: an unchanged state times out.
+    return changed ? SCARD_S_SUCCESS : SCARD_E_TIMEOUT;
+}
+
+LONG SCardCancel(SCARDCONTEXT hContext) {
+    return world().contexts.count(hContext) == 1 ? SCARD_S_SUCCESS : SCARD_E_INVALID_HANDLE;
+}
+
+LONG SCardFreeMemory(SCARDCONTEXT, LPCVOID) { return SCARD_S_SUCCESS; }
+
+LONG SCardConnect(SCARDCONTEXT hContext, LPCSTR szReader, DWORD, DWORD protocols, LPSCARDHANDLE phCard,
+                  LPDWORD active) {
+    World& w = world();
+    if (w.contexts.count(hContext) == 0) return SCARD_E_INVALID_HANDLE;
+    if (szReader == nullptr || phCard == nullptr || active == nullptr) return SCARD_E_INVALID_PARAMETER;
+    if (w.secondReader && std::strcmp(szReader, kEmptyReaderName) == 0) return SCARD_E_NO_SMARTCARD;
+    if (std::strcmp(szReader, kReaderName) != 0) return SCARD_E_UNKNOWN_READER;
+    if (!w.present) return SCARD_E_NO_SMARTCARD;
+    if ((protocols & SCARD_PROTOCOL_T1) == 0) return SCARD_E_PROTO_MISMATCH;
+    *phCard = w.nextId++;
+    *active = SCARD_PROTOCOL_T1;
+    w.handles[*phCard] = Handle{hContext, w.insertion, false};
+    return SCARD_S_SUCCESS;
+}
+
+LONG SCardReconnect(SCARDHANDLE hCard, DWORD, DWORD protocols, DWORD initialization, LPDWORD active) {
+    World& w = world();
+    const auto it = w.handles.find(hCard);
+    if (it == w.handles.end()) return SCARD_E_INVALID_HANDLE;
+    if (!w.present || it->second.insertion != w.insertion) return SCARD_W_REMOVED_CARD;
+    if ((protocols & SCARD_PROTOCOL_T1) == 0) return SCARD_E_PROTO_MISMATCH;
+    it->second.resetPending = false;
+    if (initialization == SCARD_RESET_CARD || initialization == SCARD_UNPOWER_CARD) resetBy(hCard);
+    if (active != nullptr) *active = SCARD_PROTOCOL_T1;
+    return SCARD_S_SUCCESS;
+}
+
+LONG SCardDisconnect(SCARDHANDLE hCard, DWORD disposition) {
+    World& w = world();
+    if (w.handles.erase(hCard) == 0) return SCARD_E_INVALID_HANDLE;
+    if (w.present && (disposition == SCARD_RESET_CARD || disposition == SCARD_UNPOWER_CARD)) resetBy(hCard);
+    return SCARD_S_SUCCESS;
+}
+
+LONG SCardBeginTransaction(SCARDHANDLE hCard) { return useHandle(hCard, false); }
+
+LONG SCardEndTransaction(SCARDHANDLE hCard, DWORD) {
+    return world().handles.count(hCard) == 1 ? SCARD_S_SUCCESS : SCARD_E_INVALID_HANDLE;
+}
+
+LONG SCardStatus(SCARDHANDLE hCard, LPSTR name, LPDWORD nameLen, LPDWORD state, LPDWORD protocol, LPBYTE atr,
+                 LPDWORD atrLen) {
+    World& w = world();
+    const LONG rv = useHandle(hCard, false);
+    if (rv != SCARD_S_SUCCESS) return rv;
+    const std::size_t need = std::strlen(kReaderName) + 2;  // multi-string
+    if (nameLen != nullptr) {
+        if (name != nullptr && *nameLen < need) return SCARD_E_INSUFFICIENT_BUFFER;
+        if (name != nullptr) {
+            std::memset(name, 0, need);
+            std::memcpy(name, kReaderName, need - 2);
+        }
+        *nameLen = static_cast<DWORD>(need);
+    }
+    const auto cardAtr = w.card->atr();
+    if (atrLen != nullptr) {
+        if (atr != nullptr && *atrLen < cardAtr.size()) return SCARD_E_INSUFFICIENT_BUFFER;
+        if (atr != nullptr) std::memcpy(atr, cardAtr.data(), cardAtr.size());
+        *atrLen = static_cast<DWORD>(cardAtr.size());
+    }
+    if (state != nullptr) *state = SCARD_PRESENT | SCARD_POWERED | SCARD_NEGOTIABLE | SCARD_SPECIFIC;
+    if (protocol != nullptr) *protocol = SCARD_PROTOCOL_T1;
+    return SCARD_S_SUCCESS;
+}
+
+LONG SCardTransmit(SCARDHANDLE hCard, const SCARD_IO_REQUEST* sendPci, LPCBYTE send, DWORD sendLength,
+                   SCARD_IO_REQUEST*, LPBYTE receive, LPDWORD receiveLength) {
+    World& w = world();
+    const LONG rv = useHandle(hCard, false);
+    if (rv != SCARD_S_SUCCESS) return rv;
+    if (sendPci == nullptr || send == nullptr || receive == nullptr || receiveLength == nullptr || sendLength == 0) {
+        return SCARD_E_INVALID_PARAMETER;
+    }
+    if (sendPci->dwProtocol != SCARD_PROTOCOL_T1) return SCARD_E_PROTO_MISMATCH;
+    ++w.commands;
+    ias::apdu::Bytes answer = w.card->process(ias::apdu::ByteView(send, sendLength));
+    if (w.forgedNext) {
+        answer.assign(w.forgedNext->begin(), w.forgedNext->end());
+        w.forgedNext.reset();
+        w.forged = true;
+    }
+    if (answer.size() > *receiveLength) {
+        *receiveLength = static_cast<DWORD>(answer.size());
+        return SCARD_E_INSUFFICIENT_BUFFER;
+    }
+    if (!answer.empty()) std::memcpy(receive, answer.data(), answer.size());
+    *receiveLength = static_cast<DWORD>(answer.size());
+    return SCARD_S_SUCCESS;
+}
+
+}  // extern "C"
