@@ -47,6 +47,9 @@ inline std::string readWhole(const std::filesystem::path& p) {
 class DaemonFiles {
 public:
     DaemonFiles() {
+        // A daemon killed mid-request must not kill the client writing to it (TLS writes
+        // go through write(2), not send(MSG_NOSIGNAL)).
+        ::signal(SIGPIPE, SIG_IGN);
         ensureTestToken();
         dir = std::filesystem::temp_directory_path() /
               ("ias-daemons-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));

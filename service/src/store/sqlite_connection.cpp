@@ -94,7 +94,7 @@ private:
 
     void fail(const char* what, int rc) {
         if (reopenCode(rc)) reopen_ = true;
-        throw StoreError(std::string(what) + ": " + sqlite3_errmsg(db_),
+        throw StoreError(std::string(what) + ": " + sqlite3_errmsg(db_) + " (" + std::to_string(rc) + ")",
                          unavailableCode(rc) ? StoreError::Kind::Unavailable : StoreError::Kind::Internal);
     }
 
