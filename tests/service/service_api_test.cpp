@@ -257,3 +257,30 @@ TEST_F(ServiceRateLimit, PerSerialLimitAnswers429) {
     clock.advance(60);
     EXPECT_EQ(verify("0A0B", "x").status, 404);
 }
+
+#ifdef IAS_TEST_POSTGRES
+// The server drops every connection of the service (as a PostgreSQL restart or failover
+// does): the next requests reconnect, and nothing is lost or counted twice.
+TEST_F(ServiceApi, DroppedDatabaseConnectionsAreReestablished) {
+    const std::string secret = issueSecret(kSerial);
+    std::string wrong = secret;
+    wrong[0] = wrong[0] == '0' ? '1' : '0';
+    auto dropAll = [&] {
+        const auto killed = db.connection()->query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()");
+        EXPECT_FALSE(killed.empty());
+    };
+    dropAll();
+    const Reply w = verify(kSerial, wrong);
+    EXPECT_EQ(w.status, 401) << w.raw;
+    EXPECT_EQ(w.body["tries_left"], 2);
+    dropAll();
+    const Reply v = verify(kSerial, secret);
+    ASSERT_EQ(v.status, 200) << v.raw;
+    dropAll();
+    EXPECT_EQ(cryptogram(v.body["ticket"], kChallenge).status, 200);
+    EXPECT_EQ(store->secretCaseForSerial(kSerial)->secretTriesLeft, 2);
+    EXPECT_EQ(store->secretCaseForSerial(kSerial)->cryptogramsUsed, 1);
+}
+#endif

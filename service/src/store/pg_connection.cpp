@@ -4,6 +4,8 @@
 // on its next use.
 #include <libpq-fe.h>
 
+#include <unordered_map>
+
 #include "store/sql.hpp"
 
 namespace ias::service::store {
@@ -69,16 +71,37 @@ private:
         ~Result() { PQclear(r); }
     };
 
+    void reconnect() {
+        PQreset(conn_);
+        prepared_.clear();  // they lived in the old server session
+        if (PQstatus(conn_) != CONNECTION_OK)
+            throw StoreError("PostgreSQL unavailable: " + firstLine(PQerrorMessage(conn_)), StoreError::Kind::Unavailable);
+        run("SET client_min_messages TO warning", {}, nullptr);
+    }
+
     void run(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {
         if (PQstatus(conn_) != CONNECTION_OK) {
             // A broken connection has no transaction left to roll back.
             if (sql == "ROLLBACK") return;
-            PQreset(conn_);
-            if (PQstatus(conn_) != CONNECTION_OK)
-                throw StoreError("PostgreSQL unavailable: " + firstLine(PQerrorMessage(conn_)),
-                                 StoreError::Kind::Unavailable);
-            run("SET client_min_messages TO warning", {}, nullptr);
+            reconnect();
         }
+        // A statement that starts a transaction or only reads, sent outside a transaction, is
+        // sent once more on a new connection when the old one turns out to be broken (server
+        // restarted, backend terminated): it had no effect.
+        const bool retryable = PQtransactionStatus(conn_) == PQTRANS_IDLE &&
+                               (sql == beginWrite() || sql.rfind("SELECT ", 0) == 0);
+        for (int attempt = 0;; ++attempt) {
+            try {
+                execute(sql, params, rows);
+                return;
+            } catch (const StoreError&) {
+                if (!retryable || attempt > 0 || PQstatus(conn_) == CONNECTION_OK) throw;
+            }
+            reconnect();
+        }
+    }
+
+    void execute(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {
         std::vector<std::string> text(params.size());
         std::vector<const char*> values(params.size(), nullptr);
         for (std::size_t i = 0; i < params.size(); ++i) {
@@ -89,16 +112,23 @@ private:
                 values[i] = t->c_str();
             }
         }
-        const std::string converted = toDollarPlaceholders(sql);
-        Result res{PQexecParams(conn_, converted.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                                nullptr, nullptr, 0)};
-        const auto status = PQresultStatus(res.r);
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-            const char* state = PQresultErrorField(res.r, PG_DIAG_SQLSTATE);
-            throw StoreError(std::string("PostgreSQL: ") + PQresultErrorMessage(res.r),
-                             unavailableState(state) || PQstatus(conn_) != CONNECTION_OK ? StoreError::Kind::Unavailable
-                                                                                       : StoreError::Kind::Internal);
+        const int n = static_cast<int>(params.size());
+        Result res{nullptr};
+        if (params.empty()) {
+            res.r = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+        } else {
+            // Statements with parameters are prepared once per connection (named s<n>): the
+            // server no longer parses and plans them on every request (bench/service).
+            auto it = prepared_.find(sql);
+            if (it == prepared_.end()) {
+                const std::string name = "s" + std::to_string(prepared_.size());
+                const Result p{PQprepare(conn_, name.c_str(), toDollarPlaceholders(sql).c_str(), n, nullptr)};
+                check(p.r);
+                it = prepared_.emplace(sql, name).first;
+            }
+            res.r = PQexecPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0);
         }
+        check(res.r);
         if (!rows) return;
         const int nr = PQntuples(res.r), nc = PQnfields(res.r);
         for (int r = 0; r < nr; ++r) {
@@ -114,7 +144,17 @@ private:
         }
     }
 
+    void check(PGresult* r) {
+        const auto status = PQresultStatus(r);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+        const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        throw StoreError(std::string("PostgreSQL: ") + (r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)),
+                         unavailableState(state) || PQstatus(conn_) != CONNECTION_OK ? StoreError::Kind::Unavailable
+                                                                                   : StoreError::Kind::Internal);
+    }
+
     PGconn* conn_;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 }  // namespace
