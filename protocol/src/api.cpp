@@ -1,6 +1,8 @@
 #include "ias/protocol/api.hpp"
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "ias/apdu/error.hpp"
@@ -17,7 +19,7 @@ struct ErrorInfo {
     int status;
 };
 
-constexpr std::array<ErrorInfo, 14> kErrors{{
+constexpr std::array<ErrorInfo, 15> kErrors{{
     {ApiError::WrongSecret, "wrong_secret", 401},
     {ApiError::UsedUp, "used_up", 410},
     {ApiError::Expired, "expired", 410},
@@ -32,6 +34,7 @@ constexpr std::array<ErrorInfo, 14> kErrors{{
     {ApiError::Csrf, "csrf", 403},
     {ApiError::NotFound, "not_found", 404},
     {ApiError::Internal, "internal", 500},
+    {ApiError::Unavailable, "unavailable", 503},
 }};
 
 [[noreturn]] void bad(const std::string& what) { throw ApiException(ApiError::BadRequest, what); }
@@ -71,6 +74,28 @@ apdu::Bytes takeHex(const json& j, const char* field, std::size_t size) {
     // but decodes to fewer bytes.
     if (out.size() != size) bad(std::string(field) + " has the wrong length");
     return out;
+}
+
+// An integer field within [lo, hi]. nlohmann's get<int>() would silently narrow a 64-bit
+// value (4294967299 -> 3) or wrap an unsigned one; floats ("3.0", 1e3) and numbers beyond
+// 64 bits (parsed as floats) are not integers. All of these are refused, naming the field.
+std::optional<int> takeInt(const json& j, const char* field, int lo, int hi, bool required) {
+    auto it = j.find(field);
+    if (it == j.end()) {
+        if (required) bad(std::string(field) + " missing");
+        return std::nullopt;
+    }
+    if (!it->is_number_integer()) bad(std::string(field) + " is not an integer");
+    std::int64_t v = 0;
+    if (it->is_number_unsigned()) {
+        const std::uint64_t u = it->get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) bad(std::string(field) + " out of range");
+        v = static_cast<std::int64_t>(u);
+    } else {
+        v = it->get<std::int64_t>();
+    }
+    if (v < lo || v > hi) bad(std::string(field) + " out of range");
+    return static_cast<int>(v);
 }
 
 // Builds {"k": "<secret>", ...} without leaving copies outside wiping buffers.
@@ -174,9 +199,7 @@ VerifyResponse parseVerifyResponse(std::string_view text) {
     json j = parseObject(text);
     VerifyResponse r;
     r.ticket = takeSecret(j, "ticket");
-    auto it = j.find("expires_in");
-    if (it == j.end() || !it->is_number_integer()) bad("expires_in missing or not an integer");
-    r.expiresIn = it->get<int>();
+    r.expiresIn = *takeInt(j, "expires_in", 1, kSecretValiditySeconds, true);
     return r;
 }
 
@@ -205,12 +228,7 @@ ConfirmRequest parseConfirmRequest(std::string_view text) {
     } else {
         bad("outcome must be done or failed");
     }
-    auto it = j.find("tries_after");
-    if (it != j.end()) {
-        if (!it->is_number_integer()) bad("tries_after is not an integer");
-        r.triesAfter = it->get<int>();
-        if (r.triesAfter < -1 || r.triesAfter > 15) bad("tries_after out of range");
-    }
+    r.triesAfter = takeInt(j, "tries_after", -1, 15, false).value_or(-1);
     return r;
 }
 
@@ -220,7 +238,7 @@ ErrorBody parseErrorBody(std::string_view text) {
     const auto e = apiErrorFromString(takeString(j, "error"));
     if (!e) bad("unknown error name");
     r.error = *e;
-    if (auto it = j.find("tries_left"); it != j.end() && it->is_number_integer()) r.triesLeft = it->get<int>();
+    r.triesLeft = takeInt(j, "tries_left", 0, kMaxSecretTries, false);
     if (auto it = j.find("request_id"); it != j.end() && it->is_string()) r.requestId = it->get<std::string>();
     return r;
 }

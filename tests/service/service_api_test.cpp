@@ -162,6 +162,30 @@ TEST_F(ServiceApi, UnknownTicketAndBadBodies) {
     EXPECT_EQ(get("/v1/nothing").status, 404);
 }
 
+// Numbers that do not fit the field are 400 bad_request naming the field, and change nothing:
+// the ticket is still live and the secret still unconsumed afterwards.
+TEST_F(ServiceApi, OutOfRangeNumbersAreBadRequestsAndChangeNothing) {
+    const std::string secret = issueSecret(kSerial);
+    const std::string t = verify(kSerial, secret).body["ticket"];
+    for (const json& n : {json(4294967299LL), json(-4294967293LL), json(18446744073709551615ULL), json(3.0), json(-2),
+                          json(16), json(nullptr), json("3")}) {
+        const Reply r = post("/v1/unblock/confirm", {{"ticket", t}, {"outcome", "done"}, {"tries_after", n}});
+        EXPECT_EQ(r.status, 400) << n.dump();
+        EXPECT_EQ(r.body["error"], "bad_request") << n.dump();
+    }
+    // A number too large even for 64 bits, as raw JSON text.
+    auto raw = client()->Post("/v1/unblock/confirm",
+                              R"({"ticket":")" + t + R"(","outcome":"done","tries_after":99999999999999999999999})",
+                              "application/json");
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(raw->status, 400);
+    EXPECT_EQ(store->secretCaseForSerial(kSerial)->state, store::CaseState::SecretIssued);
+    EXPECT_EQ(cryptogram(t, kChallenge).status, 200) << "the ticket is still live";
+    EXPECT_EQ(confirm(t, "done", 3).status, 204);
+    EXPECT_EQ(post("/v1/admin/cases/99999999999999999999999/close", json::object(), kAdminToken).status, 404);
+    EXPECT_EQ(diagnostics.str(), "") << "no internal error";
+}
+
 TEST_F(ServiceApi, ClosedCaseIsBlocked) {
     const std::string secret = issueSecret(kSerial);
     const Reply list = get("/v1/admin/cases", kAdminToken);
@@ -233,3 +257,30 @@ TEST_F(ServiceRateLimit, PerSerialLimitAnswers429) {
     clock.advance(60);
     EXPECT_EQ(verify("0A0B", "x").status, 404);
 }
+
+#ifdef IAS_TEST_POSTGRES
+// The server drops every connection of the service (as a PostgreSQL restart or failover
+// does): the next requests reconnect, and nothing is lost or counted twice.
+TEST_F(ServiceApi, DroppedDatabaseConnectionsAreReestablished) {
+    const std::string secret = issueSecret(kSerial);
+    std::string wrong = secret;
+    wrong[0] = wrong[0] == '0' ? '1' : '0';
+    auto dropAll = [&] {
+        const auto killed = db.connection()->query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()");
+        EXPECT_FALSE(killed.empty());
+    };
+    dropAll();
+    const Reply w = verify(kSerial, wrong);
+    EXPECT_EQ(w.status, 401) << w.raw;
+    EXPECT_EQ(w.body["tries_left"], 2);
+    dropAll();
+    const Reply v = verify(kSerial, secret);
+    ASSERT_EQ(v.status, 200) << v.raw;
+    dropAll();
+    EXPECT_EQ(cryptogram(v.body["ticket"], kChallenge).status, 200);
+    EXPECT_EQ(store->secretCaseForSerial(kSerial)->secretTriesLeft, 2);
+    EXPECT_EQ(store->secretCaseForSerial(kSerial)->cryptogramsUsed, 1);
+}
+#endif

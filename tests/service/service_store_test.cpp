@@ -138,3 +138,18 @@ TEST_F(ServiceStore, ParallelVerifiesLeaveOneLiveTicket) {
         if (s->useTicketForCryptogram("T" + std::to_string(t), 1001).result == TicketResult::Ok) ++usable;
     EXPECT_EQ(usable, 1);
 }
+
+#ifndef IAS_TEST_POSTGRES
+// Migration 2: replacing the live ticket of a case goes through the partial index, not
+// through all the case's old tickets (the verify bench's hot spot before).
+TEST_F(ServiceStore, LiveTicketIsFoundThroughItsIndex) {
+    auto c = db.connection();
+    std::string plan;
+    for (const auto& row : c->query("EXPLAIN QUERY PLAN UPDATE tickets SET state = 'replaced' "
+                                    "WHERE case_id = ? AND state = 'live'",
+                                    {std::int64_t{1}}))
+        plan += row.back().value_or("") + "\n";
+    EXPECT_NE(plan.find("USING INDEX tickets_live"), std::string::npos) << plan;
+    EXPECT_EQ(c->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0), "2");
+}
+#endif

@@ -54,6 +54,22 @@ public:
 #endif
     }
     std::string path() const { return path_.string(); }
+    // A plain SQL connection to this database (for checks below the Store interface).
+    std::unique_ptr<store::SqlConnection> connection() const {
+#ifdef IAS_TEST_POSTGRES
+        return store::openPostgres(conninfo_);
+#else
+        return store::openSqlite(path_.string());
+#endif
+    }
+    // The `database` setting of ias-unblockd for this database.
+    std::string spec() const {
+#ifdef IAS_TEST_POSTGRES
+        return "postgres:" + conninfo_;
+#else
+        return "sqlite:" + path_.string();
+#endif
+    }
     static const char* backend() {
 #ifdef IAS_TEST_POSTGRES
         return "postgres";

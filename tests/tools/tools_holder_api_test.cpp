@@ -25,6 +25,19 @@ TEST(HolderApi, CaseReply) {
     EXPECT_THROW(parseCaseReply("not json"), HolderApiError);
 }
 
+// Numbers beyond their range are refused, not narrowed (4294967299 became 3 with get<int>).
+TEST(HolderApi, OutOfRangeNumbersInRepliesAreRefused) {
+    const std::string head = R"({"issuer":"CA","language":"fr","questions":["Q ?"],"serial":"00",)";
+    for (const char* bad : {R"("expires_in":86399,"tries_left":4294967299})", R"("expires_in":86399,"tries_left":2.0})",
+                            R"("expires_in":86399,"tries_left":-1})", R"("expires_in":18446744073709551615,"tries_left":3})",
+                            R"("expires_in":86401,"tries_left":3})", R"("expires_in":"1","tries_left":3})"})
+        EXPECT_THROW(parseCaseReply(head + bad), HolderApiError) << bad;
+    EXPECT_EQ(parseCaseReply(head + R"("expires_in":0,"tries_left":0})").triesLeft, 0);
+    const auto r = refusalFromReply(403, R"({"error":"wrong_answers","tries_left":4294967296})", "R");
+    EXPECT_EQ(r.kind(), HolderRefusal::WrongAnswers) << "an absurd tries_left is ignored, not read as 0";
+    EXPECT_FALSE(r.triesLeft().has_value());
+}
+
 TEST(HolderApi, Refusals) {
     auto r = refusalFromReply(403, std::string(R"({"error":"wrong_answers","tries_left":2,)") + kSupport + "}", "R1");
     EXPECT_EQ(r.kind(), HolderRefusal::WrongAnswers);

@@ -94,3 +94,32 @@ TEST(ProtocolApi, HexFieldsWithSeparatorsAreRejected) {
     EXPECT_THROW(parseCryptogramRequest(R"({"ticket": "t", "challenge": "0102030405-0607"})"), ApiException);
     EXPECT_EQ(parseCryptogramRequest(R"({"ticket": "t", "challenge": "0102030405060708"})").challenge.size(), 8u);
 }
+
+// Integer fields: nlohmann's get<int>() narrowed 64-bit values (4294967299 -> 3, which then
+// passed the range check) and wrapped unsigned ones. Every such number is a clear 400 now.
+TEST(ProtocolApi, IntegerFieldsOutOfTheirRangeAreBadRequests) {
+    const std::string confirm = R"({"ticket":"t","outcome":"done","tries_after":)";
+    for (const char* n : {"4294967299", "-4294967293", "18446744073709551615", "99999999999999999999999", "3.0", "1e1",
+                          "16", "-2", "null", "true", "[3]"}) {
+        try {
+            (void)parseConfirmRequest(confirm + n + "}");
+            ADD_FAILURE() << "accepted tries_after " << n;
+        } catch (const ApiException& e) {
+            EXPECT_EQ(e.error(), ApiError::BadRequest);
+            EXPECT_NE(std::string(e.what()).find("tries_after"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(parseConfirmRequest(confirm + "-1}").triesAfter, -1);
+    EXPECT_EQ(parseConfirmRequest(confirm + "15}").triesAfter, 15);
+    EXPECT_EQ(parseConfirmRequest(R"({"ticket":"t","outcome":"failed"})").triesAfter, -1) << "optional";
+
+    for (const char* n : {"4294967896", "0", "-600", "600.5", "86401", "18446744073709551615"})
+        EXPECT_THROW(parseVerifyResponse(std::string(R"({"ticket":"t","expires_in":)") + n + "}"), ApiException) << n;
+    EXPECT_EQ(parseVerifyResponse(R"({"ticket":"t","expires_in":600})").expiresIn, 600);
+
+    for (const char* n : {"4294967298", "-1", "2.0", "4"})
+        EXPECT_THROW(parseErrorBody(std::string(R"({"error":"wrong_secret","tries_left":)") + n + "}"), ApiException)
+            << n;
+    EXPECT_EQ(parseErrorBody(R"({"error":"wrong_secret","tries_left":0})").triesLeft, 0);
+    EXPECT_FALSE(parseErrorBody(R"({"error":"blocked"})").triesLeft.has_value());
+}

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "ias/apdu/crypto.hpp"
@@ -30,6 +31,21 @@ std::string_view text(const apdu::SecureBytes& b) { return {reinterpret_cast<con
 std::string stringField(const json& j, const char* name) {
     const auto it = j.find(name);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// An integer field within [lo, hi]; nullopt when absent, not an integer (3.0, "3") or out of
+// range. (get<int>() would narrow 4294967299 to 3, and get<long>() wrap 2^64-1 to -1.)
+std::optional<long> boundedInt(const json& j, const char* name, long lo, long hi) {
+    const auto it = j.find(name);
+    if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+    if (it->is_number_unsigned()) {
+        const auto u = it->get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(hi)) return std::nullopt;
+        return static_cast<long>(u);
+    }
+    const auto v = it->get<std::int64_t>();
+    if (v < lo || v > hi) return std::nullopt;
+    return static_cast<long>(v);
 }
 
 SupportContacts supportOf(const json& j) {
@@ -92,10 +108,13 @@ CaseInfo parseCaseReply(std::string_view body) {
         if (!x.is_string()) throw HolderApiError(HolderRefusal::Unexpected, "case: question is not a string");
         c.questions.push_back(x.get<std::string>());
     }
-    const auto t = j.find("tries_left");
-    c.triesLeft = t != j.end() && t->is_number_integer() ? t->get<int>() : 0;
-    const auto e = j.find("expires_in");
-    c.expiresIn = e != j.end() && e->is_number_integer() ? e->get<long>() : 0;
+    // Absent: 0 (as before). Present but not an integer in range: an unexpected reply.
+    const auto tries = boundedInt(j, "tries_left", 0, 3);
+    const auto expires = boundedInt(j, "expires_in", 0, 86400);
+    if ((j.contains("tries_left") && !tries) || (j.contains("expires_in") && !expires))
+        throw HolderApiError(HolderRefusal::Unexpected, "case: tries_left or expires_in is not an integer in range");
+    c.triesLeft = static_cast<int>(tries.value_or(0));
+    c.expiresIn = expires.value_or(0);
     c.support = supportOf(j);
     return c;
 }
@@ -119,8 +138,7 @@ HolderApiError refusalFromReply(long status, std::string_view body, const std::s
     const SupportContacts support = j.is_object() ? supportOf(j) : SupportContacts{};
     std::optional<int> tries;
     if (j.is_object()) {
-        const auto t = j.find("tries_left");
-        if (t != j.end() && t->is_number_integer()) tries = t->get<int>();
+        if (const auto t = boundedInt(j, "tries_left", 0, 3)) tries = static_cast<int>(*t);
     }
     const std::string what = (error.empty() ? std::string("refusal") : error) + " (" + where + ")";
     if (error == "wrong_answers") {

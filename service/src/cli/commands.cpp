@@ -61,7 +61,7 @@ int serve(std::vector<std::string> args) {
     }
     SystemClock clock;
     AuditLog audit(c.auditLog == "-" ? std::cerr : auditFile, clock);
-    auto store = store::openStore(c.database, static_cast<std::size_t>(c.databasePool));
+    auto store = store::openStore(c.database, static_cast<std::size_t>(c.databasePool), &std::cerr);
     hsm::Hsm hsm(c.hsm);
     UnblockService service(c, *store, &hsm, clock, audit);
     http::Server server(service, adminHash, std::cerr);

@@ -39,7 +39,9 @@ struct ServiceConfig {
     int answerIterations = 200000;
     double serialPerMinute = 10, serialBurst = 10;
     double clientPerMinute = 600, clientBurst = 600;
-    int threads = 32;
+    // cpp-httplib serves each keep-alive connection on one pool thread until it closes: with
+    // more client connections than threads the others wait (seconds: bench/service/RESULTS.md).
+    int threads = 128;
     SupportContacts support;
     Branding brand;
 };

@@ -1,6 +1,8 @@
 // Admin/support API under /v1/admin (bearer token): cases, revocation requests, outbox.
 #include <openssl/crypto.h>
 
+#include <charconv>
+
 #include "core/tokens.hpp"
 #include "http/common.hpp"
 
@@ -89,7 +91,11 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
             requireAdmin(r, req);
             const json j = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
             const std::string reason = j.is_object() ? str(j, "reason", false) : "";
-            if (!r.service.closeCase(std::stoll(req.matches[1]), reason.empty() ? "closed by support" : reason, ctx))
+            // \d+ may not fit 64 bits: such an id names no case (std::stoll would throw -> 500).
+            std::int64_t id = 0;
+            const std::string digits = req.matches[1];
+            const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+            if (parsed.ec != std::errc() || !r.service.closeCase(id, reason.empty() ? "closed by support" : reason, ctx))
                 throw ApiException(ApiError::NotFound, "not_found");
             res.status = 204;
         });

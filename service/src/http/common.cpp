@@ -34,6 +34,7 @@ void sendError(httplib::Response& res, const RequestContext& ctx, ApiError e, st
     nlohmann::json j = nlohmann::json::parse(protocol::toJson(protocol::ErrorBody{e, triesLeft, ctx.requestId}));
     if (extra.is_object()) j.update(extra);
     if (e == ApiError::RateLimited) res.set_header("Retry-After", "60");
+    if (e == ApiError::Unavailable) res.set_header("Retry-After", "30");
     sendJson(res, protocol::httpStatus(e), j.dump());
 }
 
@@ -50,9 +51,9 @@ void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
     } catch (const store::StoreError& e) {
         // First line only: PostgreSQL DETAIL lines may quote stored values.
         const std::string what = e.what();
-        r.diagnostics << "request " << ctx.requestId << ": storage error: " << what.substr(0, what.find('\n'))
-                      << std::endl;
-        sendError(res, ctx, ApiError::Internal);
+        r.diagnostics << "request " << ctx.requestId << ": storage " << (e.unavailable() ? "unavailable" : "error")
+                      << ": " << what.substr(0, what.find('\n')) << std::endl;
+        sendError(res, ctx, e.unavailable() ? ApiError::Unavailable : ApiError::Internal);
     } catch (const std::exception&) {
         r.diagnostics << "request " << ctx.requestId << ": internal error" << std::endl;
         sendError(res, ctx, ApiError::Internal);

@@ -8,6 +8,7 @@
 #include "core/tokens.hpp"
 #include "http/common.hpp"
 #include "http/pages.hpp"
+#include "store/sql.hpp"
 
 namespace ias::service::http {
 
@@ -64,6 +65,11 @@ void withHolder(Routes& r, const httplib::Request& req, httplib::Response& res,
         f(h);
     } catch (const ApiException& e) {
         sendPage(res, protocol::httpStatus(e.error()), pages::refusal({r.service.config(), lang}, e.error()));
+    } catch (const store::StoreError& e) {
+        r.diagnostics << "request " << ctx.requestId << ": storage " << (e.unavailable() ? "unavailable" : "error")
+                      << " (holder page)" << std::endl;
+        const ApiError err = e.unavailable() ? ApiError::Unavailable : ApiError::Internal;
+        sendPage(res, protocol::httpStatus(err), pages::refusal({r.service.config(), lang}, err));
     } catch (const std::exception&) {
         r.diagnostics << "request " << ctx.requestId << ": internal error (holder page)" << std::endl;
         sendPage(res, 500, pages::refusal({r.service.config(), lang}, ApiError::Internal));
@@ -97,6 +103,9 @@ void installHolderPages(httplib::Server& s, Routes& r) {
                              303);
         } catch (const ApiException& e) {
             sendPage(res, protocol::httpStatus(e.error()), pages::refusal({r.service.config(), lang}, e.error()));
+        } catch (const store::StoreError& e) {
+            const ApiError err = e.unavailable() ? ApiError::Unavailable : ApiError::Internal;
+            sendPage(res, protocol::httpStatus(err), pages::refusal({r.service.config(), lang}, err));
         } catch (const std::exception&) {
             sendPage(res, 500, pages::refusal({r.service.config(), lang}, ApiError::Internal));
         }

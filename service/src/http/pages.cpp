@@ -168,6 +168,12 @@ std::string refusal(const PageContext& p, protocol::ApiError e) {
             title = t(p, "Session expirée", "Session expired");
             text = t(p, "Rouvrez le lien reçu par e-mail.", "Open the link from your e-mail again.");
             break;
+        case ApiError::Unavailable:
+        case ApiError::Internal:
+            title = t(p, "Service momentanément indisponible", "Service temporarily unavailable");
+            text = t(p, "Rien n'a été modifié. Réessayez dans quelques minutes ou contactez le support.",
+                     "Nothing was changed. Try again in a few minutes or contact support.");
+            break;
         default:
             title = t(p, "Lien invalide", "Invalid link");
             text = t(p, "Ce lien n'est pas valable.", "This link is not valid.");

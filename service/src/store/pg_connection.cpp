@@ -1,6 +1,10 @@
 // PostgreSQL backend of SqlConnection (libpq). '?' placeholders become $1..$n; rows locked
-// with SELECT ... FOR UPDATE inside READ COMMITTED transactions.
+// with SELECT ... FOR UPDATE inside READ COMMITTED transactions. Errors of a server that
+// cannot serve now are StoreError::Kind::Unavailable; a broken connection is re-established
+// on its next use.
 #include <libpq-fe.h>
+
+#include <unordered_map>
 
 #include "store/sql.hpp"
 
@@ -23,15 +27,30 @@ std::string toDollarPlaceholders(const std::string& sql) {
     return out;
 }
 
+std::string firstLine(const char* s) {
+    const std::string t = s ? s : "";
+    return t.substr(0, t.find('\n'));
+}
+
+// SQLSTATEs of a server that cannot serve now: no state (the connection broke), connection
+// exceptions (08), insufficient resources such as disk full (53), operator intervention such
+// as a shutdown (57), system errors (58), read-only transaction (25006), serialization
+// failure and deadlock (40001, 40P01).
+bool unavailableState(const char* state) {
+    if (!state) return true;
+    const std::string s = state;
+    for (const char* cls : {"08", "53", "57", "58"})
+        if (s.rfind(cls, 0) == 0) return true;
+    return s == "25006" || s == "40001" || s == "40P01";
+}
+
 class PgConnection final : public SqlConnection {
 public:
+    // A server that is down now is not fatal: the connection is re-established (PQreset) on
+    // the first statement after it broke.
     explicit PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            const std::string msg = PQerrorMessage(conn_);
-            PQfinish(conn_);
-            throw StoreError("cannot connect to PostgreSQL: " + msg);
-        }
-        exec("SET client_min_messages TO warning", {});
+        if (!conn_) throw StoreError("PostgreSQL: out of memory");
+        if (PQstatus(conn_) == CONNECTION_OK) exec("SET client_min_messages TO warning", {});
     }
     ~PgConnection() override { PQfinish(conn_); }
 
@@ -52,7 +71,37 @@ private:
         ~Result() { PQclear(r); }
     };
 
+    void reconnect() {
+        PQreset(conn_);
+        prepared_.clear();  // they lived in the old server session
+        if (PQstatus(conn_) != CONNECTION_OK)
+            throw StoreError("PostgreSQL unavailable: " + firstLine(PQerrorMessage(conn_)), StoreError::Kind::Unavailable);
+        run("SET client_min_messages TO warning", {}, nullptr);
+    }
+
     void run(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            // A broken connection has no transaction left to roll back.
+            if (sql == "ROLLBACK") return;
+            reconnect();
+        }
+        // A statement that starts a transaction or only reads, sent outside a transaction, is
+        // sent once more on a new connection when the old one turns out to be broken (server
+        // restarted, backend terminated): it had no effect.
+        const bool retryable = PQtransactionStatus(conn_) == PQTRANS_IDLE &&
+                               (sql == beginWrite() || sql.rfind("SELECT ", 0) == 0);
+        for (int attempt = 0;; ++attempt) {
+            try {
+                execute(sql, params, rows);
+                return;
+            } catch (const StoreError&) {
+                if (!retryable || attempt > 0 || PQstatus(conn_) == CONNECTION_OK) throw;
+            }
+            reconnect();
+        }
+    }
+
+    void execute(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {
         std::vector<std::string> text(params.size());
         std::vector<const char*> values(params.size(), nullptr);
         for (std::size_t i = 0; i < params.size(); ++i) {
@@ -63,12 +112,23 @@ private:
                 values[i] = t->c_str();
             }
         }
-        const std::string converted = toDollarPlaceholders(sql);
-        Result res{PQexecParams(conn_, converted.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                                nullptr, nullptr, 0)};
-        const auto status = PQresultStatus(res.r);
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-            throw StoreError(std::string("PostgreSQL: ") + PQresultErrorMessage(res.r));
+        const int n = static_cast<int>(params.size());
+        Result res{nullptr};
+        if (params.empty()) {
+            res.r = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+        } else {
+            // Statements with parameters are prepared once per connection (named s<n>): the
+            // server no longer parses and plans them on every request (bench/service).
+            auto it = prepared_.find(sql);
+            if (it == prepared_.end()) {
+                const std::string name = "s" + std::to_string(prepared_.size());
+                const Result p{PQprepare(conn_, name.c_str(), toDollarPlaceholders(sql).c_str(), n, nullptr)};
+                check(p.r);
+                it = prepared_.emplace(sql, name).first;
+            }
+            res.r = PQexecPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0);
+        }
+        check(res.r);
         if (!rows) return;
         const int nr = PQntuples(res.r), nc = PQnfields(res.r);
         for (int r = 0; r < nr; ++r) {
@@ -84,7 +144,17 @@ private:
         }
     }
 
+    void check(PGresult* r) {
+        const auto status = PQresultStatus(r);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+        const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        throw StoreError(std::string("PostgreSQL: ") + (r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)),
+                         unavailableState(state) || PQstatus(conn_) != CONNECTION_OK ? StoreError::Kind::Unavailable
+                                                                                   : StoreError::Kind::Internal);
+    }
+
     PGconn* conn_;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 }  // namespace

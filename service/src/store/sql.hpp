@@ -18,7 +18,15 @@ namespace ias::service::store {
 
 class StoreError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    // Unavailable: the database cannot be used now (disk full, read-only or missing file,
+    // I/O error, lock timeout, server down or restarting); the transaction did not happen,
+    // and the connection reopens on its next use. Internal: anything else (a bug, corruption).
+    enum class Kind { Internal, Unavailable };
+    explicit StoreError(const std::string& what, Kind kind = Kind::Internal) : std::runtime_error(what), kind_(kind) {}
+    bool unavailable() const noexcept { return kind_ == Kind::Unavailable; }
+
+private:
+    Kind kind_;
 };
 
 using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string>;

@@ -3,6 +3,10 @@
 // (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite locks the database).
 #include <openssl/crypto.h>
 
+#include <atomic>
+#include <mutex>
+#include <ostream>
+
 #include "store/sql.hpp"
 #include "store/store.hpp"
 
@@ -42,13 +46,41 @@ bool equalConstantTime(const std::string& a, const std::string& b) {
 }
 
 class SqlStore final : public Store {
+    // (Defined first: its return type is deduced.)
+    // Every operation borrows a connection of the pool; the first one migrates if that
+    // could not be done at start.
+    template <class F>
+    auto with(F&& f) {
+        return pool_.with([&](SqlConnection& c) {
+            if (!migrated_.load()) {
+                std::lock_guard lock(migrateMutex_);
+                if (!migrated_.load()) {
+                    migrate(c);
+                    migrated_ = true;
+                }
+            }
+            return f(c);
+        });
+    }
+
 public:
-    explicit SqlStore(std::vector<std::unique_ptr<SqlConnection>> connections) : pool_(std::move(connections)) {
-        migrate(pool_.first());
+    // The schema is migrated now; if the database is unavailable (and `tolerant`), on the
+    // first operation that finds it available instead.
+    SqlStore(std::vector<std::unique_ptr<SqlConnection>> connections, std::ostream* tolerant)
+        : pool_(std::move(connections)) {
+        try {
+            migrate(pool_.first());
+            migrated_ = true;
+        } catch (const StoreError& e) {
+            if (!tolerant || !e.unavailable()) throw;
+            const std::string what = e.what();
+            *tolerant << "ias-unblockd: database unavailable at start (" << what.substr(0, what.find('\n'))
+                      << "); requests are answered 503 until it is available" << std::endl;
+        }
     }
 
     std::optional<std::int64_t> createCase(const NewCase& n, Time now) override {
-        return pool_.with([&](SqlConnection& c) -> std::optional<std::int64_t> {
+        return with([&](SqlConnection& c) -> std::optional<std::int64_t> {
             Transaction tx(c);
             const auto live = c.query("SELECT id FROM cases WHERE serial = ? AND state IN ('open', 'secret_issued')" +
                                           std::string(c.forUpdate()),
@@ -71,11 +103,11 @@ public:
     }
 
     std::optional<CaseRecord> caseById(std::int64_t id) override {
-        return pool_.with([&](SqlConnection& c) { return loadCase(c, "id = ?", {id}, false); });
+        return with([&](SqlConnection& c) { return loadCase(c, "id = ?", {id}, false); });
     }
 
     std::vector<CaseRecord> listCases() override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             std::vector<CaseRecord> out;
             for (const auto& r : c.query(std::string("SELECT ") + kCaseColumns + " FROM cases ORDER BY id"))
                 out.push_back(toCase(r));
@@ -84,7 +116,7 @@ public:
     }
 
     bool closeCase(std::int64_t id, const std::string& reason, Time now) override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             Transaction tx(c);
             auto cs = loadCase(c, "id = ?", {id}, true);
             if (!cs || (cs->state != CaseState::Open && cs->state != CaseState::SecretIssued)) return false;
@@ -96,7 +128,7 @@ public:
     }
 
     std::vector<RevocationRequest> listRevocationRequests() override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             std::vector<RevocationRequest> out;
             for (const auto& r :
                  c.query("SELECT id, case_id, serial, reason, created_at FROM revocation_requests ORDER BY id"))
@@ -106,7 +138,7 @@ public:
     }
 
     std::vector<OutboxMail> listOutbox() override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             std::vector<OutboxMail> out;
             for (const auto& r : c.query("SELECT id, recipient, subject, body, created_at FROM outbox ORDER BY id"))
                 out.push_back({num(r[0]), text(r[1]), text(r[2]), text(r[3]), num(r[4])});
@@ -115,11 +147,11 @@ public:
     }
 
     std::optional<CaseRecord> caseByLinkHash(const std::string& linkHash) override {
-        return pool_.with([&](SqlConnection& c) { return loadCase(c, "link_hash = ?", {linkHash}, false); });
+        return with([&](SqlConnection& c) { return loadCase(c, "link_hash = ?", {linkHash}, false); });
     }
 
     AnswerOutcome submitAnswers(std::int64_t caseId, bool correct, const SecretIssue& issue, Time now) override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             Transaction tx(c);
             auto cs = loadCase(c, "id = ?", {caseId}, true);
             AnswerOutcome out;
@@ -160,7 +192,7 @@ public:
     }
 
     void createHolderSession(const std::string& sessionHash, const HolderSession& s) override {
-        pool_.with([&](SqlConnection& c) {
+        with([&](SqlConnection& c) {
             c.exec("INSERT INTO holder_sessions (hash, case_id, csrf_hash, expires_at) VALUES (?, ?, ?, ?)",
                    {sessionHash, s.caseId, s.csrfHash, s.expiresAt});
             return 0;
@@ -168,7 +200,7 @@ public:
     }
 
     std::optional<HolderSession> holderSession(const std::string& sessionHash, Time now) override {
-        return pool_.with([&](SqlConnection& c) -> std::optional<HolderSession> {
+        return with([&](SqlConnection& c) -> std::optional<HolderSession> {
             const auto rows = c.query("SELECT case_id, csrf_hash, expires_at FROM holder_sessions WHERE hash = ?",
                                       {sessionHash});
             if (rows.empty() || num(rows[0][2]) <= now) return std::nullopt;
@@ -177,7 +209,7 @@ public:
     }
 
     std::optional<CaseRecord> secretCaseForSerial(const std::string& serial) override {
-        return pool_.with([&](SqlConnection& c) -> std::optional<CaseRecord> {
+        return with([&](SqlConnection& c) -> std::optional<CaseRecord> {
             const auto rows = c.query(std::string("SELECT ") + kCaseColumns +
                                           " FROM cases WHERE serial = ? AND secret_mac IS NOT NULL ORDER BY id DESC LIMIT 1",
                                       {serial});
@@ -188,7 +220,7 @@ public:
 
     VerifyOutcome verifySecret(std::int64_t caseId, const std::string& presentedMac, const std::string& ticketHash,
                                Time ticketExpiresAt, Time now) override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             Transaction tx(c);
             VerifyOutcome out;
             auto cs = loadCase(c, "id = ?", {caseId}, true);
@@ -232,7 +264,7 @@ public:
     }
 
     TicketOutcome useTicketForCryptogram(const std::string& ticketHash, Time now) override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             Transaction tx(c);
             TicketOutcome out;
             auto cs = liveTicketCase(c, ticketHash, now);
@@ -251,7 +283,7 @@ public:
     }
 
     TicketOutcome confirm(const std::string& ticketHash, bool done, int /*triesAfter*/, Time now) override {
-        return pool_.with([&](SqlConnection& c) {
+        return with([&](SqlConnection& c) {
             Transaction tx(c);
             TicketOutcome out;
             auto cs = liveTicketCase(c, ticketHash, now);
@@ -295,6 +327,8 @@ private:
     }
 
     ConnectionPool pool_;
+    std::atomic<bool> migrated_{false};
+    std::mutex migrateMutex_;
 };
 
 }  // namespace
@@ -317,21 +351,21 @@ CaseState caseStateFromString(const std::string& s) {
     throw StoreError("unknown case state in database");
 }
 
-std::unique_ptr<Store> openSqliteStore(const std::string& path) {
+std::unique_ptr<Store> openSqliteStore(const std::string& path, std::ostream* tolerant) {
     std::vector<std::unique_ptr<SqlConnection>> conns;
     conns.push_back(openSqlite(path));
-    return std::make_unique<SqlStore>(std::move(conns));
+    return std::make_unique<SqlStore>(std::move(conns), tolerant);
 }
 
-std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_t poolSize) {
+std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_t poolSize, std::ostream* tolerant) {
     std::vector<std::unique_ptr<SqlConnection>> conns;
     for (std::size_t i = 0; i < std::max<std::size_t>(1, poolSize); ++i) conns.push_back(openPostgres(conninfo));
-    return std::make_unique<SqlStore>(std::move(conns));
+    return std::make_unique<SqlStore>(std::move(conns), tolerant);
 }
 
-std::unique_ptr<Store> openStore(const std::string& spec, std::size_t poolSize) {
-    if (spec.rfind("sqlite:", 0) == 0) return openSqliteStore(spec.substr(7));
-    if (spec.rfind("postgres:", 0) == 0) return openPostgresStore(spec.substr(9), poolSize);
+std::unique_ptr<Store> openStore(const std::string& spec, std::size_t poolSize, std::ostream* tolerant) {
+    if (spec.rfind("sqlite:", 0) == 0) return openSqliteStore(spec.substr(7), tolerant);
+    if (spec.rfind("postgres:", 0) == 0) return openPostgresStore(spec.substr(9), poolSize, tolerant);
     throw StoreError("database must be sqlite:<path> or postgres:<conninfo>");
 }
 

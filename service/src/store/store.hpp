@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -141,10 +142,15 @@ public:
     virtual TicketOutcome confirm(const std::string& ticketHash, bool done, int triesAfter, Time now) = 0;
 };
 
-std::unique_ptr<Store> openSqliteStore(const std::string& path);
+// With `tolerant` (the service), a database that is unavailable at start (read-only or
+// missing volume, server down) is reported there and the store opens anyway: operations throw
+// StoreError::Kind::Unavailable (HTTP 503) until the database can be used. Without it, that
+// is an error at once (admin CLI, tests).
+std::unique_ptr<Store> openSqliteStore(const std::string& path, std::ostream* tolerant = nullptr);
 // conninfo: libpq connection string; poolSize connections.
-std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_t poolSize);
+std::unique_ptr<Store> openPostgresStore(const std::string& conninfo, std::size_t poolSize,
+                                         std::ostream* tolerant = nullptr);
 // "sqlite:<path>" or "postgres:<conninfo>".
-std::unique_ptr<Store> openStore(const std::string& spec, std::size_t poolSize);
+std::unique_ptr<Store> openStore(const std::string& spec, std::size_t poolSize, std::ostream* tolerant = nullptr);
 
 }  // namespace ias::service::store

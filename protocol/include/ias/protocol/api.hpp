@@ -30,6 +30,8 @@ enum class ApiError {
     Csrf,          // 403: holder pages, missing/invalid CSRF token
     NotFound,      // 404: no such route/object
     Internal,      // 500
+    Unavailable,   // 503: the database cannot be read or written now (disk full, read-only,
+                   // server down); nothing was changed, the request may be retried
 };
 
 const char* toString(ApiError e) noexcept;
