@@ -88,7 +88,7 @@ TEST_F(ModuleSecurity, EmptyOrNullPinAndSecretNeverAuthenticateAndReachNothing) 
     EXPECT_EQ(p11_->C_Login(session_, CKU_USER, nullptr, 0), CKR_ARGUMENTS_BAD);
     EXPECT_EQ(login(CKU_SO, ""), CKR_PIN_INCORRECT);
     EXPECT_EQ(p11_->C_Login(session_, CKU_SO, nullptr, 0), CKR_ARGUMENTS_BAD);
-    EXPECT_EQ(login(CKU_CONTEXT_SPECIFIC, ""), CKR_USER_NOT_LOGGED_IN);
+    EXPECT_EQ(login(CKU_CONTEXT_SPECIFIC, ""), CKR_OPERATION_NOT_INITIALIZED);  // no operation waits for it
     // C_SetPIN with an empty old PIN or secret, C_InitPIN without an SO login.
     CK_UTF8CHAR newPin[] = "2580";
     EXPECT_EQ(p11_->C_SetPIN(session_, newPin, 0, newPin, 4), CKR_PIN_LEN_RANGE);
