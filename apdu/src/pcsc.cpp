@@ -177,6 +177,24 @@ bool PcscContext::isValid() const noexcept { return SCardIsValidContext(context_
 // ---- card ---------------------------------------------------------------------------
 
 namespace {
+struct CardStatus {
+    LONG result = SCARD_S_SUCCESS;
+    DWORD state = 0;
+    Bytes atr;
+};
+
+CardStatus queryStatus(SCARDHANDLE card) {
+    char name[MAX_READERNAME];
+    DWORD nameLen = sizeof name;
+    DWORD proto = 0;
+    std::uint8_t atr[MAX_ATR_SIZE];
+    DWORD atrLen = sizeof atr;
+    CardStatus status;
+    status.result = SCardStatus(card, name, &nameLen, &status.state, &proto, atr, &atrLen);
+    if (status.result == SCARD_S_SUCCESS) status.atr.assign(atr, atr + std::min<std::size_t>(atrLen, sizeof atr));
+    return status;
+}
+
 DWORD protocolMask(CardProtocol p) { return p == CardProtocol::T1 ? SCARD_PROTOCOL_T1 : SCARD_PROTOCOL_T0; }
 CardProtocol fromActive(DWORD active) { return active == SCARD_PROTOCOL_T0 ? CardProtocol::T0 : CardProtocol::T1; }
 }  // namespace
@@ -227,15 +245,10 @@ bool PcscCard::cardLeft() const {
     constexpr int kRounds = 40;
     constexpr auto kPause = std::chrono::milliseconds(50);
     for (int round = 0; round < kRounds; ++round) {
-        char name[MAX_READERNAME];
-        DWORD nameLen = sizeof name;
-        DWORD state = 0;
-        DWORD proto = 0;
-        std::uint8_t atr[MAX_ATR_SIZE];
-        DWORD atrLen = sizeof atr;
-        const LONG rv = SCardStatus(card_, name, &nameLen, &state, &proto, atr, &atrLen);
+        const CardStatus status = queryStatus(card_);
+        const LONG rv = status.result;
         if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD || rv == SCARD_E_READER_UNAVAILABLE) return true;
-        if (rv == SCARD_S_SUCCESS && (state & SCARD_ABSENT) != 0) return true;
+        if (rv == SCARD_S_SUCCESS && (status.state & SCARD_ABSENT) != 0) return true;
         if (rv != SCARD_S_SUCCESS && rv != SCARD_W_RESET_CARD) return false;  // pcscd itself is in trouble
         std::this_thread::sleep_for(kPause);
     }
@@ -243,14 +256,9 @@ bool PcscCard::cardLeft() const {
 }
 
 Bytes PcscCard::atr() {
-    char name[MAX_READERNAME];
-    DWORD nameLen = sizeof name;
-    DWORD state = 0;
-    DWORD proto = 0;
-    std::uint8_t atr[MAX_ATR_SIZE];
-    DWORD atrLen = sizeof atr;
-    check(SCardStatus(card_, name, &nameLen, &state, &proto, atr, &atrLen), "SCardStatus");
-    return Bytes(atr, atr + std::min<std::size_t>(atrLen, sizeof atr));
+    CardStatus status = queryStatus(card_);
+    check(status.result, "SCardStatus");
+    return std::move(status.atr);
 }
 
 SecureBytes PcscCard::transmit(ByteView command, std::size_t maxResponse) {

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "module_loader.hpp"
+
 namespace {
 
 const std::string kRepo = IAS_SOURCE_DIR;
@@ -79,11 +81,8 @@ std::vector<Row>& matrix() {
 class ModuleFaults : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        const char* path = std::getenv("IAS_MODULE");
-        lib_ = dlopen(path ? path : "ias-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
-        ASSERT_NE(lib_, nullptr) << dlerror();
-        auto getList = reinterpret_cast<CK_RV (*)(CK_FUNCTION_LIST**)>(dlsym(lib_, "C_GetFunctionList"));
-        ASSERT_EQ(getList(&p11_), CKR_OK);
+        ias::world_test::loadModule(lib_, p11_);
+        if (HasFatalFailure()) return;
         const std::string conf = ::testing::TempDir() + "/ias-faults.conf";
         std::ofstream(conf) << "reader_filter = Virtual PCD 00 00\n";
         setenv("IAS_PKCS11_CONF", conf.c_str(), 1);

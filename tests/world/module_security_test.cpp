@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "module_loader.hpp"
+
 namespace {
 
 const std::string kRepo = IAS_SOURCE_DIR;
@@ -43,11 +45,8 @@ long lines(const std::string& path) {
 class ModuleSecurity : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        const char* path = std::getenv("IAS_MODULE");
-        lib_ = dlopen(path ? path : "ias-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
-        ASSERT_NE(lib_, nullptr) << dlerror();
-        auto getList = reinterpret_cast<CK_RV (*)(CK_FUNCTION_LIST**)>(dlsym(lib_, "C_GetFunctionList"));
-        ASSERT_EQ(getList(&p11_), CKR_OK);
+        ias::world_test::loadModule(lib_, p11_);
+        if (HasFatalFailure()) return;
     }
     void SetUp() override {
         ASSERT_EQ(std::system((kFixture + " card 0010000000123456 >/dev/null").c_str()), 0);

@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 
+#include "module_loader.hpp"
+
 namespace {
 
 const std::string kRepo = IAS_SOURCE_DIR;
@@ -36,11 +38,8 @@ std::string run(const std::string& command) {
 class ModuleUnblock : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        const char* path = std::getenv("IAS_MODULE");
-        lib_ = dlopen(path ? path : "ias-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
-        ASSERT_NE(lib_, nullptr) << dlerror();
-        auto getList = reinterpret_cast<CK_RV (*)(CK_FUNCTION_LIST**)>(dlsym(lib_, "C_GetFunctionList"));
-        ASSERT_EQ(getList(&p11_), CKR_OK);
+        ias::world_test::loadModule(lib_, p11_);
+        if (HasFatalFailure()) return;
     }
 
     void TearDown() override {
