@@ -60,5 +60,6 @@ int main(int argc, char** argv) {
                 lines(argv[2]) - before);
     p->C_Logout(s);
     p->C_Finalize(nullptr);
+    dlclose(lib);
     return 0;
 }

@@ -38,13 +38,6 @@ using nlohmann::json;
 
 namespace {
 
-struct Level {
-    int clients;
-    double callsPerSecond;
-    double p50ms, p99ms;
-    long errors;
-};
-
 double cpuSeconds() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);

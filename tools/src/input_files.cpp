@@ -58,7 +58,8 @@ std::optional<std::vector<apdu::SecureBytes>> readSecretLinesFromFile(const std:
 
 std::optional<apdu::SecureBytes> readFirstLine(std::optional<std::vector<apdu::SecureBytes>> lines) {
     if (!lines || lines->empty()) return std::nullopt;
-    return std::move(lines->front());
+    std::optional<apdu::SecureBytes> first(std::move(lines->front()));
+    return first;
 }
 
 }  // namespace ias::tools

@@ -75,7 +75,7 @@ public:
 private:
     apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
     [[noreturn]] void refuse(protocol::ApiError e, AuditEvent ev, std::optional<int> triesLeft = std::nullopt);
-    void limit(const std::string& serial, AuditEvent& ev);
+    void limit(const std::string& serial, const AuditEvent& ev);
 
     const ServiceConfig& config_;
     store::Store& store_;

@@ -28,12 +28,12 @@ std::string layout(const PageContext& p, const std::string& title, const std::st
 }
 
 std::string steps(const PageContext& p, int current) {
-    const char* fr[] = {"1 Initialisation", "2 Questions secrètes", "3 Secret de déblocage"};
-    const char* en[] = {"1 Initialisation", "2 Secret questions", "3 Unblock secret"};
+    const char* labelsFr[] = {"1 Initialisation", "2 Questions secrètes", "3 Secret de déblocage"};
+    const char* labelsEn[] = {"1 Initialisation", "2 Secret questions", "3 Unblock secret"};
     std::string out;
     for (int i = 0; i < 3; ++i) {
         if (i) out += " · ";
-        const std::string label = p.lang == Lang::Fr ? fr[i] : en[i];
+        const std::string label = p.lang == Lang::Fr ? labelsFr[i] : labelsEn[i];
         out += i + 1 == current ? "<strong>" + label + "</strong>" : label;
     }
     return out;
