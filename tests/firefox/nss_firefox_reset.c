@@ -20,10 +20,12 @@
 #include <prerror.h>
 #include <secerr.h>
 #include <secmod.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IAS_SOURCE_DIR
@@ -306,16 +308,23 @@ static void expect_keys_unusable(void) {
     CERT_DestroyCertList(certs);
 }
 
+/* nanosleep, resumed after signals (usleep is obsolescent and takes less than a second). */
+static void sleep_ms(long ms) {
+    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
 /* After a removal and re-insertion NSS re-initialises the token on its own (nssSlot_IsTokenPresent,
  * at most once a second): wait for it as Firefox's next call would. */
 static void wait_token_back(void) {
     for (int i = 0; i < 100; ++i) {
         CK_TOKEN_INFO info;
         if (PK11_IsPresent(slot) && PK11_GetTokenInfo(slot, &info) == SECSuccess) {
-            usleep(1200 * 1000);  /* let NSS's presence check see the new card and reopen its session */
+            sleep_ms(1200);  /* let NSS's presence check see the new card and reopen its session */
             if (PK11_IsPresent(slot)) return;
         }
-        usleep(100 * 1000);
+        sleep_ms(100);
     }
     REQUIRE(0, "token not back after re-insertion");
 }

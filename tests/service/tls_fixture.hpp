@@ -23,8 +23,7 @@ inline const TlsFiles& testTls() {
     struct Holder {
         TlsFiles files;
         std::filesystem::path dir;
-        Holder() {
-            dir = std::filesystem::temp_directory_path() / ("ias-unblockd-tls-" + std::to_string(::getpid()));
+        Holder() : dir(std::filesystem::temp_directory_path() / ("ias-unblockd-tls-" + std::to_string(::getpid()))) {
             std::filesystem::create_directories(dir);
             files = {(dir / "cert.pem").string(), (dir / "key.pem").string()};
             EVP_PKEY* key = EVP_EC_gen("P-256");
