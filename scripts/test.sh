@@ -57,6 +57,16 @@ else
   tail -n 30 "$artifacts/fuzz.log"
 fi
 
+# Static analysis of every project source (clang-tidy 14 + cppcheck): any finding fails.
+echo "== static analysis: clang-tidy, cppcheck"
+if scripts/static-analysis.sh > "$artifacts/static-analysis.log" 2>&1; then
+  summary+=("ok    static: $(tail -n 1 "$artifacts/static-analysis.log" | sed 's/^static-analysis: //')")
+else
+  failed=1
+  summary+=("FAIL  static: $(tail -n 1 "$artifacts/static-analysis.log" | sed 's/^static-analysis: //')")
+  tail -n 60 "$artifacts/static-analysis.log"
+fi
+
 # The unblock service's storage suite on PostgreSQL 15 (private server, stopped after).
 trap 'scripts/service-world.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(scripts/service-world.sh start)"
