@@ -52,7 +52,7 @@ public:
     void confirm(const protocol::ConfirmRequest& r, const RequestContext& ctx);
 
     // --- support
-    CreatedCase createCase(const std::string& serial, const std::string& email, const std::string& language,
+    CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
                            const std::vector<QuestionAnswer>& questions, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
 
