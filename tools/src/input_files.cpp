@@ -8,7 +8,7 @@
 namespace ias::tools {
 
 namespace {
-constexpr std::size_t kMaxInput = 64 * 1024;
+constexpr std::size_t kMaxInput = std::size_t{64} * 1024;
 }
 
 std::optional<std::vector<apdu::SecureBytes>> readSecretLinesFromFd(int fd) {
