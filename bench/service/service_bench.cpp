@@ -54,7 +54,7 @@ std::string loadAverage() {
 
 std::unique_ptr<httplib::SSLClient> client(int port) {
     auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
-    c->set_ca_cert_path(test::testTls().cert.c_str());
+    c->set_ca_cert_path(test::testTls().cert);
     c->enable_server_certificate_verification(true);
     c->set_keep_alive(true);
     c->set_tcp_nodelay(true);
