@@ -13,7 +13,7 @@ HsmError::HsmError(const std::string& what, CK_RV rv) : std::runtime_error(what)
 void check(CK_RV rv, const char* function) {
     if (rv == CKR_OK) return;
     char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%08lX", static_cast<unsigned long>(rv));
+    (void)std::snprintf(buf, sizeof buf, "0x%08lX", static_cast<unsigned long>(rv));
     throw HsmError(std::string(function) + " failed: " + buf, rv);
 }
 

@@ -101,8 +101,9 @@ std::string questions(const PageContext& p, const std::vector<std::string>& qs, 
             escape(csrf) + "\"><input type=\"hidden\" name=\"lang\" value=\"" + code(p.lang) + "\">";
     for (std::size_t i = 0; i < qs.size(); ++i) {
         const std::string id = "a" + std::to_string(i);
-        body += "<p><label for=\"" + id + "\">" + escape(qs[i]) + "</label><br><input type=\"password\" class=\"answer\" id=\"" +
-                id + "\" name=\"" + id + "\" autocomplete=\"off\" autocapitalize=\"off\" spellcheck=\"false\"></p>";
+        body.append("<p><label for=\"").append(id).append("\">").append(escape(qs[i]));
+        body.append("</label><br><input type=\"password\" class=\"answer\" id=\"").append(id).append("\" name=\"").append(id);
+        body.append("\" autocomplete=\"off\" autocapitalize=\"off\" spellcheck=\"false\"></p>");
     }
     body += "<p><label><input type=\"checkbox\" id=\"show\"> " +
             std::string(t(p, "Afficher les valeurs", "Show values")) + "</label></p><p><button type=\"submit\" id=\"submit\">" +
