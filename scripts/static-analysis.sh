@@ -10,11 +10,11 @@
 # Compilation databases (configure only, nothing is built): build/tidy (clang-14, tests on:
 # apdu protocol config module sim service tools bench tests p11-conformance) and
 # build/tidy-fuzz (IAS_FUZZ=ON, for fuzz/ only), merged into build/tidy/db.
-# Reports: build/tidy/clang-tidy.log, build/tidy/cppcheck.log.
+# Reports: build/tidy/clang-tidy.log, build/tidy/cppcheck.log (build/tidy: $IAS_STATIC_BUILD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-out=$root/build/tidy
+out=${IAS_STATIC_BUILD:-$root/build/tidy}
 jobs=$(nproc)
 
 only=""
@@ -80,9 +80,12 @@ if [[ "$only" != cppcheck ]]; then
   # One clang-tidy per file, nproc in parallel; each writes its own report. The header filter
   # is narrowed to this checkout's project dirs (never /usr/include, never build/).
   filter="^$(printf '%s' "$root" | sed 's/[][\.*^$+?(){}|]/\\&/g')/(apdu|protocol|config|module|sim|service|tools|bench|p11-conformance|fuzz|tests)/"
-  printf '%s\n' "${files[@]}" | xargs -P"$jobs" -I{} sh -c \
-    'f="$1"; clang-tidy-14 -p "$2/db" --quiet --header-filter="$3" "$f" >"$2/tidy-out/$(printf %s "$f" | tr / _).log" 2>&1 || echo "$f" >>"$2/tidy-out/failed"' \
-    _ {} "$out" "$filter"
+  # CPU seconds per file go to tidy-out/cpu ("user sys file").
+  printf '%s\n' "${files[@]}" | xargs -P"$jobs" -I{} bash -c '
+    f=$1; log=$2/tidy-out/$(printf %s "$f" | tr / _).log; TIMEFORMAT="%U %S $f"
+    { time clang-tidy-14 -p "$2/db" --quiet --header-filter="$3" "$f" >"$log" 2>&1 \
+        || echo "$f" >>"$2/tidy-out/failed"; } 2>>"$2/tidy-out/cpu"' _ {} "$out" "$filter"
+  tidy_cpu=$(awk '{s += $1 + $2} END {printf "%d", s}' "$out/tidy-out/cpu")
   # A diagnostic in a header is reported once per including file: count distinct ones.
   cat "$out"/tidy-out/*.log | grep -E '^[^ ].*:[0-9]+:[0-9]+: (warning|error): ' \
     | sed "s|^$root/||" | sort -u >"$out/clang-tidy.log" || true
@@ -94,7 +97,7 @@ if [[ "$only" != cppcheck ]]; then
     while read -r f; do cat "$out/tidy-out/$(printf %s "$f" | tr / _).log"; done <"$out/tidy-out/failed"
     tidy_count=$(wc -l <"$out/tidy-out/failed")
   fi
-  echo "static-analysis: clang-tidy: $tidy_count findings in ${#files[@]} files ($((SECONDS - t0)) s)"
+  echo "static-analysis: clang-tidy: $tidy_count findings in ${#files[@]} files ($((SECONDS - t0)) s, $tidy_cpu CPU s; slowest: $(sort -rn "$out/tidy-out/cpu" | head -n 3 | awk '{printf "%s %d s; ", $3, $1 + $2}' | sed "s|$root/||g; s/; $//"))"
   [[ "$tidy_count" -eq 0 ]] || failed=1
 fi
 
