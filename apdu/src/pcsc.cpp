@@ -232,9 +232,9 @@ bool PcscCard::cardLeft() const {
         DWORD nameLen = sizeof name;
         DWORD state = 0;
         DWORD proto = 0;
-        std::uint8_t atr[MAX_ATR_SIZE];
-        DWORD atrLen = sizeof atr;
-        const LONG rv = SCardStatus(card_, name, &nameLen, &state, &proto, atr, &atrLen);
+        std::uint8_t atrBytes[MAX_ATR_SIZE];
+        DWORD atrLen = sizeof atrBytes;
+        const LONG rv = SCardStatus(card_, name, &nameLen, &state, &proto, atrBytes, &atrLen);
         if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD || rv == SCARD_E_READER_UNAVAILABLE) return true;
         if (rv == SCARD_S_SUCCESS && (state & SCARD_ABSENT) != 0) return true;
         if (rv != SCARD_S_SUCCESS && rv != SCARD_W_RESET_CARD) return false;  // pcscd itself is in trouble
