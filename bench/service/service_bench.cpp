@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, std::string>> secrets;
     for (int i = 0; i < maxClients; ++i) {
         char serial[17];
-        std::snprintf(serial, sizeof serial, "00100000%08X", i);
+        (void)std::snprintf(serial, sizeof serial, "00100000%08X", i);
         auto c = client(port);
         auto r = c->Post("/v1/admin/cases", httplib::Headers{{"Authorization", "Bearer bench-admin"}},
                          json{{"serial", serial}, {"email", "b@example.org"},
