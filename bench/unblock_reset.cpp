@@ -25,7 +25,7 @@ long lines(const char* path) {
 void check(CK_RV rv, const char* what) {
     if (rv != CKR_OK) {
         std::fprintf(stderr, "unblock_reset: %s failed: 0x%08lX\n", what, rv);
-        std::exit(1);
+        std::exit(1);  // NOLINT(concurrency-mt-unsafe): single-threaded benchmark
     }
 }
 double ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -60,5 +60,6 @@ int main(int argc, char** argv) {
                 lines(argv[2]) - before);
     p->C_Logout(s);
     p->C_Finalize(nullptr);
+    dlclose(lib);
     return 0;
 }

@@ -35,7 +35,7 @@ class Recorder : public apdu::CardChannel {
 public:
     Recorder(sim::Card& card, Bytes& seed) : card_(card), seed_(seed) {}
     apdu::ResponseApdu transmit(const apdu::CommandApdu& c) override {
-        const apdu::ResponseApdu r = card_.process(c);
+        apdu::ResponseApdu r = card_.process(c);
         fuzz::appendResponse(seed_, r.encode());
         return r;
     }

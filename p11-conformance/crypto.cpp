@@ -83,7 +83,7 @@ CK_MECHANISM mechanismFor(const MechanismCase& m) {
 
 Bytes signInput(const MechanismCase& m) {
     const std::string text = "PKCS#11 conformance: the quick brown fox jumps over the lazy dog";
-    const Bytes message(text.begin(), text.end());
+    Bytes message(text.begin(), text.end());
     if (!m.hashInput) return message;
     Bytes digest = sha256(message);
     if (m.type != CKM_RSA_PKCS) return digest;

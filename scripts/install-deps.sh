@@ -20,6 +20,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # Debian packages (scripts/package-test.sh): build, lint, check; jq for ias-pkcs11-register
   debhelper lintian jq systemd man-db
+  # static analysis (scripts/static-analysis.sh)
+  clang-tidy-14 cppcheck
   # script helpers
   procps psmisc python3 util-linux curl xxd
 )

@@ -43,6 +43,13 @@ build release
 build asan
 build tsan
 
+# Static analysis of every project source (clang-tidy 14 + cppcheck; any finding fails). It
+# needs no build, is CPU-bound and long, and the suites below mostly wait on cards, services
+# and browsers: it runs niced in the background meanwhile and is collected before the summary.
+echo "== static analysis: clang-tidy, cppcheck (background, $artifacts/static-analysis.log)"
+nice -n 19 scripts/static-analysis.sh > "$artifacts/static-analysis.log" 2>&1 &
+static_pid=$!
+
 # Unit and component tests (no reader, no database server), under the sanitizers.
 run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser|clients'
 run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser|clients'
@@ -99,6 +106,16 @@ else
   failed=1
   summary+=("FAIL  package: $(tail -n 1 "$artifacts/package.log") (see $artifacts/package.log)")
   grep -E '^FAIL' "$artifacts/package.log" || true
+fi
+
+echo "== static analysis: waiting for it"
+static_wait_start=$SECONDS
+if wait "$static_pid"; then
+  summary+=("ok    static: $(tail -n 1 "$artifacts/static-analysis.log" | sed 's/^static-analysis: //'), waited $((SECONDS - static_wait_start)) s")
+else
+  failed=1
+  summary+=("FAIL  static: $(tail -n 1 "$artifacts/static-analysis.log" | sed 's/^static-analysis: //')")
+  tail -n 60 "$artifacts/static-analysis.log"
 fi
 
 echo

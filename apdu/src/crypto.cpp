@@ -38,7 +38,7 @@ SecureBytes run(const EVP_CIPHER* cipher, ByteView key, ByteView data, ByteView 
     int n2 = 0;
     if (EVP_CipherUpdate(ctx.get(), out.data(), &n1, data.data(), static_cast<int>(data.size())) != 1) fail("3DES failed");
     if (EVP_CipherFinal_ex(ctx.get(), out.data() + n1, &n2) != 1) fail("3DES final failed");
-    out.resize(static_cast<std::size_t>(n1 + n2));
+    out.resize(static_cast<std::size_t>(n1) + static_cast<std::size_t>(n2));
     return out;
 }
 

@@ -28,7 +28,7 @@ CommandApdu getResponseCommand(std::uint8_t cla, std::size_t ne) {
     return c;
 }
 
-IsoChannel::IsoChannel(CardChannel& inner, IsoChannelOptions options) : inner_(inner), options_(options) {
+IsoChannel::IsoChannel(CardChannel& inner, const IsoChannelOptions& options) : inner_(inner), options_(options) {
     if (options_.maxCommandData == 0 || options_.maxCommandData > CommandApdu::kMaxExtendedLc ||
         options_.maxResponseData == 0 || options_.maxResponseData > CommandApdu::kMaxExtendedNe) {
         throw Error(ErrorKind::Internal, "invalid IsoChannel size limits");

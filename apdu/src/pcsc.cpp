@@ -11,8 +11,9 @@
 
 namespace ias::apdu {
 
-static_assert(std::is_same_v<SCARDCONTEXT, long> && std::is_same_v<SCARDHANDLE, long> && std::is_same_v<LONG, long>,
-              "pcsc-lite handle types changed: adjust pcsc.hpp");
+static_assert(std::is_same_v<SCARDCONTEXT, long>, "pcsc-lite handle types changed: adjust pcsc.hpp");
+static_assert(std::is_same_v<SCARDHANDLE, long>, "pcsc-lite handle types changed: adjust pcsc.hpp");
+static_assert(std::is_same_v<LONG, long>, "pcsc-lite handle types changed: adjust pcsc.hpp");
 static_assert(std::is_same_v<DWORD, unsigned long>, "pcsc-lite DWORD changed: adjust ReaderState");
 
 // ---- the one table ------------------------------------------------------------------
@@ -22,7 +23,7 @@ namespace {
 #define IAS_PCSC_ENTRY(code, kind) PcscErrorInfo{code, #code, ErrorKind::kind}
 
 // SCARD_E_UNSUPPORTED_FEATURE has the same value as SCARD_E_UNEXPECTED in pcsc-lite.
-const std::vector<PcscErrorInfo> kTable = {
+constexpr PcscErrorInfo kTable[] = {
     IAS_PCSC_ENTRY(SCARD_F_INTERNAL_ERROR, Internal),
     IAS_PCSC_ENTRY(SCARD_E_CANCELLED, Transport),
     IAS_PCSC_ENTRY(SCARD_E_INVALID_HANDLE, Transport),
@@ -97,13 +98,13 @@ PcscErrorInfo pcscErrorInfo(long code) noexcept {
     return {code, "SCARD_unknown", ErrorKind::Transport};
 }
 
-const std::vector<PcscErrorInfo>& pcscErrorTable() { return kTable; }
+std::span<const PcscErrorInfo> pcscErrorTable() noexcept { return kTable; }
 
 void checkPcsc(long code, const char* function) {
     if (code == SCARD_S_SUCCESS) return;
     const PcscErrorInfo info = pcscErrorInfo(code);
     char hex[16];
-    std::snprintf(hex, sizeof hex, "0x%08lX", static_cast<unsigned long>(code) & 0xFFFFFFFFUL);
+    (void)std::snprintf(hex, sizeof hex, "0x%08lX", static_cast<unsigned long>(code) & 0xFFFFFFFFUL);
     throw Error(info.kind, std::string(function) + ": " + info.name + " (" + hex + ")");
 }
 

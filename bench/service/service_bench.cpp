@@ -38,13 +38,6 @@ using nlohmann::json;
 
 namespace {
 
-struct Level {
-    int clients;
-    double callsPerSecond;
-    double p50ms, p99ms;
-    long errors;
-};
-
 double cpuSeconds() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
@@ -61,7 +54,7 @@ std::string loadAverage() {
 
 std::unique_ptr<httplib::SSLClient> client(int port) {
     auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
-    c->set_ca_cert_path(test::testTls().cert.c_str());
+    c->set_ca_cert_path(test::testTls().cert);
     c->enable_server_certificate_verification(true);
     c->set_keep_alive(true);
     c->set_tcp_nodelay(true);
@@ -122,7 +115,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, std::string>> secrets;
     for (int i = 0; i < maxClients; ++i) {
         char serial[17];
-        std::snprintf(serial, sizeof serial, "00100000%08X", i);
+        (void)std::snprintf(serial, sizeof serial, "00100000%08X", i);
         auto c = client(port);
         auto r = c->Post("/v1/admin/cases", httplib::Headers{{"Authorization", "Bearer bench-admin"}},
                          json{{"serial", serial}, {"email", "b@example.org"},

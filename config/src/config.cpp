@@ -9,7 +9,7 @@ namespace ias::config {
 
 namespace {
 
-constexpr std::size_t kMaxFileSize = 64 * 1024;
+constexpr std::size_t kMaxFileSize = std::size_t{64} * 1024;
 constexpr std::size_t kMaxLineLength = 4096;
 
 std::string_view trim(std::string_view s) {

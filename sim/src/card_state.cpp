@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <system_error>
 
 #include "ias/apdu/error.hpp"
 
@@ -174,7 +174,7 @@ void CardState::save(const std::filesystem::path& path) const {
     std::string text = toJson();
     const std::filesystem::path tmp = path.string() + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw apdu::Error(apdu::ErrorKind::Internal, "cannot create " + tmp.string() + ": " + std::strerror(errno));
+    if (fd < 0) throw apdu::Error(apdu::ErrorKind::Internal, "cannot create " + tmp.string() + ": " + std::generic_category().message(errno));
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);

@@ -16,6 +16,7 @@ constexpr std::uint8_t kFdbWorkingEf = 0x01;
 constexpr std::uint8_t kFdbDf = 0x38;
 constexpr std::uint8_t kLcsActivated = 0x05;
 
+// cppcheck-suppress constParameter ; returns a mutable pointer into df.children
 FileNode* childByFid(FileNode& df, std::uint16_t fid) {
     for (FileNode& child : df.children) {
         if (child.fid == fid) return &child;
@@ -36,6 +37,7 @@ bool findByAid(FileNode& node, ByteView aid, std::vector<std::uint16_t>& path) {
     return false;
 }
 
+// cppcheck-suppress constParameter ; returns a mutable pointer into df.children
 FileNode* efBySfi(FileNode& df, std::uint8_t sfi) {
     for (FileNode& child : df.children) {
         if (!child.isDf && child.sfi == sfi) return &child;

@@ -155,7 +155,7 @@ int runCommand(const Args& a) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    (void)std::signal(SIGPIPE, SIG_IGN);  // cannot fail for SIGPIPE
     const int rc = serveVpcd(card, v, gStop);
     std::cerr << "ias-card-sim: stopped\n";
     return rc;

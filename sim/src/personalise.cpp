@@ -14,20 +14,20 @@ namespace {
 using apdu::TlvBuilder;
 
 // Compact ACLs (value of 8C).
-const Bytes kAclPublicEf{0x03, 0xFF, 0x00};        // update never, read always
-const Bytes kAclDf{0x42, 0xFF, 0xFF};              // delete never, create never
+constexpr std::initializer_list<std::uint8_t> kAclPublicEf = {0x03, 0xFF, 0x00};        // update never, read always
+constexpr std::initializer_list<std::uint8_t> kAclDf = {0x42, 0xFF, 0xFF};              // delete never, create never
 // CHV: AMB 72 = change, verify, reset, put.
 //   user PIN: change after user PIN (SE#1), verify always, reset after PUK or external
 //   authentication with the admin key set (SE#2, methods 10|20), put never.
-const Bytes kAclUserPin{0x72, 0x11, 0x00, 0x32, 0xFF};
-const Bytes kAclUserPinSm{0x72, 0x11, 0x43, 0x32, 0xFF};  // VERIFY only under SM (SE#3)
-const Bytes kAclPuk{0x72, 0x12, 0x00, 0xFF, 0xFF};
+constexpr std::initializer_list<std::uint8_t> kAclUserPin = {0x72, 0x11, 0x00, 0x32, 0xFF};
+constexpr std::initializer_list<std::uint8_t> kAclUserPinSm = {0x72, 0x11, 0x43, 0x32, 0xFF};  // VERIFY only under SM (SE#3)
+constexpr std::initializer_list<std::uint8_t> kAclPuk = {0x72, 0x12, 0x00, 0xFF, 0xFF};
 // Private keys: AMB 7A = sign, internal auth, decipher, generate, put.
-const Bytes kAclAuthKey{0x7A, 0x11, 0x11, 0x11, 0xFF, 0xFF};
-const Bytes kAclSignKey{0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF};
+constexpr std::initializer_list<std::uint8_t> kAclAuthKey = {0x7A, 0x11, 0x11, 0x11, 0xFF, 0xFF};
+constexpr std::initializer_list<std::uint8_t> kAclSignKey = {0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF};
 // Key sets: AMB 2B = external auth, mutual auth, put, get.
-const Bytes kAclAdminKeyset{0x2B, 0x00, 0xFF, 0xFF, 0xFF};
-const Bytes kAclSmKeyset{0x2B, 0xFF, 0x00, 0xFF, 0xFF};
+constexpr std::initializer_list<std::uint8_t> kAclAdminKeyset = {0x2B, 0x00, 0xFF, 0xFF, 0xFF};
+constexpr std::initializer_list<std::uint8_t> kAclSmKeyset = {0x2B, 0xFF, 0x00, 0xFF, 0xFF};
 
 void require(bool ok, const std::string& what) {
     if (!ok) throw apdu::Error(apdu::ErrorKind::Malformed, what);

@@ -13,7 +13,11 @@ Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 Bytes fid(std::uint16_t f) { return {static_cast<std::uint8_t>(f >> 8), static_cast<std::uint8_t>(f)}; }
 
 // Path ::= SEQUENCE { path OCTET STRING }
-TlvBuilder path(ByteView p) { return std::move(TlvBuilder{}.add(0x04, p)); }
+TlvBuilder path(ByteView p) {
+    TlvBuilder b;
+    b.add(0x04, p);
+    return b;
+}
 
 // CommonObjectAttributes: label, flags (private when set), [authId].
 TlvBuilder commonObject(const std::string& label, bool isPrivate, std::optional<std::uint8_t> authId) {

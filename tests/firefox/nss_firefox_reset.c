@@ -20,10 +20,12 @@
 #include <prerror.h>
 #include <secerr.h>
 #include <secmod.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IAS_SOURCE_DIR
@@ -68,7 +70,7 @@ static const char *err_name(PRErrorCode e) {
     const char *n = e ? PR_ErrorToName(e) : "no error";
     if (n) return n;
     if (e == -12285) return "SSL_ERROR_NO_CERTIFICATE"; /* libssl's table is not registered here */
-    snprintf(buf, sizeof buf, "error %d", (int)e);
+    (void)snprintf(buf, sizeof buf, "error %d", (int)e); /* "error -2147483648" fits */
     return buf;
 }
 
@@ -117,6 +119,11 @@ static void finish(void) {
 }
 
 /* Runs a shell command; its stdout (trailing newlines cut) goes to out (may be NULL). */
+/* snprintf into an array, fatal when the text does not fit: a cut path or command would name
+ * something else. */
+static int fits(int n, size_t size) { return n >= 0 && (size_t)n < size; }
+#define FORMAT(buf, ...) REQUIRE(fits(snprintf(buf, sizeof buf, __VA_ARGS__), sizeof buf), "too long for " #buf)
+
 static int sh(const char *cmd, char *out, size_t outSize) {
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
@@ -139,7 +146,7 @@ static int sh(const char *cmd, char *out, size_t outSize) {
 
 static void world(const char *what) {
     char cmd[1600];
-    snprintf(cmd, sizeof cmd, "%s 2>&1", what);
+    FORMAT(cmd, "%s 2>&1", what);
     printf("  $ %s\n", what);
     char out[4096];
     int rc = sh(cmd, out, sizeof out);
@@ -151,7 +158,7 @@ static void service_start(void) { world(IAS_SOURCE_DIR "/scripts/unblock-world.s
 static void card_remove(void) { world(IAS_SOURCE_DIR "/scripts/test-world.sh remove"); }
 static void card_insert(void) {
     char cmd[1600];
-    snprintf(cmd, sizeof cmd, IAS_SOURCE_DIR "/scripts/test-world.sh insert '%s'", card_file);
+    FORMAT(cmd, IAS_SOURCE_DIR "/scripts/test-world.sh insert '%s'", card_file);
     world(cmd);
 }
 
@@ -183,12 +190,12 @@ static void print_flags(const char *when) {
  * API, a fresh NSS database with the module added; returns the secret. */
 static void setup(char *secret, size_t secretSize) {
     const char *wd = getenv("IAS_WORLD_DIR");
-    snprintf(world_dir, sizeof world_dir, "%s", wd ? wd : IAS_SOURCE_DIR "/test-world");
-    snprintf(work_dir, sizeof work_dir, "%s/work/firefox-nss-%s", world_dir, test_case);
-    snprintf(card_file, sizeof card_file, "%s/work/module-unblock/card-" SERIAL ".json", world_dir);
+    FORMAT(world_dir, "%s", wd ? wd : IAS_SOURCE_DIR "/test-world");
+    FORMAT(work_dir, "%s/work/firefox-nss-%s", world_dir, test_case);
+    FORMAT(card_file, "%s/work/module-unblock/card-" SERIAL ".json", world_dir);
 
     char cmd[4096], conf[4096];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/nssdb'", work_dir, work_dir);
+    FORMAT(cmd, "rm -rf '%s' && mkdir -p '%s/nssdb'", work_dir, work_dir);
     world(cmd);
     world(IAS_SOURCE_DIR "/tests/world/unblock_fixture.sh card " SERIAL " >/dev/null");
     REQUIRE(sh(IAS_SOURCE_DIR "/tests/world/unblock_fixture.sh secret " SERIAL, secret, secretSize) == 0 &&
@@ -200,18 +207,18 @@ static void setup(char *secret, size_t secretSize) {
 
     /* The module reads IAS_PKCS11_CONF when NSS initialises it. */
     char confPath[1400];
-    snprintf(confPath, sizeof confPath, "%s/ias-pkcs11.conf", work_dir);
+    FORMAT(confPath, "%s/ias-pkcs11.conf", work_dir);
     FILE *f = fopen(confPath, "w");
     REQUIRE(f != NULL, "cannot write %s", confPath);
     fprintf(f, "reader_filter = Virtual PCD 00 00\n%s\n", conf);
-    fclose(f);
+    REQUIRE(fclose(f) == 0, "cannot write %s", confPath);
     setenv("IAS_PKCS11_CONF", confPath, 1);
 
     /* A fresh profile database, as Firefox creates one (empty password on the internal token). */
-    snprintf(cmd, sizeof cmd, "certutil -N -d 'sql:%s/nssdb' --empty-password", work_dir);
+    FORMAT(cmd, "certutil -N -d 'sql:%s/nssdb' --empty-password", work_dir);
     world(cmd);
     char dbdir[1400];
-    snprintf(dbdir, sizeof dbdir, "sql:%s/nssdb", work_dir);
+    FORMAT(dbdir, "sql:%s/nssdb", work_dir);
     REQUIRE(NSS_Initialize(dbdir, "", "", SECMOD_DB, 0) == SECSuccess, "NSS_Initialize(%s): %s", dbdir,
             err_name(PORT_GetError()));
     PK11_SetPasswordFunc(password_callback);
@@ -306,16 +313,23 @@ static void expect_keys_unusable(void) {
     CERT_DestroyCertList(certs);
 }
 
+/* nanosleep, resumed after signals (usleep is obsolescent and takes less than a second). */
+static void sleep_ms(long ms) {
+    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
 /* After a removal and re-insertion NSS re-initialises the token on its own (nssSlot_IsTokenPresent,
  * at most once a second): wait for it as Firefox's next call would. */
 static void wait_token_back(void) {
     for (int i = 0; i < 100; ++i) {
         CK_TOKEN_INFO info;
         if (PK11_IsPresent(slot) && PK11_GetTokenInfo(slot, &info) == SECSuccess) {
-            usleep(1200 * 1000);  /* let NSS's presence check see the new card and reopen its session */
+            sleep_ms(1200);  /* let NSS's presence check see the new card and reopen its session */
             if (PK11_IsPresent(slot)) return;
         }
-        usleep(100 * 1000);
+        sleep_ms(100);
     }
     REQUIRE(0, "token not back after re-insertion");
 }
@@ -327,7 +341,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     test_case = argv[1];
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    (void)setvbuf(stdout, NULL, _IOLBF, 0); /* line-buffered progress; the default works too */
     char secret[64];
     if (strcmp(test_case, "reset") == 0) {
         setup(secret, sizeof secret);
@@ -351,7 +365,7 @@ int main(int argc, char **argv) {
         EXPECT_ERR(PK11_CheckUserPassword(slot, "0000-0000-0000-0000-00"), SEC_ERROR_BAD_PASSWORD);
         /* A typo of the real one: refused locally by the check symbols. */
         char typo[64];
-        snprintf(typo, sizeof typo, "%s", secret);
+        FORMAT(typo, "%s", secret);
         typo[1] = typo[1] == 'A' ? 'B' : 'A';
         EXPECT_ERR(PK11_CheckUserPassword(slot, typo), SEC_ERROR_BAD_PASSWORD);
         CHECK(token_flags() & CKF_USER_PIN_LOCKED, "token no longer locked");

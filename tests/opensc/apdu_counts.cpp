@@ -11,12 +11,17 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace {
 
 const char* gLog = nullptr;
+
+struct DlClose {
+    void operator()(void* handle) const noexcept { dlclose(handle); }
+};
 
 std::size_t lines() {
     std::ifstream in(gLog);
@@ -62,11 +67,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     gLog = argv[2];
-    void* lib = dlopen(argv[1], RTLD_NOW);
+    const std::unique_ptr<void, DlClose> lib(dlopen(argv[1], RTLD_NOW));
     if (!lib) return std::fprintf(stderr, "%s\n", dlerror()), 1;
-    auto getList = reinterpret_cast<CK_C_GetFunctionList>(dlsym(lib, "C_GetFunctionList"));
+    auto getList = reinterpret_cast<CK_C_GetFunctionList>(dlsym(lib.get(), "C_GetFunctionList"));
     CK_FUNCTION_LIST_PTR f = nullptr;
-    getList(&f);
+    if (!getList || getList(&f) != CKR_OK || !f) return std::fprintf(stderr, "no C_GetFunctionList\n"), 1;
 
     { Step s("C_Initialize + C_GetSlotList (card bind)");
       CK_RV rv = f->C_Initialize(nullptr);
@@ -130,7 +135,7 @@ int main(int argc, char** argv) {
     EVP_PKEY_CTX_free(ectx);
     EVP_PKEY_free(pk);
     X509_free(x);
-    CK_BYTE out[256];
+    CK_BYTE out[256] = {};
     CK_ULONG outLen = sizeof out;
     { Step s("C_DecryptInit + C_Decrypt (CKM_RSA_PKCS)");
       CK_RV rv = f->C_DecryptInit(sess, &mech, key);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <utility>
 #include <unistd.h>
 
 #include "hsm/hsm.hpp"
@@ -33,6 +34,9 @@ inline void ensureTestToken() {
     if (done) return;
     // Removed at exit, after the shared Hsm (constructed later, destroyed earlier).
     struct TempDir {
+        explicit TempDir(std::filesystem::path p) : path(std::move(p)) {}
+        TempDir(const TempDir&) = delete;
+        TempDir& operator=(const TempDir&) = delete;
         std::filesystem::path path;
         ~TempDir() {
             std::error_code ec;

@@ -114,7 +114,7 @@ TEST_F(ServicePages, CsrfAndSessionAreRequired) {
 
 TEST_F(ServicePages, ExpiredAndUnknownLinks) {
     const std::string link = createCase(kSerial);
-    clock.advance(24 * 3600);
+    clock.advance(24L * 3600);
     auto res = client()->Get("/h/" + link);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 410);

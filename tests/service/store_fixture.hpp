@@ -19,6 +19,8 @@ namespace ias::service::test {
 
 class TestDatabase {
 public:
+    TestDatabase(const TestDatabase&) = delete;
+    TestDatabase& operator=(const TestDatabase&) = delete;
     TestDatabase() {
         static std::atomic<int> counter{0};
         const std::string name = "ias_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);

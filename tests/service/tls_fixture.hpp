@@ -23,8 +23,7 @@ inline const TlsFiles& testTls() {
     struct Holder {
         TlsFiles files;
         std::filesystem::path dir;
-        Holder() {
-            dir = std::filesystem::temp_directory_path() / ("ias-unblockd-tls-" + std::to_string(::getpid()));
+        Holder() : dir(std::filesystem::temp_directory_path() / ("ias-unblockd-tls-" + std::to_string(::getpid()))) {
             std::filesystem::create_directories(dir);
             files = {(dir / "cert.pem").string(), (dir / "key.pem").string()};
             EVP_PKEY* key = EVP_EC_gen("P-256");
@@ -45,15 +44,19 @@ inline const TlsFiles& testTls() {
             X509_add_ext(x, san, -1);
             X509_EXTENSION_free(san);
             X509_sign(x, key, EVP_sha256());
-            FILE* f = std::fopen(files.cert.c_str(), "w");
-            PEM_write_X509(f, x);
-            std::fclose(f);
-            f = std::fopen(files.key.c_str(), "w");
-            PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-            std::fclose(f);
+            const auto writePem = [](const std::string& path, const auto& write) {
+                FILE* f = std::fopen(path.c_str(), "w");
+                if (!f) throw std::runtime_error("cannot create " + path);
+                const bool written = write(f) == 1;
+                if (std::fclose(f) != 0 || !written) throw std::runtime_error("cannot write " + path);
+            };
+            writePem(files.cert, [&](FILE* f) { return PEM_write_X509(f, x); });
+            writePem(files.key, [&](FILE* f) { return PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr); });
             X509_free(x);
             EVP_PKEY_free(key);
         }
+        Holder(const Holder&) = delete;
+        Holder& operator=(const Holder&) = delete;
         ~Holder() {
             std::error_code ec;
             std::filesystem::remove_all(dir, ec);

@@ -153,8 +153,10 @@ protected:
         Bytes do87{0x01};
         do87.insert(do87.end(), enc.begin(), enc.end());
         const Bytes body = apdu::encodeTlv(0x87, do87) + Bytes{0x97, 0x01, le};
+        // cppcheck-suppress redundantAssignment ; cppcheck 2.10 misparses `x + Bytes{...}` as an assignment to x
         const Bytes macInput = ssc_ + Bytes{0x0C, ins, p1, p2, 0x80, 0, 0, 0} + body;
         const Bytes mac = crypto::retailMac(macKey_, padMac(macInput), GetParam());
+        // cppcheck-suppress redundantAssignment ; same misparse (`body + Bytes{...}`)
         const Bytes all = body + Bytes{0x8E, 0x08} + mac;
         return Bytes{0x0C, ins, p1, p2, static_cast<std::uint8_t>(all.size())} + all + Bytes{0x00};
     }

@@ -38,7 +38,7 @@ Bytes rsaEncrypt(EVP_PKEY* key, const Bytes& plain) {
 
 std::string lc(std::size_t n) {
     char b[3];
-    std::snprintf(b, sizeof b, "%02X", static_cast<unsigned>(n));
+    (void)std::snprintf(b, sizeof b, "%02X", static_cast<unsigned>(n));
     return b;
 }
 

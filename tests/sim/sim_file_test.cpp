@@ -69,16 +69,16 @@ TEST_F(SimCard, ReadBinaryChunksAndEndOfFile) {
     EXPECT_EQ(cert[0], 0x30);
     // Offset exactly at the end: 62 82 without data; beyond: 6B 00.
     char hdr[16];
-    std::snprintf(hdr, sizeof hdr, "00B0%02X%02X10", static_cast<unsigned>(cert.size() >> 8),
+    (void)std::snprintf(hdr, sizeof hdr, "00B0%02X%02X10", static_cast<unsigned>(cert.size() >> 8),
                   static_cast<unsigned>(cert.size() & 0xFF));
     const ResponseApdu eof = tx(hdr);
     EXPECT_EQ(eof.sw.value(), 0x6282);
     EXPECT_TRUE(eof.data.empty());
-    std::snprintf(hdr, sizeof hdr, "00B0%02X%02X10", static_cast<unsigned>((cert.size() + 1) >> 8),
+    (void)std::snprintf(hdr, sizeof hdr, "00B0%02X%02X10", static_cast<unsigned>((cert.size() + 1) >> 8),
                   static_cast<unsigned>((cert.size() + 1) & 0xFF));
     EXPECT_EQ(swOf(hdr), 0x6B00);
     // Fewer bytes than asked: what is left, 90 00.
-    std::snprintf(hdr, sizeof hdr, "00B0%02X%02X00", static_cast<unsigned>((cert.size() - 3) >> 8),
+    (void)std::snprintf(hdr, sizeof hdr, "00B0%02X%02X00", static_cast<unsigned>((cert.size() - 3) >> 8),
                   static_cast<unsigned>((cert.size() - 3) & 0xFF));
     const ResponseApdu tail = tx(hdr);
     EXPECT_EQ(tail.sw.value(), 0x9000);

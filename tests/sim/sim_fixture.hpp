@@ -72,7 +72,7 @@ protected:
         for (;;) {
             const std::size_t off = out.size();
             char hdr[16];
-            std::snprintf(hdr, sizeof hdr, "00B0%02X%02X00", static_cast<unsigned>(off >> 8), static_cast<unsigned>(off & 0xFF));
+            (void)std::snprintf(hdr, sizeof hdr, "00B0%02X%02X00", static_cast<unsigned>(off >> 8), static_cast<unsigned>(off & 0xFF));
             const ResponseApdu r = tx(hdr);
             if (r.sw.value() == 0x6282) break;
             EXPECT_EQ(r.sw.value(), 0x9000);

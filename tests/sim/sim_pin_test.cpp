@@ -7,7 +7,7 @@ namespace {
 std::string hexOf(const std::string& s) { return apdu::toHex(Bytes(s.begin(), s.end())); }
 std::string verifyApdu(const std::string& pin, const std::string& ref = "81") {
     char lc[3];
-    std::snprintf(lc, sizeof lc, "%02X", static_cast<unsigned>(pin.size()));
+    (void)std::snprintf(lc, sizeof lc, "%02X", static_cast<unsigned>(pin.size()));
     return "002000" + ref + lc + hexOf(pin);
 }
 }  // namespace

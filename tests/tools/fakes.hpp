@@ -77,17 +77,18 @@ public:
     std::vector<std::vector<std::string>> submitted;
 
     CaseInfo fetchCase() override {
-        if (caseError) throw *caseError;
+        if (caseError) throw *caseError;  // NOLINT(misc-throw-by-value-catch-by-reference,cert-err60-cpp): rethrows the configured error under test
         return info;
     }
     apdu::SecureBytes submitAnswers(const std::vector<apdu::SecureBytes>& answers) override {
         std::vector<std::string> copy;
+        copy.reserve(answers.size());
         for (const auto& a : answers) copy.emplace_back(a.begin(), a.end());
         submitted.push_back(copy);
         if (!submitResults.empty()) {
             auto r = submitResults.front();
             submitResults.pop_front();
-            if (r) throw *r;
+            if (r) throw *r;  // NOLINT(misc-throw-by-value-catch-by-reference,cert-err60-cpp): rethrows the configured error under test
         }
         return sb(secret);
     }

@@ -189,7 +189,7 @@ TEST(Flow, TokenOfTheCaseMissing) {
 TEST(Flow, ModuleRefusalsBecomeExitCodes) {
     struct Row {
         ResetResult result;
-        ExitCode code;
+        ExitCode code{};
     };
     for (const Row& r : {Row{{ResetStage::Login, CKR_FUNCTION_NOT_SUPPORTED}, ExitCode::NotConfigured},
                          Row{{ResetStage::Login, CKR_FUNCTION_FAILED}, ExitCode::Unreachable},

@@ -91,11 +91,11 @@ TEST(HiddenInput, EndOfInput) {
 
 TEST(InputFiles, LinesWithoutLineEnds) {
     char path[] = "/tmp/ias-unblock-test-XXXXXX";
-    const int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
     const std::string text = "Lyon\r\nRex\n\nlast";
-    ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-    close(fd);
+    const int fd = mkstemp(path);
+    const bool written = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0) close(fd);
+    ASSERT_TRUE(written) << "cannot write " << path;
     const auto lines = readSecretLinesFromFile(path);
     ASSERT_TRUE(lines);
     ASSERT_EQ(lines->size(), 4u);

@@ -6,7 +6,7 @@ namespace ias::tools {
 
 namespace {
 const std::string kLink = "https://127.0.0.1:8443/h/0123456789abcdef";
-std::optional<Msg> problem(std::vector<std::string> args) {
+std::optional<Msg> problem(const std::vector<std::string>& args) {
     const auto r = parseOptions(args);
     return r.problem ? std::optional<Msg>(r.problem->message) : std::nullopt;
 }

@@ -115,7 +115,7 @@ TEST_F(Transport, ResetByAnotherConnectionIsCardReset) {
 
 TEST_F(Transport, WaitForChangeTimesOutAndCanBeCancelled) {
     std::vector<ReaderState> states{ReaderState(reader)};
-    ASSERT_EQ(ctx.waitForChange(states, 0ms), WaitResult::Changed);
+    ASSERT_EQ(ctx.waitForChange(states, std::chrono::milliseconds::zero()), WaitResult::Changed);
     EXPECT_TRUE(states[0].present());
     EXPECT_FALSE(states[0].atr.empty());
     states[0].acknowledge();
@@ -129,7 +129,7 @@ TEST_F(Transport, WaitForChangeTimesOutAndCanBeCancelled) {
     const WaitResult r = ctx.waitForChange(states, -1ms);
     canceller.join();
     EXPECT_EQ(r, WaitResult::Cancelled);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST_F(Transport, PnpNotificationReaderIsAccepted) {

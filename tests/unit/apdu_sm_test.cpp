@@ -88,6 +88,7 @@ private:
         const Bytes d(w.data.begin(), w.data.end());
         // Expect [87 L 01 ENC] [97 01 Le] 8E 08 MAC, short lengths only in these tests.
         std::size_t pos = 0;
+        const auto at = [&d](std::size_t i) { return d.begin() + static_cast<std::ptrdiff_t>(i); };
         Bytes do87, do97, data;
         if (d[pos] == 0x87) {
             do87.assign(d.begin(), d.begin() + 2 + d[1]);
@@ -95,11 +96,11 @@ private:
             pos += do87.size();
         }
         if (d[pos] == 0x97) {
-            do97.assign(d.begin() + pos, d.begin() + pos + 3);
+            do97.assign(at(pos), at(pos + 3));
             pos += 3;
         }
         EXPECT_EQ(d[pos], 0x8E);
-        const Bytes mac(d.begin() + pos + 2, d.end());
+        const Bytes mac(at(pos + 2), d.end());
         const Bytes macIn = padIfNeeded(cat({ssc, {w.cla, w.ins, w.p1, w.p2, 0x80, 0, 0, 0}, do87, do97}));
         inc(ssc);
         if (c::retailMac(sessMac, macIn, variant) != mac) return ResponseApdu{{}, StatusWord(0x6988)};
@@ -274,7 +275,7 @@ TEST(SecureMessaging, CardModelTamperedMacDetected) {
 TEST(SecureMessaging, SessionWipesAndSerial) {
     SmSession s = fixedSession();
     SmSession moved = std::move(s);
-    EXPECT_FALSE(s.isOpen());
+    EXPECT_FALSE(s.isOpen());  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move): checks the moved-from state
     EXPECT_TRUE(moved.isOpen());
     moved.close();
     EXPECT_TRUE(moved.encKey().empty());

@@ -44,7 +44,7 @@ TEST(Secret, CheckSymbolsSatisfyTheDocumentedEquation) {
 TEST(Secret, RoundTripAndLenientInput) {
     const UnblockSecret s = known();
     const std::string d = str(s.display());
-    for (std::string typed : {d, str(s.canonical())}) {
+    for (const std::string& typed : {d, str(s.canonical())}) {
         auto r = parseSecret(typed);
         ASSERT_TRUE(r.ok());
         EXPECT_EQ(r.secret->bytes(), s.bytes());

@@ -14,7 +14,7 @@ namespace ias::tools {
 namespace {
 
 using nlohmann::json;
-constexpr std::size_t kMaxReply = 64 * 1024;
+constexpr std::size_t kMaxReply = std::size_t{64} * 1024;
 
 std::once_flag gCurlInit;
 

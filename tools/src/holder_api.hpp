@@ -92,9 +92,9 @@ private:
 };
 
 // Pure parts (unit-tested).
-CaseInfo parseCaseReply(std::string_view json);                       // throws HolderApiError(Unexpected)
-apdu::SecureBytes secretFromAnswersReply(apdu::ByteView json);        // throws HolderApiError(Unexpected)
-HolderApiError refusalFromReply(long status, std::string_view json, const std::string& requestId);
+CaseInfo parseCaseReply(std::string_view body);                       // throws HolderApiError(Unexpected)
+apdu::SecureBytes secretFromAnswersReply(apdu::ByteView body);        // throws HolderApiError(Unexpected)
+HolderApiError refusalFromReply(long status, std::string_view body, const std::string& requestId);
 apdu::SecureBytes answersRequestJson(const std::vector<apdu::SecureBytes>& answers);
 
 }  // namespace ias::tools

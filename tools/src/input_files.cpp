@@ -8,7 +8,7 @@
 namespace ias::tools {
 
 namespace {
-constexpr std::size_t kMaxInput = 64 * 1024;
+constexpr std::size_t kMaxInput = std::size_t{64} * 1024;
 }
 
 std::optional<std::vector<apdu::SecureBytes>> readSecretLinesFromFd(int fd) {
@@ -58,7 +58,8 @@ std::optional<std::vector<apdu::SecureBytes>> readSecretLinesFromFile(const std:
 
 std::optional<apdu::SecureBytes> readFirstLine(std::optional<std::vector<apdu::SecureBytes>> lines) {
     if (!lines || lines->empty()) return std::nullopt;
-    return std::move(lines->front());
+    std::optional<apdu::SecureBytes> first(std::move(lines->front()));
+    return first;
 }
 
 }  // namespace ias::tools

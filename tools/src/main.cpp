@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     // The module reads the same file: --config is passed on through IAS_PKCS11_CONF.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): still single-threaded here, before the module is loaded
     if (!o.configPath.empty()) setenv("IAS_PKCS11_CONF", o.configPath.c_str(), 1);
     const ias::config::Config config = ias::config::loadFromEnvironment().config;
 

@@ -236,6 +236,7 @@ constexpr Entry kTable[] = {
 };
 
 constexpr bool tableInEnumOrder() {
+    // cppcheck-suppress knownConditionTrueFalse ; compile-time guard, evaluated by the static_assert below
     if (std::size(kTable) != static_cast<std::size_t>(Msg::Count_)) return false;
     for (std::size_t i = 0; i < std::size(kTable); ++i)
         if (static_cast<std::size_t>(kTable[i].key) != i) return false;

@@ -175,7 +175,7 @@ std::string rvName(CK_RV rv) {
         default: break;
     }
     char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%08lX", static_cast<unsigned long>(rv));
+    (void)std::snprintf(buf, sizeof buf, "0x%08lX", static_cast<unsigned long>(rv));
     return buf;
 }
 

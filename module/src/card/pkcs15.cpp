@@ -167,7 +167,7 @@ std::vector<Pin> parseAodf(ByteView der) {
             else if (a.tag == 0x81 && a.value.size() == 1) pin.padChar = a.value[0];
             else if (a.tag == kEnumerated) continue;
         }
-        if (ints.size() >= 1) pin.minLength = static_cast<unsigned>(integerValue(*ints[0]));
+        if (!ints.empty()) pin.minLength = static_cast<unsigned>(integerValue(*ints[0]));
         if (ints.size() >= 2) pin.storedLength = static_cast<unsigned>(integerValue(*ints[1]));
         if (ints.size() >= 3) pin.maxLength = static_cast<unsigned>(integerValue(*ints[2]));
         pins.push_back(std::move(pin));

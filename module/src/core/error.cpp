@@ -16,7 +16,7 @@ CK_RV fromApdu(apdu::ErrorKind kind) noexcept {
         case apdu::ErrorKind::CardRemoved:
         case apdu::ErrorKind::NoCard:
         case apdu::ErrorKind::NoReader: return CKR_DEVICE_REMOVED;
-        case apdu::ErrorKind::CardReset: return CKR_DEVICE_ERROR;
+        case apdu::ErrorKind::CardReset:
         case apdu::ErrorKind::NoService:
         case apdu::ErrorKind::Transport:
         case apdu::ErrorKind::Malformed:

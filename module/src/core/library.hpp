@@ -24,6 +24,8 @@ class Library {
 public:
     Library(const CK_C_INITIALIZE_ARGS* args, const config::Config& config);
     ~Library();
+    Library(const Library&) = delete;
+    Library& operator=(const Library&) = delete;
 
     SlotTable& slots() { return *slots_; }
     const config::Config& config() const { return config_; }

@@ -52,7 +52,7 @@ void logLine(LogLevel level, const char* text) noexcept {
     std::tm tm{};
     gmtime_r(&now, &tm);
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) stamp[0] = '\0';
     const int n = std::snprintf(line, sizeof line, "%s ias-pkcs11[%d] %s %s\n", stamp, static_cast<int>(getpid()),
                                 levelName(level), text);
     if (n <= 0) return;
@@ -61,13 +61,15 @@ void logLine(LogLevel level, const char* text) noexcept {
     [[maybe_unused]] const ssize_t w = write(gFd, line, len);
 }
 
+// NOLINTNEXTLINE(cert-dcl50-cpp): printf-style API, format strings checked by -Wformat (format attribute)
 void logf(LogLevel level, const char* format, ...) noexcept {
     if (!logEnabled(level)) return;
     char text[1024];
     va_list args;
     va_start(args, format);
-    std::vsnprintf(text, sizeof text, format, args);
+    const int n = std::vsnprintf(text, sizeof text, format, args);
     va_end(args);
+    if (n < 0) return;  // encoding error: nothing sensible to log
     logLine(level, text);
 }
 

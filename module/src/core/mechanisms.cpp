@@ -1,12 +1,13 @@
 #include "mechanisms.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ias::p11 {
 
 namespace {
 
-const std::vector<MechanismSpec> kMechanisms = {
+constexpr MechanismSpec kMechanisms[] = {
     {CKM_RSA_PKCS, Scheme::RsaPkcs1Sign, Hash::None, CKK_RSA, false},
     {CKM_SHA1_RSA_PKCS, Scheme::RsaPkcs1Sign, Hash::Sha1, CKK_RSA, true},
     {CKM_SHA224_RSA_PKCS, Scheme::RsaPkcs1Sign, Hash::Sha224, CKK_RSA, true},
@@ -34,11 +35,11 @@ const std::vector<MechanismSpec> kMechanisms = {
 
 }  // namespace
 
-const std::vector<MechanismSpec>& allMechanisms() { return kMechanisms; }
+std::span<const MechanismSpec> allMechanisms() noexcept { return kMechanisms; }
 
 const MechanismSpec* findMechanism(CK_MECHANISM_TYPE type) {
-    const auto it = std::find_if(kMechanisms.begin(), kMechanisms.end(), [&](const MechanismSpec& m) { return m.type == type; });
-    return it == kMechanisms.end() ? nullptr : &*it;
+    const auto it = std::find_if(std::begin(kMechanisms), std::end(kMechanisms), [&](const MechanismSpec& m) { return m.type == type; });
+    return it == std::end(kMechanisms) ? nullptr : &*it;
 }
 
 const EVP_MD* evpDigest(Hash hash) {

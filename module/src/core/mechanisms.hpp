@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include <span>
 #include <vector>
 
 #include "ias/apdu/bytes.hpp"
@@ -34,7 +35,7 @@ struct MechanismSpec {
 
 // nullptr when the module does not know the mechanism.
 const MechanismSpec* findMechanism(CK_MECHANISM_TYPE type);
-const std::vector<MechanismSpec>& allMechanisms();
+std::span<const MechanismSpec> allMechanisms() noexcept;
 
 const EVP_MD* evpDigest(Hash hash);  // nullptr for Hash::None
 std::size_t digestSize(Hash hash);

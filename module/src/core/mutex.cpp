@@ -24,6 +24,8 @@ public:
         if (create(&handle_) != CKR_OK) fail(CKR_CANT_LOCK, "application CreateMutex failed");
     }
     ~CallbackMutex() override { destroy_(handle_); }
+    CallbackMutex(const CallbackMutex&) = delete;
+    CallbackMutex& operator=(const CallbackMutex&) = delete;
     void lock() override {
         if (lock_(handle_) != CKR_OK) fail(CKR_CANT_LOCK, "application LockMutex failed");
     }

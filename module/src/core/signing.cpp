@@ -41,7 +41,7 @@ Hash checkPssParameters(const CK_MECHANISM& m, const MechanismSpec& spec) {
     return hash;
 }
 
-void requireLogin(Token& token) {
+void requireLogin(const Token& token) {
     const LoginState state = token.loginState();
     if (state == LoginState::UnblockPending) fail(CKR_PIN_EXPIRED, "PIN change pending (unblock)");
     if (state != LoginState::User) fail(CKR_USER_NOT_LOGGED_IN, "user not logged in");
@@ -49,7 +49,7 @@ void requireLogin(Token& token) {
 
 }  // namespace
 
-SignOperation startSign(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism) {
+SignOperation startSign(const Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism) {
     const MechanismSpec* spec = findMechanism(mechanism.mechanism);
     if (spec == nullptr || spec->scheme == Scheme::RsaPkcs1Decrypt || spec->scheme == Scheme::Digest ||
         !token.supports(mechanism.mechanism)) {
@@ -142,7 +142,7 @@ Bytes finishDigest(DigestOperation& op) {
     return out;
 }
 
-DecryptOperation startDecrypt(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism) {
+DecryptOperation startDecrypt(const Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism) {
     if (mechanism.mechanism != CKM_RSA_PKCS) fail(CKR_MECHANISM_INVALID, "only CKM_RSA_PKCS decryption");
     if (mechanism.ulParameterLen != 0) fail(CKR_MECHANISM_PARAM_INVALID, "mechanism takes no parameter");
     const KeyBinding& k = requirePrivateKey(*key, CKA_DECRYPT);

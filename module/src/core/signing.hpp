@@ -9,7 +9,7 @@ namespace ias::p11 {
 // Checks key and mechanism and prepares the operation (no card I/O). Throws Error with
 // CKR_KEY_HANDLE_INVALID / CKR_KEY_TYPE_INCONSISTENT / CKR_KEY_FUNCTION_NOT_PERMITTED /
 // CKR_MECHANISM_INVALID / CKR_MECHANISM_PARAM_INVALID / CKR_USER_NOT_LOGGED_IN.
-SignOperation startSign(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism);
+SignOperation startSign(const Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism);
 std::size_t signatureLength(const SignOperation& op);
 // Multi-part input (hashed mechanisms hash it; raw ones buffer it within the input limit).
 void addSignInput(SignOperation& op, apdu::ByteView data);
@@ -22,7 +22,7 @@ DigestOperation startDigest(const CK_MECHANISM& mechanism);
 void addDigestInput(DigestOperation& op, apdu::ByteView data);
 Bytes finishDigest(DigestOperation& op);
 
-DecryptOperation startDecrypt(Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism);
+DecryptOperation startDecrypt(const Token& token, std::shared_ptr<Object> key, const CK_MECHANISM& mechanism);
 std::size_t decryptOutputBound(const DecryptOperation& op);
 apdu::SecureBytes runDecrypt(Token& token, DecryptOperation& op, apdu::ByteView cryptogram);
 

@@ -261,6 +261,7 @@ std::optional<CK_SLOT_ID> SlotTable::waitForEvent(bool block) {
         {
             std::lock_guard lock(*waitMutex_);
             waitContext_ = nullptr;
+            // cppcheck-suppress knownConditionTrueFalse ; cancelWaits() sets it from another thread while we wait
             if (cancelled_ || result == apdu::WaitResult::Cancelled) {
                 fail(CKR_CRYPTOKI_NOT_INITIALIZED, "finalized while waiting");
             }

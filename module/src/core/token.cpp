@@ -123,9 +123,9 @@ void Token::loadObjects(IasCard& card) {
         CardContents::Cert cert{info, card.readDerObject(info.fid, kMaxCertificateSize)};
         contents.certificates.push_back(std::move(cert));
     }
-    auto objects = buildObjects(contents, nextHandle_);
+    auto built = buildObjects(contents, nextHandle_);
     std::lock_guard stateLock(stateMutex_);
-    objects_ = std::move(objects);
+    objects_ = std::move(built);
     objectsLoaded_ = true;
 }
 
@@ -198,7 +198,7 @@ std::vector<std::shared_ptr<Object>> Token::objects() {
 }
 
 std::shared_ptr<Object> Token::object(CK_OBJECT_HANDLE handle) {
-    for (auto& o : objects()) {
+    for (const auto& o : objects()) {
         if (o->handle() == handle) return o;
     }
     return nullptr;

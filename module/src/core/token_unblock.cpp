@@ -13,7 +13,6 @@
 
 namespace ias::p11 {
 
-using card::CardError;
 using card::IasCard;
 
 namespace {

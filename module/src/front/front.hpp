@@ -81,6 +81,6 @@ CK_RV returnList(const std::vector<T>& items, T* out, CK_ULONG_PTR count) {
 }
 
 // An object the session may see (private ones only when the user is logged in).
-std::shared_ptr<Object> visibleObject(Session& session, CK_OBJECT_HANDLE handle, CK_RV invalidRv);
+std::shared_ptr<Object> visibleObject(const Session& session, CK_OBJECT_HANDLE handle, CK_RV invalidRv);
 
 }  // namespace ias::p11::front

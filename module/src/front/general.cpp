@@ -39,14 +39,14 @@ CK_CHAR kInterfaceName[] = "PKCS 11";
 
 #define IAS_ASSIGN(name) list.name = name;
 
-CK_FUNCTION_LIST makeList240() {
+CK_FUNCTION_LIST makeList240() noexcept {
     CK_FUNCTION_LIST list{};
     list.version = kVersion240;
     IAS_FUNCTIONS_240(IAS_ASSIGN)
     return list;
 }
 
-CK_FUNCTION_LIST_3_0 makeList30() {
+CK_FUNCTION_LIST_3_0 makeList30() noexcept {
     CK_FUNCTION_LIST_3_0 list{};
     list.version = kVersion30;
     IAS_FUNCTIONS_240(IAS_ASSIGN)

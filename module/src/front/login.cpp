@@ -63,6 +63,7 @@ CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin
 }  // namespace
 
 IAS_EXPORT CK_RV C_Login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin, CK_ULONG pinLength) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): our own login() (anonymous namespace), not <utmp.h>'s ::login
     return guarded("C_Login", [&] { return login(handle, userType, pin, pinLength); });
 }
 
@@ -73,7 +74,7 @@ IAS_EXPORT CK_RV C_LoginUser(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK
             sessionCall(handle);
             return CKR_FUNCTION_NOT_SUPPORTED;  // the token has no user names
         }
-        return login(handle, userType, pin, pinLength);
+        return login(handle, userType, pin, pinLength);  // NOLINT(concurrency-mt-unsafe): our login(), not ::login
     });
 }
 

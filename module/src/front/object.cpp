@@ -9,7 +9,7 @@ using namespace ias::p11::front;
 
 namespace ias::p11::front {
 
-std::shared_ptr<Object> visibleObject(Session& session, CK_OBJECT_HANDLE handle, CK_RV invalidRv) {
+std::shared_ptr<Object> visibleObject(const Session& session, CK_OBJECT_HANDLE handle, CK_RV invalidRv) {
     Token& token = *session.token();
     auto object = token.object(handle);
     if (!object || (object->isPrivate() && token.loginState() != LoginState::User)) fail(invalidRv, "unknown object");

@@ -73,6 +73,7 @@ IAS_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE handle, CK_BYTE_PTR data, CK_ULONG dat
 }
 
 IAS_EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE handle, CK_BYTE_PTR part, CK_ULONG partLength) {
+    // cppcheck-suppress constParameter ; updates the session's sign state (through its pointer member)
     return signStep("C_SignUpdate", handle, [&](Session& session) -> CK_RV {
         requireArgument(part != nullptr || partLength == 0);
         session.sign->updated = true;

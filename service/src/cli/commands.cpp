@@ -68,8 +68,10 @@ int serve(std::vector<std::string> args) {
     const int port = server.bind();
     std::cerr << "ias-unblockd: listening on https://" << c.listen << ":" << port << std::endl;
     g_server = &server;
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    if (std::signal(SIGINT, onSignal) == SIG_ERR || std::signal(SIGTERM, onSignal) == SIG_ERR) {
+        g_server = nullptr;
+        throw std::runtime_error("cannot install the SIGINT/SIGTERM handlers");
+    }
     server.serve();
     g_server = nullptr;
     return 0;

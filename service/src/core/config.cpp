@@ -94,7 +94,7 @@ apdu::SecureBytes readSecretFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read secret file " + path);
     apdu::SecureBytes out;
-    char ch;
+    char ch = 0;
     while (in.get(ch) && ch != '\n' && ch != '\r') out.push_back(static_cast<std::uint8_t>(ch));
     return out;
 }

@@ -27,7 +27,7 @@ void UnblockService::refuse(ApiError e, AuditEvent ev, std::optional<int> triesL
     throw ApiException(e, protocol::toString(e), triesLeft);
 }
 
-void UnblockService::limit(const std::string& serial, AuditEvent& ev) {
+void UnblockService::limit(const std::string& serial, const AuditEvent& ev) {
     if (!clientLimit_.allow("client:" + ev.client)) refuse(ApiError::RateLimited, ev);
     if (!serial.empty() && !serialLimit_.allow(serial)) refuse(ApiError::RateLimited, ev);
 }

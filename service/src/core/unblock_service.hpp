@@ -52,7 +52,7 @@ public:
     void confirm(const protocol::ConfirmRequest& r, const RequestContext& ctx);
 
     // --- support
-    CreatedCase createCase(const std::string& serial, const std::string& email, const std::string& language,
+    CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
                            const std::vector<QuestionAnswer>& questions, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
 
@@ -75,7 +75,7 @@ public:
 private:
     apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
     [[noreturn]] void refuse(protocol::ApiError e, AuditEvent ev, std::optional<int> triesLeft = std::nullopt);
-    void limit(const std::string& serial, AuditEvent& ev);
+    void limit(const std::string& serial, const AuditEvent& ev);
 
     const ServiceConfig& config_;
     store::Store& store_;

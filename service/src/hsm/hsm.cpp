@@ -86,7 +86,7 @@ apdu::Bytes Hsm::cryptogram(apdu::ByteView sn8, apdu::ByteView challenge8) {
     if (sn8.size() != protocol::kSerialIccSize || challenge8.size() != protocol::kChallengeSize)
         throw HsmError("cryptogram: SN.ICC and challenge must be 8 bytes", CKR_ARGUMENTS_BAD);
     Lease lease(*this);
-    Session& s = *lease;
+    const Session& s = *lease;
     const ScopedObject kEnc(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, false)));
     const ScopedObject kMac(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, true)));
     // K_MAC's first half is 3DES-ECB(master, SN8) (ECB, first block of the derivation data),

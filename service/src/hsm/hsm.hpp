@@ -32,6 +32,8 @@ class Hsm {
 public:
     explicit Hsm(const HsmConfig& config);
     ~Hsm();
+    Hsm(const Hsm&) = delete;
+    Hsm& operator=(const Hsm&) = delete;
 
     // E || M (24 bytes) for the card with this SN.ICC (8 bytes) and challenge (8 bytes):
     // byte-identical to protocol::externalAuthCryptogram(deriveAdminKeys(master, sn8), ...).

@@ -13,7 +13,7 @@ HsmError::HsmError(const std::string& what, CK_RV rv) : std::runtime_error(what)
 void check(CK_RV rv, const char* function) {
     if (rv == CKR_OK) return;
     char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%08lX", static_cast<unsigned long>(rv));
+    (void)std::snprintf(buf, sizeof buf, "0x%08lX", static_cast<unsigned long>(rv));
     throw HsmError(std::string(function) + " failed: " + buf, rv);
 }
 
@@ -32,19 +32,19 @@ std::shared_ptr<Pkcs11Module> Pkcs11Module::open(const std::string& path) {
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) throw HsmError("cannot load PKCS#11 module " + path, CKR_GENERAL_ERROR);
     auto getList = reinterpret_cast<CK_C_GetFunctionList>(dlsym(handle, "C_GetFunctionList"));
-    CK_FUNCTION_LIST* fn = nullptr;
-    if (!getList || getList(&fn) != CKR_OK || !fn) {
+    CK_FUNCTION_LIST* list = nullptr;
+    if (!getList || getList(&list) != CKR_OK || !list) {
         dlclose(handle);
         throw HsmError("no C_GetFunctionList in " + path, CKR_GENERAL_ERROR);
     }
     CK_C_INITIALIZE_ARGS args{};
     args.flags = CKF_OS_LOCKING_OK;
-    const CK_RV rv = fn->C_Initialize(&args);
+    const CK_RV rv = list->C_Initialize(&args);
     if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
         dlclose(handle);
         check(rv, "C_Initialize");
     }
-    std::shared_ptr<Pkcs11Module> m(new Pkcs11Module(handle, fn, rv == CKR_OK));
+    std::shared_ptr<Pkcs11Module> m(new Pkcs11Module(handle, list, rv == CKR_OK));
     loaded[path] = m;
     return m;
 }

@@ -24,7 +24,7 @@ void createMaster(Session& s, const apdu::SecureBytes& value) {
         {CKA_LABEL, const_cast<char*>(label.data()), label.size()},
         {CKA_VALUE, const_cast<std::uint8_t*>(value.data()), value.size()},
     };
-    CK_OBJECT_HANDLE h;
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     check(s.fn()->C_CreateObject(s.handle(), tmpl, std::size(tmpl), &h), "C_CreateObject(master)");
 }
 
@@ -39,7 +39,7 @@ void generateMaster(Session& s) {
         {CKA_DECRYPT, &no, sizeof no},
         {CKA_LABEL, const_cast<char*>(label.data()), label.size()},
     };
-    CK_OBJECT_HANDLE h;
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     check(s.fn()->C_GenerateKey(s.handle(), &mech, tmpl, std::size(tmpl), &h), "C_GenerateKey(master)");
 }
 
@@ -56,7 +56,7 @@ void generateHmac(Session& s) {
         {CKA_SIGN, &yes, sizeof yes},        {CKA_VERIFY, &yes, sizeof yes},
         {CKA_LABEL, const_cast<char*>(label.data()), label.size()},
     };
-    CK_OBJECT_HANDLE h;
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     check(s.fn()->C_GenerateKey(s.handle(), &mech, tmpl, std::size(tmpl), &h), "C_GenerateKey(hmac)");
 }
 

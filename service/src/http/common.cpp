@@ -10,7 +10,7 @@ namespace ias::service::http {
 using protocol::ApiError;
 
 std::string requestIdFor(const httplib::Request& req) {
-    const std::string given = req.get_header_value("X-Request-Id");
+    std::string given = req.get_header_value("X-Request-Id");
     bool ok = !given.empty() && given.size() <= 64;
     for (char c : given)
         ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');

@@ -111,7 +111,7 @@ void installHolderPages(httplib::Server& s, Routes& r) {
         }
     });
     s.Get("/holder", [&r](const httplib::Request& req, httplib::Response& res) {
-        withHolder(r, req, res, [&](HolderRequest& h) {
+        withHolder(r, req, res, [&](const HolderRequest& h) {
             sendPage(res, 200, pages::initialisation({r.service.config(), h.lang}, h.c.serial,
                                                      h.c.linkExpiresAt - r.service.clock().now()));
         });

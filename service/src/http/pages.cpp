@@ -28,12 +28,12 @@ std::string layout(const PageContext& p, const std::string& title, const std::st
 }
 
 std::string steps(const PageContext& p, int current) {
-    const char* fr[] = {"1 Initialisation", "2 Questions secrètes", "3 Secret de déblocage"};
-    const char* en[] = {"1 Initialisation", "2 Secret questions", "3 Unblock secret"};
+    const char* labelsFr[] = {"1 Initialisation", "2 Questions secrètes", "3 Secret de déblocage"};
+    const char* labelsEn[] = {"1 Initialisation", "2 Secret questions", "3 Unblock secret"};
     std::string out;
     for (int i = 0; i < 3; ++i) {
         if (i) out += " · ";
-        const std::string label = p.lang == Lang::Fr ? fr[i] : en[i];
+        const std::string label = p.lang == Lang::Fr ? labelsFr[i] : labelsEn[i];
         out += i + 1 == current ? "<strong>" + label + "</strong>" : label;
     }
     return out;
@@ -101,8 +101,9 @@ std::string questions(const PageContext& p, const std::vector<std::string>& qs, 
             escape(csrf) + "\"><input type=\"hidden\" name=\"lang\" value=\"" + code(p.lang) + "\">";
     for (std::size_t i = 0; i < qs.size(); ++i) {
         const std::string id = "a" + std::to_string(i);
-        body += "<p><label for=\"" + id + "\">" + escape(qs[i]) + "</label><br><input type=\"password\" class=\"answer\" id=\"" +
-                id + "\" name=\"" + id + "\" autocomplete=\"off\" autocapitalize=\"off\" spellcheck=\"false\"></p>";
+        body.append("<p><label for=\"").append(id).append("\">").append(escape(qs[i]));
+        body.append("</label><br><input type=\"password\" class=\"answer\" id=\"").append(id).append("\" name=\"").append(id);
+        body.append("\" autocomplete=\"off\" autocapitalize=\"off\" spellcheck=\"false\"></p>");
     }
     body += "<p><label><input type=\"checkbox\" id=\"show\"> " +
             std::string(t(p, "Afficher les valeurs", "Show values")) + "</label></p><p><button type=\"submit\" id=\"submit\">" +

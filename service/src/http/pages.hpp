@@ -24,7 +24,7 @@ struct PageContext {
 // Step 1: Initialisation.
 std::string initialisation(const PageContext& p, const std::string& serial, long long expiresInSeconds);
 // Step 2: the secret questions (masked, "show values" toggle); `error` after a wrong submission.
-std::string questions(const PageContext& p, const std::vector<std::string>& questions, int triesLeft,
+std::string questions(const PageContext& p, const std::vector<std::string>& qs, int triesLeft,
                       const std::string& csrf, bool wrongBefore);
 // Step 3: the secret, shown once, and how to use it. `secretDisplay` is only ever put here.
 std::string secret(const PageContext& p, const std::string& serial, std::string_view secretDisplay);

@@ -20,7 +20,7 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     server_->set_keep_alive_max_count(1000);
     server_->set_tcp_nodelay(true);
-    server_->set_payload_max_length(64 * 1024);
+    server_->set_payload_max_length(std::size_t{64} * 1024);
     server_->set_read_timeout(10);
     server_->set_default_headers({
         {"Strict-Transport-Security", "max-age=31536000"},
@@ -31,7 +31,7 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
         {"Content-Security-Policy", kCsp},
     });
     Routes& r = *routes_;
-    server_->set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
+    server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
         const RequestContext ctx = contextFor(req, res);
         const int status = res.status;

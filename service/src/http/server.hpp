@@ -22,6 +22,8 @@ public:
     // adminTokenHash: hex SHA-256 of the admin bearer token (empty disables the admin API).
     Server(UnblockService& service, const std::string& adminTokenHash, std::ostream& diagnostics);
     ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
 
     // Binds config().listen:config().port (port 0: an ephemeral port); returns the port.
     int bind();

@@ -53,6 +53,8 @@ public:
         if (PQstatus(conn_) == CONNECTION_OK) exec("SET client_min_messages TO warning", {});
     }
     ~PgConnection() override { PQfinish(conn_); }
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
 
     Dialect dialect() const noexcept override { return Dialect::Postgres; }
     const char* beginWrite() const noexcept override { return "BEGIN"; }
@@ -67,8 +69,11 @@ public:
 
 private:
     struct Result {
-        PGresult* r;
+        explicit Result(PGresult* result) : r(result) {}
         ~Result() { PQclear(r); }
+        Result(const Result&) = delete;
+        Result& operator=(const Result&) = delete;
+        PGresult* r;
     };
 
     void reconnect() {

@@ -81,7 +81,7 @@ CREATE INDEX tickets_live ON tickets(case_id) WHERE state = 'live'
 
 std::string expand(std::string sql, Dialect d) {
     const std::string pk = d == Dialect::Sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
-    for (std::size_t p; (p = sql.find("{PK}")) != std::string::npos;) sql.replace(p, 4, pk);
+    for (std::size_t p = 0; (p = sql.find("{PK}")) != std::string::npos;) sql.replace(p, 4, pk);
     return sql;
 }
 
@@ -93,6 +93,9 @@ void migrate(SqlConnection& c) {
         c.exec("SELECT pg_advisory_lock(4242001)");
     }
     struct Unlock {
+        explicit Unlock(SqlConnection& conn) : c(conn) {}
+        Unlock(const Unlock&) = delete;
+        Unlock& operator=(const Unlock&) = delete;
         SqlConnection& c;
         ~Unlock() {
             if (c.dialect() == Dialect::Postgres) {

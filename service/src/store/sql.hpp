@@ -85,6 +85,8 @@ private:
     struct Lease {
         explicit Lease(ConnectionPool& p);
         ~Lease();
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
         ConnectionPool& p;
         SqlConnection* c;
     };

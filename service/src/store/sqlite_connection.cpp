@@ -50,6 +50,8 @@ public:
         }
     }
     ~SqliteConnection() override { close(); }
+    SqliteConnection(const SqliteConnection&) = delete;
+    SqliteConnection& operator=(const SqliteConnection&) = delete;
 
     Dialect dialect() const noexcept override { return Dialect::Sqlite; }
     const char* beginWrite() const noexcept override { return "BEGIN IMMEDIATE"; }
@@ -65,8 +67,11 @@ public:
 
 private:
     struct Stmt {
-        sqlite3_stmt* s = nullptr;
+        Stmt() = default;
         ~Stmt() { sqlite3_finalize(s); }
+        Stmt(const Stmt&) = delete;
+        Stmt& operator=(const Stmt&) = delete;
+        sqlite3_stmt* s = nullptr;
     };
 
     void close() {

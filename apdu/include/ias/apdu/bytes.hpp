@@ -22,6 +22,7 @@ struct WipingAllocator {
     using value_type = T;
     WipingAllocator() noexcept = default;
     template <class U>
+    // cppcheck-suppress noExplicitConstructor ; rebinding conversion, implicit as std::allocator's (Allocator requirements)
     WipingAllocator(const WipingAllocator<U>&) noexcept {}
     T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
     void deallocate(T* p, std::size_t n) noexcept {

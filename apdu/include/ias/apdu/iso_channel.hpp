@@ -32,7 +32,7 @@ struct IsoChannelOptions {
 class IsoChannel : public CardChannel {
 public:
     // `inner` must outlive this object.
-    explicit IsoChannel(CardChannel& inner, IsoChannelOptions options = {});
+    explicit IsoChannel(CardChannel& inner, const IsoChannelOptions& options = {});
 
     ResponseApdu transmit(const CommandApdu& command) override;
 

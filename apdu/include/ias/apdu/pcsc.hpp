@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,7 +37,7 @@ struct PcscErrorInfo {
 // Entry for `code`; unknown codes yield {code, "SCARD_unknown", Transport}.
 PcscErrorInfo pcscErrorInfo(long code) noexcept;
 // Every entry of the table (for tests and documentation).
-const std::vector<PcscErrorInfo>& pcscErrorTable();
+std::span<const PcscErrorInfo> pcscErrorTable() noexcept;
 // Throws Error(kind, "<function>: <NAME> (0x8010xxxx)") unless code is SCARD_S_SUCCESS.
 void checkPcsc(long code, const char* function);
 

@@ -69,7 +69,7 @@ struct RecorderOptions {
 // Decorator that records every exchange passing through it.
 class ReplayRecorder : public CardChannel {
 public:
-    ReplayRecorder(CardChannel& inner, std::string name = {}, RecorderOptions options = {});
+    explicit ReplayRecorder(CardChannel& inner, std::string name = {}, RecorderOptions options = {});
     ResponseApdu transmit(const CommandApdu& command) override;
     const ReplayScript& script() const { return script_; }
 

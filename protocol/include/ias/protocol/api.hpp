@@ -94,12 +94,12 @@ apdu::SecureBytes toJsonSecure(const ConfirmRequest& r);
 std::string toJson(const ErrorBody& r);
 
 // Parsers: throw ApiException(BadRequest, "<field> ...") on malformed input.
-VerifyRequest parseVerifyRequest(std::string_view json);
-VerifyResponse parseVerifyResponse(std::string_view json);
-CryptogramRequest parseCryptogramRequest(std::string_view json);
-CryptogramResponse parseCryptogramResponse(std::string_view json);
-ConfirmRequest parseConfirmRequest(std::string_view json);
-ErrorBody parseErrorBody(std::string_view json);
+VerifyRequest parseVerifyRequest(std::string_view text);
+VerifyResponse parseVerifyResponse(std::string_view text);
+CryptogramRequest parseCryptogramRequest(std::string_view text);
+CryptogramResponse parseCryptogramResponse(std::string_view text);
+ConfirmRequest parseConfirmRequest(std::string_view text);
+ErrorBody parseErrorBody(std::string_view text);
 
 const char* toString(ConfirmOutcome o) noexcept;
 

@@ -40,7 +40,7 @@ public:
 
     // Verifies the MAC and decrypts a CLA x C command. Throws apdu::Error(SecureMessaging)
     // when objects are missing/incorrect or the MAC is wrong (the session must then end).
-    apdu::CommandApdu unwrap(const apdu::CommandApdu& protectedCommand);
+    apdu::CommandApdu unwrap(const apdu::CommandApdu& c);  // c: a CLA 0C (protected) command
     // Builds [87 L 01 ENC] 99 02 SW 8E 08 MAC; the outer SW is the inner SW.
     apdu::ResponseApdu wrap(const apdu::ResponseApdu& plain);
 
