@@ -53,7 +53,7 @@ public:
 
     // --- support
     CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
-                           const std::vector<QuestionAnswer>& questions, const RequestContext& ctx);
+                           const std::vector<QuestionAnswer>& qa, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
 
     // --- holder: the case a link token opens (throws no_case / expired / blocked / used_up

@@ -135,6 +135,11 @@ private:
         }
         struct Reset {
             sqlite3_stmt* s;
+            explicit Reset(sqlite3_stmt* statement) : s(statement) {}
+            Reset(const Reset&) = delete;
+            Reset& operator=(const Reset&) = delete;
+            Reset(Reset&&) = delete;
+            Reset& operator=(Reset&&) = delete;
             ~Reset() {
                 sqlite3_reset(s);
                 sqlite3_clear_bindings(s);
