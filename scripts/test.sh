@@ -12,6 +12,7 @@ scripts/install-deps.sh
 
 jobs=$(nproc)
 build() {
+  stage "build $1"
   echo "== build: $1"
   cmake --preset "$1" >/dev/null
   cmake --build --preset "$1" -j"$jobs"
@@ -19,10 +20,22 @@ build() {
 
 summary=()
 failed=0
+# Wall and CPU seconds per stage (CPU: this script's waited-for children), printed at the end
+# so a CI run that creeps towards its time limit shows which stage grew.
+timing=()
+stage_name=""; stage_wall=0; stage_cpu=0
+# cutime + cstime of this shell (fields 16, 17 of /proc/PID/stat, in clock ticks).
+cpu_now() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($16 + $17) / hz }' "/proc/$$/stat"; }
+stage() {
+  local cpu; cpu=$(cpu_now)
+  [ -z "$stage_name" ] || timing+=("$(printf '%-14s %5d s wall %6d s CPU' "$stage_name" $((SECONDS - stage_wall)) $((cpu - stage_cpu)))")
+  stage_name=$1; stage_wall=$SECONDS; stage_cpu=$cpu
+}
 # run_suite NAME CTEST-ARGS... : runs ctest, keeps its summary line for the end.
 run_suite() {
   local name=$1; shift
   local log=$artifacts/ctest-$name.log
+  stage "$name"
   echo "== tests: $name"
   set +e
   ctest --output-on-failure --output-junit "$artifacts/junit-$name.xml" "$@" 2>&1 | tee "$log"
@@ -55,6 +68,7 @@ run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser|clients'
 run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser|clients'
 
 # Every libFuzzer target briefly on its corpus (regression inputs included), clang 14.
+stage fuzz
 echo "== fuzz: every target for 5 s"
 if scripts/fuzz.sh --seconds 5 > "$artifacts/fuzz.log" 2>&1; then
   summary+=("ok    fuzz: $(grep -c ' ok ' "$artifacts/fuzz.log" || true) targets, 5 s each on their corpus, no finding")
@@ -99,6 +113,7 @@ trap - EXIT
 
 # The Debian packages: dpkg-buildpackage, lintian, apt-get install, client tests against the
 # installed files, purge (in a throw-away overlay of this machine: the system is not changed).
+stage package
 echo "== package: build, lintian, install, client tests, purge"
 if scripts/package-test.sh > "$artifacts/package.log" 2>&1; then
   summary+=("ok    package: $(tail -n 1 "$artifacts/package.log")")
@@ -108,6 +123,7 @@ else
   grep -E '^FAIL' "$artifacts/package.log" || true
 fi
 
+stage "static (wait)"
 echo "== static analysis: waiting for it"
 static_wait_start=$SECONDS
 if wait "$static_pid"; then
@@ -118,6 +134,11 @@ else
   tail -n 60 "$artifacts/static-analysis.log"
 fi
 
+stage end
+echo
+echo "== time per stage (the background static analysis is counted in its wait)"
+printf '%s\n' "${timing[@]}"
+printf 'total          %5d s wall %6d s CPU\n' "$SECONDS" "$(cpu_now)"
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
