@@ -41,6 +41,8 @@ run_suite() {
   ctest --output-on-failure --output-junit "$artifacts/junit-$name.xml" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
+  # The whole output of every test, passed ones included, for the canary scan at the end.
+  [ "$1" != --test-dir ] || cp "$2/Testing/Temporary/LastTest.log" "$artifacts/ctest-$name.full.log" 2>/dev/null || true
   local line
   line=$(grep -E 'tests passed|No tests were found' "$log" | tail -n 1)
   [ -n "$line" ] || line="no summary (ctest exit $rc)"
@@ -132,6 +134,18 @@ else
   failed=1
   summary+=("FAIL  static: $(tail -n 1 "$artifacts/static-analysis.log" | sed 's/^static-analysis: //')")
   tail -n 60 "$artifacts/static-analysis.log"
+fi
+
+# Log canary over everything the run printed or logged: no unblock secret, no answer.
+stage canary
+echo "== canary: secrets and answers in every output"
+mapfile -t world_logs < <(find test-world -type f \( -name '*.log' -o -name 'out.*' \) 2>/dev/null)
+if canary=$(scripts/canary-scan.sh "$artifacts" "${world_logs[@]}" 2>&1); then
+  summary+=("ok    ${canary##*$'\n'}")
+else
+  failed=1
+  echo "$canary"
+  summary+=("FAIL  ${canary##*$'\n'}")
 fi
 
 stage end
