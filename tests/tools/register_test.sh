@@ -1,12 +1,14 @@
 #!/bin/bash
 # Tests of ias-pkcs11-register on temporary directories only (--root for the policy files,
 # fresh NSS databases for the profiles): adding, idempotence, other policies kept, the
-# distribution policies seeding a new file, removal, malformed input changing nothing.
+# distribution policies seeding a new file, removal, malformed input changing nothing, the
+# record of what it added and --undo-recorded (the package's prerm) undoing exactly that.
 # Usage: register_test.sh REGISTER_SCRIPT
 set -euo pipefail
 REG=$1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+chmod 0755 "$T"  # the profiles of section 7 belong to nobody, who runs modutil there
 # A real PKCS#11 module for modutil to load (SoftHSMv2 on a private token directory).
 MOD=/usr/lib/softhsm/libsofthsm2.so
 mkdir -p "$T/tokens"
@@ -95,20 +97,74 @@ H=$T/home
 P1=$H/.mozilla/firefox/abcd.default-esr P2=$H/.thunderbird/efgh.default
 mkdir -p "$P1" "$P2"
 certutil -N -d "sql:$P1" --empty-password && certutil -N -d "sql:$P2" --empty-password
-reg --profile "$P1"
+reg --state "$T/s6" --profile "$P1"
 modutil -dbdir "sql:$P1" -list 2>&1 | grep -qF "$NAME" && ok "--profile adds the module to the NSS database" ||
     fail "profile add: $(modutil -dbdir "sql:$P1" -list 2>&1)"
-before=$(sum "$P1/pkcs11.txt"); reg --profile "$P1"
+before=$(sum "$P1/pkcs11.txt"); reg --state "$T/s6" --profile "$P1"
 [[ "$(sum "$P1/pkcs11.txt")" == "$before" ]] && ok "second --profile add changes nothing" || fail "profile add twice"
-reg --home "$H"
+reg --state "$T/s6" --home "$H"
 "$REG" --status --home "$H" --module "$MOD" >/dev/null && ok "--home registers every Firefox and Thunderbird profile" ||
     fail "--home: $("$REG" --status --home "$H" --module "$MOD" 2>&1)"
-reg --home "$H" --remove
+reg --state "$T/s6" --home "$H" --remove
 if modutil -dbdir "sql:$P1" -list 2>&1 | grep -qF "$NAME" || modutil -dbdir "sql:$P2" -list 2>&1 | grep -qF "$NAME"; then
     fail "--remove left the module in a profile"
 else ok "--remove takes the module out of the profiles"; fi
 if out=$("$REG" --profile "$T/nothing-here" --module "$MOD" 2>&1); then fail "non-profile accepted"
 else ok "a directory without NSS database is refused"; fi
+
+# 7. The record and --undo-recorded: only what the tool added is undone; an admin's entry of
+#    the same name that the tool replaced is put back; files and directories it created go
+#    when nothing else is in them (--remove --forget); root-owned tools keep profiles the user's.
+R=$T/r7 H=$T/home7; FF=$R/etc/firefox/policies/policies.json TB=$R/etc/thunderbird/policies/policies.json
+REC=$R/var/lib/ias-pkcs11/registrations
+mkdir -p "$(dirname "$FF")" "$(dirname "$TB")"
+printf '{"policies":{"DisableTelemetry":true,"SecurityDevices":{"Add":{"Other":"/opt/other.so"}}}}\n' > "$FF"
+printf '{"policies":{"SecurityDevices":{"Add":{"%s":"/opt/old/ias-pkcs11.so"}}}}\n' "$NAME" > "$TB"
+cp "$FF" "$T/ff7.orig"; cp "$TB" "$T/tb7.orig"
+P3=$H/.mozilla/firefox/p3.default-esr P4=$H/.thunderbird/p4.default
+mkdir -p "$P3" "$P4"
+certutil -N -d "sql:$P3" --empty-password && certutil -N -d "sql:$P4" --empty-password
+modutil -dbdir "sql:$P4" -add "$NAME" -libfile "$MOD" -force >/dev/null 2>&1  # the admin's own
+chown -R nobody:nogroup "$H"
+reg --root "$R" --home "$H" --firefox --thunderbird
+recorded=$(cut -f1,2,4,5 "$REC" | sort | tr '\t\n' ' /')
+if [[ "$recorded" == "policy $FF add 0/policy $TB add 0/profile $P3 $MOD/" &&
+      "$(stat -c %U "$REC")" == "$(id -un)" && "$(stat -c %a "$REC")" == 600 ]]; then
+    ok "records the two policy entries and the one profile it added (not the admin's profile), mode 0600"
+else fail "record: $recorded ($(stat -c '%U %a' "$REC"))"; fi
+[[ "$(stat -c %U "$P3/pkcs11.txt")" == nobody ]] && ok "a profile changed by root stays its owner's (pkcs11.txt)" ||
+    fail "pkcs11.txt of $P3 is now $(stat -c %U "$P3/pkcs11.txt")'s"
+"$REG" --undo-recorded --quiet --root "$R"
+if [[ "$(jqv .policies "$FF")" == "{\"DisableTelemetry\":true,\"SecurityDevices\":{\"Add\":{\"Other\":\"/opt/other.so\"},\"Delete\":[\"$NAME\"]}}" &&
+      "$(jq -S -c . "$TB")" == "$(jq -S -c . "$T/tb7.orig")" ]]; then
+    ok "--undo-recorded: our entry moves to Delete, the admin's replaced entry is back"
+else fail "undo policies: $(cat "$FF" "$TB")"; fi
+if modutil -dbdir "sql:$P3" -list 2>&1 | grep -qF "$NAME"; then fail "--undo-recorded left the module in $P3"
+elif ! modutil -dbdir "sql:$P4" -list 2>&1 | grep -qF "$NAME"; then fail "--undo-recorded removed the admin's module from $P4"
+else ok "--undo-recorded: out of the profile it was added to, the admin's own profile entry kept"; fi
+[[ "$(cut -f1,2,4 "$REC" | tr '\t\n' ' /')" == "policy $FF delete/" ]] &&
+    ok "record after undo: only our Delete entry (for the purge)" || fail "record after undo: $(cat "$REC")"
+before=$(sum "$FF" "$TB" "$REC"); "$REG" --undo-recorded --quiet --root "$R"
+[[ "$(sum "$FF" "$TB" "$REC")" == "$before" ]] && ok "second --undo-recorded changes nothing" || fail "second undo changed a file"
+R8=$T/r8; REC8=$R8/var/lib/ias-pkcs11/registrations
+reg --root "$R8"
+reg --root "$R8" --firefox  # nothing to do: stays recorded once
+"$REG" --undo-recorded --quiet --root "$R8"
+reg --root "$R8" --remove --forget
+if [[ ! -e $R8/etc && ! -e $R8/var/lib/ias-pkcs11 ]]; then
+    ok "--remove --forget after the undo: the files and directories it created are gone, no record left"
+else fail "left in $R8: $(find "$R8" | tr '\n' ' ')"; fi
+reg --root "$R8" --firefox
+printf '{"policies":{"SecurityDevices":{"Add":{"%s":"/srv/admin.so"}}}}\n' "$NAME" > "$R8/etc/firefox/policies/policies.json"
+"$REG" --undo-recorded --quiet --root "$R8"
+[[ "$(jqv '.policies.SecurityDevices.Add' "$R8/etc/firefox/policies/policies.json")" == "{\"$NAME\":\"/srv/admin.so\"}" &&
+   ! -e $REC8 ]] && ok "--undo-recorded leaves an entry changed since by someone else alone" ||
+    fail "undo of a changed entry: $(cat "$R8/etc/firefox/policies/policies.json")"
+if out=$("$REG" --undo-recorded --firefox --root "$R8" 2>&1); then fail "--undo-recorded with a target accepted"
+else ok "--undo-recorded refuses targets ($out)"; fi
+R9=$T/r9; mkdir -p "$R9/var/lib"; cp "$REG" "$T/reg9"; chown -R nobody:nogroup "$R9"; chmod 0555 "$R9/var/lib"
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$T/reg9" --module "$MOD" --root "$R9" --firefox 2>&1) || true
+[[ "$out" == *"not recorded"* ]] && ok "a run that cannot record says so" || fail "no note when not recorded: $out"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
