@@ -45,9 +45,13 @@ private:
 std::string defaultModulePath() {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    const std::string buildDir = IAS_UNBLOCK_BUILD_DIR "/";
-    if (!ec && self.string().rfind(buildDir, 0) == 0 && std::filesystem::exists(IAS_UNBLOCK_BUILD_MODULE, ec))
-        return IAS_UNBLOCK_BUILD_MODULE;
+    if (ec) return IAS_UNBLOCK_SYSTEM_MODULE;
+    // Run from a build tree: the module of that tree (relative paths, see tools/CMakeLists.txt).
+    const auto dir = self.parent_path();
+    const auto tree = (dir / IAS_UNBLOCK_BUILD_TREE_REL).lexically_normal();
+    const auto module = (dir / IAS_UNBLOCK_BUILD_MODULE_REL).lexically_normal();
+    if (std::filesystem::is_regular_file(tree / "CMakeCache.txt", ec) && std::filesystem::is_regular_file(module, ec))
+        return module.string();
     return IAS_UNBLOCK_SYSTEM_MODULE;
 }
 
