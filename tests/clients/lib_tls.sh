@@ -3,12 +3,10 @@
 # it saw. s_server -www answers "GET /" with a status page that shows the negotiated version,
 # the client's signature type and the client certificate (text and PEM).
 
-# tls_setup: the server's own CA and its "localhost" certificate (once per run), and the card's
-# certificate (ID 45, read through our module without login) in $CASE_DIR/card.pem.
-tls_setup() {
-    TLS="$ROOT/tls"
-    CARD_CA="$WORLD/templates/ca/ca.crt"  # fresh_card's CA: it issues the card's certificates
-    [[ -f "$CARD_CA" ]] || fail "no card CA at $CARD_CA"
+# tls_material: the server's own CA and its "localhost" certificate, once per run (run.sh
+# --setup; $RUN/tls is shared by the cases of the run).
+tls_material() {
+    TLS="$RUN/tls"
     if [[ ! -f "$TLS/server.crt" ]]; then
         mkdir -p "$TLS"
         openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -days 2 \
@@ -19,6 +17,14 @@ tls_setup() {
         openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
             -out "$TLS/server.crt" -days 2 -extfile "$TLS/server.ext" 2>/dev/null
     fi
+}
+
+# tls_setup: the TLS material, and the card's certificate (ID 45, read through our module
+# without login) in $CASE_DIR/card.pem.
+tls_setup() {
+    tls_material
+    CARD_CA="$WORLD/templates/ca/ca.crt"  # fresh_card's CA: it issues the card's certificates
+    [[ -f "$CARD_CA" ]] || fail "no card CA at $CARD_CA"
     p11 --read-object --type cert --id 45 -o "$WORK/card.der" >/dev/null || fail "cannot read the card certificate"
     openssl x509 -inform DER -in "$WORK/card.der" -out "$WORK/card.pem"
     openssl x509 -in "$WORK/card.pem" -pubkey -noout > "$WORK/card-pub.pem"

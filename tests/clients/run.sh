@@ -5,7 +5,14 @@
 # command), the same table as markdown in $IAS_CLIENTS_MD (default <repo>/artifacts/clients.md,
 # the source of docs/clients.md). Exits non-zero if any case fails.
 #
-#   tests/clients/run.sh [CASE...]        (default: every case; --list prints the cases)
+#   tests/clients/run.sh [CASE...]   every case (or these): setup, the cases, the table
+#   tests/clients/run.sh --list      the cases
+#   tests/clients/run.sh --setup     a new run: forgets earlier rows, makes the shared TLS material
+#   tests/clients/run.sh --case CASE one case: its row is kept for the table (ctest: clients.CASE)
+#   tests/clients/run.sh --table     the table of the rows of this run (exit 0 when it is written)
+#
+# ctest runs --setup, --case for each case and --table as fixtures (tests/clients/CMakeLists.txt),
+# one test per case; a run without options does the same in one process.
 #
 # Environment: IAS_MODULE (default <repo>/build/release/module/ias-pkcs11.so; the packaging test
 # passes the installed module), IAS_SIM_BIN, IAS_WORLD_DIR, IAS_VPCD_PORT as for the world tests;
@@ -15,15 +22,26 @@
 # printed: commands are shown with <PIN>.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-cases=(nss-list nss-tstclnt gnutls-p11tool gnutls-cli openssl-engine openssl-s_client p11-kit pykcs11
-       ssh-keygen java java-tls firefox thunderbird)
-if [[ "${1:-}" == --list ]]; then printf '%s\n' "${cases[@]}"; exit 0; fi
-[[ $# -gt 0 ]] && cases=("$@")
+all_cases=(nss-list nss-tstclnt gnutls-p11tool gnutls-cli openssl-engine openssl-s_client p11-kit pykcs11
+           ssh-keygen java java-tls firefox thunderbird)
+mode=all cases=("${all_cases[@]}")
+case "${1:-}" in
+    --list) printf '%s\n' "${all_cases[@]}"; exit 0 ;;
+    --setup) mode=setup; cases=() ;;
+    --table) mode=table; cases=() ;;
+    --case) [[ $# -eq 2 ]] || { echo "usage: $0 --case CASE" >&2; exit 2; }; mode=case; cases=("$2") ;;
+    -*) echo "usage: $0 [CASE...|--list|--setup|--case CASE|--table]" >&2; exit 2 ;;
+    "") ;;
+    *) cases=("$@") ;;
+esac
 
-source "$HERE/../world/lib.sh" clients
+# Each process has a work directory of its own (lib.sh empties it): one case's leaves the
+# others' logs in place.
+if [[ $mode == case ]]; then source "$HERE/../world/lib.sh" "clients-${cases[0]}"; else source "$HERE/../world/lib.sh" clients; fi
 MODULE="$(realpath "$MODULE")"  # p11-kit, NSS and Java want an absolute path
 [[ -f "$MODULE" ]] || fail "no module at $MODULE (IAS_MODULE)"
-ROOT="$WORK"                      # $WORLD/work/run-clients
+ROOT="$WORK"                      # $WORLD/work/run-clients[-CASE]
+RUN="$WORLD/work/clients-run"     # shared by the processes of one run: rows, TLS material, start
 MD="${IAS_CLIENTS_MD:-$REPO/artifacts/clients.md}"
 source "$HERE/lib_tls.sh"
 source "$HERE/cases.sh"
@@ -38,12 +56,17 @@ pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null | sed 's/^[0-9]*://'; 
 
 # md_cell: lines -> one table cell (lines joined by <br>, | escaped, the module path as MODULE).
 md_cell() { sed -e 's/|/\\|/g' -e "s#$MODULE#MODULE#g" | awk 'NR > 1 {printf "<br>"} {printf "%s", $0}'; }
-rows=()
-passed=0 failed=0
-started=$SECONDS
-for c in "${cases[@]}"; do
-    fn="case_${c//-/_}"
+
+setup() {  # a new run: no rows yet; the TLS server's CA and certificate for every TLS case
+    rm -rf "$RUN" && mkdir -p "$RUN/rows"
+    date +%s > "$RUN/started"
+    tls_material
+}
+
+run_case() {  # CASE: runs it, keeps its row in $RUN/rows/CASE (result, seconds, markdown row)
+    local c=$1 fn="case_${1//-/_}" t0 rc result version what cmds
     declare -F "$fn" >/dev/null || fail "unknown case $c (--list)"
+    [[ -d "$RUN/rows" ]] || setup  # a case alone, without --setup
     CASE_DIR="$ROOT/$c"
     rm -rf "$CASE_DIR" && mkdir -p "$CASE_DIR"
     echo "== $c"
@@ -57,30 +80,57 @@ for c in "${cases[@]}"; do
     set -e
     sed 's/^/  /' "$CASE_DIR/log" | tail -n 40
     if [[ $rc -eq 0 ]]; then
-        result="ok"; passed=$((passed + 1))
+        result="ok"
     else
-        result="FAIL"; failed=$((failed + 1))
+        result="FAIL"
         grep -h '^FAIL' "$CASE_DIR/log" | head -n 1 | cut -c1-300 >> "$CASE_DIR/works" || true
     fi
     version=$(cat "$CASE_DIR/version" 2>/dev/null || echo "?")
     what=$(md_cell < "$CASE_DIR/works" 2>/dev/null || true)
     cmds=$(sed -e 's/^/`/' -e 's/$/`/' "$CASE_DIR/commands" 2>/dev/null | md_cell || true)
     printf '%-5s %-18s %-40s %3d s\n' "$result" "$c" "$version" $((SECONDS - t0))
-    rows+=("| $c | $version | $result | $((SECONDS - t0)) | $what | $cmds |")
-done
+    printf '%s %d\n| %s | %s | %s | %d | %s | %s |\n' "$result" $((SECONDS - t0)) \
+        "$c" "$version" "$result" $((SECONDS - t0)) "$what" "$cmds" > "$RUN/rows/$c"
+    [[ $rc -eq 0 ]]
+}
 
-mkdir -p "$(dirname "$MD")"
-{
-    echo "Written by tests/clients/run.sh on $(date -u +%Y-%m-%dT%H:%MZ), Debian $(cat /etc/debian_version);"
-    echo "MODULE = \`$MODULE\`; card: ias-card-sim in the test world (user PIN shown as <PIN>)."
-    echo
-    echo "| Case | Client and version | Result | s | What works (checked by the test) | Commands |"
-    echo "|---|---|---|---|---|---|"
-    printf '%s\n' "${rows[@]}"
-    echo
-    echo "$passed passed, $failed failed in $((SECONDS - started)) s."
-} > "$MD"
-echo
-echo "clients: table written to $MD ($((SECONDS - started)) s)"
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+table() {  # the rows of this run, in the order of --list, as $MD
+    local c result secs row rows=() passed=0 failed=0 started now
+    [[ -d "$RUN/rows" ]] || fail "no run to tabulate (--setup, then --case CASE...)"
+    for c in "${all_cases[@]}"; do
+        [[ -f "$RUN/rows/$c" ]] || continue
+        { read -r result secs; IFS= read -r row; } < "$RUN/rows/$c"
+        rows+=("$row")
+        if [[ $result == ok ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    done
+    [[ ${#rows[@]} -gt 0 ]] || fail "no case ran in this run"
+    started=$(cat "$RUN/started") now=$(date +%s)
+    mkdir -p "$(dirname "$MD")"
+    {
+        echo "Written by tests/clients/run.sh on $(date -u +%Y-%m-%dT%H:%MZ), Debian $(cat /etc/debian_version);"
+        echo "MODULE = \`$MODULE\`; card: ias-card-sim in the test world (user PIN shown as <PIN>)."
+        echo
+        echo "| Case | Client and version | Result | s | What works (checked by the test) | Commands |"
+        echo "|---|---|---|---|---|---|"
+        printf '%s\n' "${rows[@]}"
+        echo
+        echo "$passed passed, $failed failed in $((now - started)) s."
+    } > "$MD"
+    echo "clients: table of $((passed + failed)) cases written to $MD ($((now - started)) s)"
+    TABLE_PASSED=$passed TABLE_FAILED=$failed
+}
+
+case $mode in
+    setup) setup; echo "clients: new run in $RUN" ;;
+    case) run_case "${cases[0]}" ;;
+    table) table ;;
+    all)
+        for c in "${cases[@]}"; do declare -F "case_${c//-/_}" >/dev/null || fail "unknown case $c (--list)"; done
+        setup
+        for c in "${cases[@]}"; do run_case "$c" || true; done
+        echo
+        table
+        echo "$TABLE_PASSED passed, $TABLE_FAILED failed"
+        [[ $TABLE_FAILED -eq 0 ]]
+        ;;
+esac
