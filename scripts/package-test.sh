@@ -308,6 +308,16 @@ fi
 for deb in "$T"/ias-pkcs11_*.deb "$T"/ias-unblockd_*.deb; do
     echo "== $(basename "$deb")"; dpkg -c "$deb" | awk '{print "   " $1, $6}' | grep -v '/$'
 done
+# Reproducible: no packaged file names the tree it was built in (this script's temporary
+# directory, debhelper's obj-<triplet>): a build elsewhere gives the same files.
+mkdir -p "$T/x"
+for deb in "$T"/ias-pkcs11_*.deb "$T"/ias-unblockd_*.deb; do dpkg-deb -x "$deb" "$T/x"; done
+if hits=$(grep -rlE -- 'ias-package-test[.]|/obj-[a-z0-9_]+-linux-gnu' "$T/x"); then
+    fail "packaged files name the build directory: ${hits//$T\/x/}"
+else
+    ok "no packaged file names the build directory"
+fi
+rm -rf "$T/x"
 [[ -z "$keep" ]] || { mkdir -p "$keep"; cp "$T"/*.deb "$T"/*.changes "$T"/*.buildinfo "$keep/"; [[ ! -f "$T/build.log" ]] || cp "$T/build.log" "$keep/"; }
 
 # lintian (CPU) runs while the namespace phase mostly waits on the card, servers and browsers.
