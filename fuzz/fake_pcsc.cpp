@@ -163,18 +163,18 @@ LONG SCardListReaders(SCARDCONTEXT hContext, LPCSTR, LPSTR mszReaders, LPDWORD p
         *pcchReaders = static_cast<DWORD>(list.size());
         return SCARD_E_INSUFFICIENT_BUFFER;
     }
-    std::memcpy(mszReaders, list.data(), list.size());
+    list.copy(mszReaders, list.size());  // the multi-string with its NULs
     *pcchReaders = static_cast<DWORD>(list.size());
     return SCARD_S_SUCCESS;
 }
 
-LONG SCardGetStatusChange(SCARDCONTEXT hContext, DWORD, SCARD_READERSTATE* states, DWORD count) {
+LONG SCardGetStatusChange(SCARDCONTEXT hContext, DWORD, SCARD_READERSTATE* rgReaderStates, DWORD cReaders) {
     World& w = world();
     if (w.contexts.count(hContext) == 0) return SCARD_E_INVALID_HANDLE;
-    if (states == nullptr && count > 0) return SCARD_E_INVALID_PARAMETER;
+    if (rgReaderStates == nullptr && cReaders > 0) return SCARD_E_INVALID_PARAMETER;
     bool changed = false;
-    for (DWORD i = 0; i < count; ++i) {
-        SCARD_READERSTATE& s = states[i];
+    for (DWORD i = 0; i < cReaders; ++i) {
+        SCARD_READERSTATE& s = rgReaderStates[i];
         if (s.dwCurrentState & SCARD_STATE_IGNORE) continue;
         DWORD now = 0;
         s.cbAtr = 0;
@@ -208,30 +208,30 @@ LONG SCardCancel(SCARDCONTEXT hContext) {
 
 LONG SCardFreeMemory(SCARDCONTEXT, LPCVOID) { return SCARD_S_SUCCESS; }
 
-LONG SCardConnect(SCARDCONTEXT hContext, LPCSTR szReader, DWORD, DWORD protocols, LPSCARDHANDLE phCard,
-                  LPDWORD active) {
+LONG SCardConnect(SCARDCONTEXT hContext, LPCSTR szReader, DWORD, DWORD dwPreferredProtocols, LPSCARDHANDLE phCard,
+                  LPDWORD pdwActiveProtocol) {
     World& w = world();
     if (w.contexts.count(hContext) == 0) return SCARD_E_INVALID_HANDLE;
-    if (szReader == nullptr || phCard == nullptr || active == nullptr) return SCARD_E_INVALID_PARAMETER;
+    if (szReader == nullptr || phCard == nullptr || pdwActiveProtocol == nullptr) return SCARD_E_INVALID_PARAMETER;
     if (w.secondReader && std::strcmp(szReader, kEmptyReaderName) == 0) return SCARD_E_NO_SMARTCARD;
     if (std::strcmp(szReader, kReaderName) != 0) return SCARD_E_UNKNOWN_READER;
     if (!w.present) return SCARD_E_NO_SMARTCARD;
-    if ((protocols & SCARD_PROTOCOL_T1) == 0) return SCARD_E_PROTO_MISMATCH;
+    if ((dwPreferredProtocols & SCARD_PROTOCOL_T1) == 0) return SCARD_E_PROTO_MISMATCH;
     *phCard = w.nextId++;
-    *active = SCARD_PROTOCOL_T1;
+    *pdwActiveProtocol = SCARD_PROTOCOL_T1;
     w.handles[*phCard] = Handle{hContext, w.insertion, false};
     return SCARD_S_SUCCESS;
 }
 
-LONG SCardReconnect(SCARDHANDLE hCard, DWORD, DWORD protocols, DWORD initialization, LPDWORD active) {
+LONG SCardReconnect(SCARDHANDLE hCard, DWORD, DWORD dwPreferredProtocols, DWORD dwInitialization, LPDWORD pdwActiveProtocol) {
     World& w = world();
     const auto it = w.handles.find(hCard);
     if (it == w.handles.end()) return SCARD_E_INVALID_HANDLE;
     if (!w.present || it->second.insertion != w.insertion) return SCARD_W_REMOVED_CARD;
-    if ((protocols & SCARD_PROTOCOL_T1) == 0) return SCARD_E_PROTO_MISMATCH;
+    if ((dwPreferredProtocols & SCARD_PROTOCOL_T1) == 0) return SCARD_E_PROTO_MISMATCH;
     it->second.resetPending = false;
-    if (initialization == SCARD_RESET_CARD || initialization == SCARD_UNPOWER_CARD) resetBy(hCard);
-    if (active != nullptr) *active = SCARD_PROTOCOL_T1;
+    if (dwInitialization == SCARD_RESET_CARD || dwInitialization == SCARD_UNPOWER_CARD) resetBy(hCard);
+    if (pdwActiveProtocol != nullptr) *pdwActiveProtocol = SCARD_PROTOCOL_T1;
     return SCARD_S_SUCCESS;
 }
 
@@ -248,53 +248,53 @@ LONG SCardEndTransaction(SCARDHANDLE hCard, DWORD) {
     return world().handles.count(hCard) == 1 ? SCARD_S_SUCCESS : SCARD_E_INVALID_HANDLE;
 }
 
-LONG SCardStatus(SCARDHANDLE hCard, LPSTR name, LPDWORD nameLen, LPDWORD state, LPDWORD protocol, LPBYTE atr,
-                 LPDWORD atrLen) {
+LONG SCardStatus(SCARDHANDLE hCard, LPSTR mszReaderName, LPDWORD pcchReaderLen, LPDWORD pdwState, LPDWORD pdwProtocol, LPBYTE pbAtr,
+                 LPDWORD pcbAtrLen) {
     World& w = world();
     const LONG rv = useHandle(hCard, false);
     if (rv != SCARD_S_SUCCESS) return rv;
     const std::size_t need = std::strlen(kReaderName) + 2;  // multi-string
-    if (nameLen != nullptr) {
-        if (name != nullptr && *nameLen < need) return SCARD_E_INSUFFICIENT_BUFFER;
-        if (name != nullptr) {
-            std::memset(name, 0, need);
-            std::memcpy(name, kReaderName, need - 2);
+    if (pcchReaderLen != nullptr) {
+        if (mszReaderName != nullptr && *pcchReaderLen < need) return SCARD_E_INSUFFICIENT_BUFFER;
+        if (mszReaderName != nullptr) {
+            std::memset(mszReaderName, 0, need);
+            std::memcpy(mszReaderName, kReaderName, need - 2);
         }
-        *nameLen = static_cast<DWORD>(need);
+        *pcchReaderLen = static_cast<DWORD>(need);
     }
     const auto cardAtr = w.card->atr();
-    if (atrLen != nullptr) {
-        if (atr != nullptr && *atrLen < cardAtr.size()) return SCARD_E_INSUFFICIENT_BUFFER;
-        if (atr != nullptr) std::memcpy(atr, cardAtr.data(), cardAtr.size());
-        *atrLen = static_cast<DWORD>(cardAtr.size());
+    if (pcbAtrLen != nullptr) {
+        if (pbAtr != nullptr && *pcbAtrLen < cardAtr.size()) return SCARD_E_INSUFFICIENT_BUFFER;
+        if (pbAtr != nullptr) std::memcpy(pbAtr, cardAtr.data(), cardAtr.size());
+        *pcbAtrLen = static_cast<DWORD>(cardAtr.size());
     }
-    if (state != nullptr) *state = SCARD_PRESENT | SCARD_POWERED | SCARD_NEGOTIABLE | SCARD_SPECIFIC;
-    if (protocol != nullptr) *protocol = SCARD_PROTOCOL_T1;
+    if (pdwState != nullptr) *pdwState = SCARD_PRESENT | SCARD_POWERED | SCARD_NEGOTIABLE | SCARD_SPECIFIC;
+    if (pdwProtocol != nullptr) *pdwProtocol = SCARD_PROTOCOL_T1;
     return SCARD_S_SUCCESS;
 }
 
-LONG SCardTransmit(SCARDHANDLE hCard, const SCARD_IO_REQUEST* sendPci, LPCBYTE send, DWORD sendLength,
-                   SCARD_IO_REQUEST*, LPBYTE receive, LPDWORD receiveLength) {
+LONG SCardTransmit(SCARDHANDLE hCard, const SCARD_IO_REQUEST* pioSendPci, LPCBYTE pbSendBuffer, DWORD cbSendLength,
+                   SCARD_IO_REQUEST*, LPBYTE pbRecvBuffer, LPDWORD pcbRecvLength) {
     World& w = world();
     const LONG rv = useHandle(hCard, false);
     if (rv != SCARD_S_SUCCESS) return rv;
-    if (sendPci == nullptr || send == nullptr || receive == nullptr || receiveLength == nullptr || sendLength == 0) {
+    if (pioSendPci == nullptr || pbSendBuffer == nullptr || pbRecvBuffer == nullptr || pcbRecvLength == nullptr || cbSendLength == 0) {
         return SCARD_E_INVALID_PARAMETER;
     }
-    if (sendPci->dwProtocol != SCARD_PROTOCOL_T1) return SCARD_E_PROTO_MISMATCH;
+    if (pioSendPci->dwProtocol != SCARD_PROTOCOL_T1) return SCARD_E_PROTO_MISMATCH;
     ++w.commands;
-    ias::apdu::Bytes answer = w.card->process(ias::apdu::ByteView(send, sendLength));
+    ias::apdu::Bytes answer = w.card->process(ias::apdu::ByteView(pbSendBuffer, cbSendLength));
     if (w.forgedNext) {
         answer.assign(w.forgedNext->begin(), w.forgedNext->end());
         w.forgedNext.reset();
         w.forged = true;
     }
-    if (answer.size() > *receiveLength) {
-        *receiveLength = static_cast<DWORD>(answer.size());
+    if (answer.size() > *pcbRecvLength) {
+        *pcbRecvLength = static_cast<DWORD>(answer.size());
         return SCARD_E_INSUFFICIENT_BUFFER;
     }
-    if (!answer.empty()) std::memcpy(receive, answer.data(), answer.size());
-    *receiveLength = static_cast<DWORD>(answer.size());
+    if (!answer.empty()) std::memcpy(pbRecvBuffer, answer.data(), answer.size());
+    *pcbRecvLength = static_cast<DWORD>(answer.size());
     return SCARD_S_SUCCESS;
 }
 

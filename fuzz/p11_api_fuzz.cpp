@@ -25,8 +25,9 @@
 extern "C" CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    setenv("IAS_PKCS11_CONF", "/dev/null", 1);
-    unsetenv("IAS_PKCS11_LOG");
+    // The module reads its configuration from the environment (config::loadFromEnvironment).
+    setenv("IAS_PKCS11_CONF", "/dev/null", 1);  // NOLINT(concurrency-mt-unsafe): libFuzzer calls this once on its main thread before it starts any other
+    unsetenv("IAS_PKCS11_LOG");                 // NOLINT(concurrency-mt-unsafe): same, before any other thread exists
     CK_FUNCTION_LIST_PTR list = nullptr;
     if (C_GetFunctionList(&list) != CKR_OK || list == nullptr) ias::fuzz::fail("C_GetFunctionList");
     ias::fuzz::p11::setFunctionList(list);

@@ -213,11 +213,8 @@ void Driver::step() {
 void Driver::initialize() {
     const std::uint8_t mode = in_.u8() % 7;
     CK_C_INITIALIZE_ARGS args{};
-    CK_RV r;
     gCreateFails = false;
-    if (mode == 0) {
-        r = f->C_Initialize(nullptr);
-    } else {
+    if (mode != 0) {
         if (mode >= 2) {
             args.CreateMutex = createMutex;
             args.DestroyMutex = destroyMutex;
@@ -228,8 +225,8 @@ void Driver::initialize() {
         if (mode == 4) args.LockMutex = nullptr;        // some but not all callbacks
         if (mode == 5) args.pReserved = &args;          // must be NULL
         if (mode == 6) gCreateFails = !initialized_;    // the application cannot make mutexes
-        r = f->C_Initialize(&args);
     }
+    const CK_RV r = f->C_Initialize(mode == 0 ? nullptr : &args);
     expect(rv::kInitialize, r, "C_Initialize");
     if (r == CKR_OK) {
         if (initialized_) fail("C_Initialize twice succeeded");

@@ -5,84 +5,95 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <initializer_list>
-#include <vector>
 
 #include "ias/p11/pkcs11.hpp"
 
 namespace ias::fuzz::rv {
 
+// A fixed-capacity set built at compile time (constexpr): the tables below need no
+// allocation and no dynamic initialisation. A list longer than kCapacity does not compile.
 struct Allowed {
-    std::vector<CK_RV> codes;
-    Allowed(std::initializer_list<CK_RV> specific, bool session, bool device) : codes(specific) {
-        codes.insert(codes.end(), {CKR_OK, CKR_HOST_MEMORY, CKR_FUNCTION_FAILED, CKR_CRYPTOKI_NOT_INITIALIZED});
-        if (session) codes.insert(codes.end(), {CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED});
+    static constexpr std::size_t kCapacity = 32;
+    std::array<CK_RV, kCapacity> codes{};
+    std::size_t count = 0;
+    constexpr Allowed(std::initializer_list<CK_RV> specific, bool session, bool device) {
+        add(specific);
+        add({CKR_OK, CKR_HOST_MEMORY, CKR_FUNCTION_FAILED, CKR_CRYPTOKI_NOT_INITIALIZED});
+        if (session) add({CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED});
         // Token-level universal values (v2.40 §5.1.3).
-        if (device) codes.insert(codes.end(), {CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT});
+        if (device) add({CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT});
     }
-    bool has(CK_RV rv) const { return std::find(codes.begin(), codes.end(), rv) != codes.end(); }
+    constexpr bool has(CK_RV rv) const { return std::find(codes.begin(), codes.begin() + count, rv) != codes.begin() + count; }
+
+private:
+    constexpr void add(std::initializer_list<CK_RV> more) {
+        for (CK_RV c : more) codes.at(count++) = c;
+    }
 };
 
-inline const Allowed kInitialize{{CKR_ARGUMENTS_BAD, CKR_CANT_LOCK, CKR_CRYPTOKI_ALREADY_INITIALIZED,
+inline constexpr Allowed kInitialize{{CKR_ARGUMENTS_BAD, CKR_CANT_LOCK, CKR_CRYPTOKI_ALREADY_INITIALIZED,
                                   CKR_NEED_TO_CREATE_THREADS}, false, false};
-inline const Allowed kFinalize{{CKR_ARGUMENTS_BAD}, false, false};
-inline const Allowed kGetInfo{{CKR_ARGUMENTS_BAD}, false, false};
-inline const Allowed kGetSlotList{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL}, false, false};
-inline const Allowed kGetSlotInfo{{CKR_ARGUMENTS_BAD, CKR_SLOT_ID_INVALID}, false, true};
-inline const Allowed kGetTokenInfo{{CKR_ARGUMENTS_BAD, CKR_SLOT_ID_INVALID, CKR_TOKEN_NOT_PRESENT,
+inline constexpr Allowed kFinalize{{CKR_ARGUMENTS_BAD}, false, false};
+inline constexpr Allowed kGetInfo{{CKR_ARGUMENTS_BAD}, false, false};
+inline constexpr Allowed kGetSlotList{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL}, false, false};
+inline constexpr Allowed kGetSlotInfo{{CKR_ARGUMENTS_BAD, CKR_SLOT_ID_INVALID}, false, true};
+inline constexpr Allowed kGetTokenInfo{{CKR_ARGUMENTS_BAD, CKR_SLOT_ID_INVALID, CKR_TOKEN_NOT_PRESENT,
                                     CKR_TOKEN_NOT_RECOGNIZED}, false, true};
-inline const Allowed kGetMechanismList{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_SLOT_ID_INVALID,
+inline constexpr Allowed kGetMechanismList{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_SLOT_ID_INVALID,
                                         CKR_TOKEN_NOT_PRESENT, CKR_TOKEN_NOT_RECOGNIZED}, false, true};
-inline const Allowed kGetMechanismInfo{{CKR_ARGUMENTS_BAD, CKR_MECHANISM_INVALID, CKR_SLOT_ID_INVALID,
+inline constexpr Allowed kGetMechanismInfo{{CKR_ARGUMENTS_BAD, CKR_MECHANISM_INVALID, CKR_SLOT_ID_INVALID,
                                         CKR_TOKEN_NOT_PRESENT, CKR_TOKEN_NOT_RECOGNIZED}, false, true};
-inline const Allowed kOpenSession{{CKR_ARGUMENTS_BAD, CKR_SESSION_COUNT, CKR_SESSION_PARALLEL_NOT_SUPPORTED,
+inline constexpr Allowed kOpenSession{{CKR_ARGUMENTS_BAD, CKR_SESSION_COUNT, CKR_SESSION_PARALLEL_NOT_SUPPORTED,
                                    CKR_SESSION_READ_WRITE_SO_EXISTS, CKR_SLOT_ID_INVALID, CKR_TOKEN_NOT_PRESENT,
                                    CKR_TOKEN_NOT_RECOGNIZED, CKR_TOKEN_WRITE_PROTECTED}, false, true};
-inline const Allowed kCloseSession{{}, true, true};
-inline const Allowed kCloseAllSessions{{CKR_SLOT_ID_INVALID, CKR_TOKEN_NOT_PRESENT}, false, true};
-inline const Allowed kGetSessionInfo{{CKR_ARGUMENTS_BAD}, true, true};
+inline constexpr Allowed kCloseSession{{}, true, true};
+inline constexpr Allowed kCloseAllSessions{{CKR_SLOT_ID_INVALID, CKR_TOKEN_NOT_PRESENT}, false, true};
+inline constexpr Allowed kGetSessionInfo{{CKR_ARGUMENTS_BAD}, true, true};
 // C_Login: CKR_PIN_LEN_RANGE for an empty PIN is the module's documented choice (front/login.cpp:
 // an empty VERIFY only reads the counter); CKR_PIN_EXPIRED while an unblock is pending (UNBLOCK.md).
-inline const Allowed kLogin{{CKR_ARGUMENTS_BAD, CKR_OPERATION_NOT_INITIALIZED, CKR_PIN_INCORRECT, CKR_PIN_LOCKED,
+inline constexpr Allowed kLogin{{CKR_ARGUMENTS_BAD, CKR_OPERATION_NOT_INITIALIZED, CKR_PIN_INCORRECT, CKR_PIN_LOCKED,
                              CKR_SESSION_READ_ONLY_EXISTS, CKR_USER_ALREADY_LOGGED_IN,
                              CKR_USER_ANOTHER_ALREADY_LOGGED_IN, CKR_USER_PIN_NOT_INITIALIZED,
                              CKR_USER_TOO_MANY_TYPES, CKR_USER_TYPE_INVALID, CKR_FUNCTION_CANCELED,
                              CKR_PIN_LEN_RANGE, CKR_PIN_EXPIRED}, true, true};
-inline const Allowed kLogout{{CKR_USER_NOT_LOGGED_IN}, true, true};
-inline const Allowed kInitPin{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_PIN_INVALID, CKR_PIN_LEN_RANGE,
+inline constexpr Allowed kLogout{{CKR_USER_NOT_LOGGED_IN}, true, true};
+inline constexpr Allowed kInitPin{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_PIN_INVALID, CKR_PIN_LEN_RANGE,
                                CKR_SESSION_READ_ONLY, CKR_TOKEN_WRITE_PROTECTED, CKR_USER_NOT_LOGGED_IN}, true, true};
-inline const Allowed kSetPin{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_PIN_INCORRECT, CKR_PIN_INVALID,
+inline constexpr Allowed kSetPin{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_PIN_INCORRECT, CKR_PIN_INVALID,
                               CKR_PIN_LEN_RANGE, CKR_PIN_LOCKED, CKR_SESSION_READ_ONLY, CKR_TOKEN_WRITE_PROTECTED},
                              true, true};
-inline const Allowed kFindObjectsInit{{CKR_ARGUMENTS_BAD, CKR_ATTRIBUTE_TYPE_INVALID, CKR_ATTRIBUTE_VALUE_INVALID,
+inline constexpr Allowed kFindObjectsInit{{CKR_ARGUMENTS_BAD, CKR_ATTRIBUTE_TYPE_INVALID, CKR_ATTRIBUTE_VALUE_INVALID,
                                        CKR_OPERATION_ACTIVE, CKR_PIN_EXPIRED}, true, true};
-inline const Allowed kFindObjects{{CKR_ARGUMENTS_BAD, CKR_OPERATION_NOT_INITIALIZED}, true, true};
-inline const Allowed kFindObjectsFinal{{CKR_OPERATION_NOT_INITIALIZED}, true, true};
-inline const Allowed kGetAttributeValue{{CKR_ARGUMENTS_BAD, CKR_ATTRIBUTE_SENSITIVE, CKR_ATTRIBUTE_TYPE_INVALID,
+inline constexpr Allowed kFindObjects{{CKR_ARGUMENTS_BAD, CKR_OPERATION_NOT_INITIALIZED}, true, true};
+inline constexpr Allowed kFindObjectsFinal{{CKR_OPERATION_NOT_INITIALIZED}, true, true};
+inline constexpr Allowed kGetAttributeValue{{CKR_ARGUMENTS_BAD, CKR_ATTRIBUTE_SENSITIVE, CKR_ATTRIBUTE_TYPE_INVALID,
                                          CKR_BUFFER_TOO_SMALL, CKR_OBJECT_HANDLE_INVALID}, true, true};
-inline const Allowed kGetObjectSize{{CKR_ARGUMENTS_BAD, CKR_INFORMATION_SENSITIVE, CKR_OBJECT_HANDLE_INVALID},
+inline constexpr Allowed kGetObjectSize{{CKR_ARGUMENTS_BAD, CKR_INFORMATION_SENSITIVE, CKR_OBJECT_HANDLE_INVALID},
                                     true, true};
-inline const Allowed kSignInit{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_KEY_FUNCTION_NOT_PERMITTED,
+inline constexpr Allowed kSignInit{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_KEY_FUNCTION_NOT_PERMITTED,
                                 CKR_KEY_HANDLE_INVALID, CKR_KEY_SIZE_RANGE, CKR_KEY_TYPE_INCONSISTENT,
                                 CKR_MECHANISM_INVALID, CKR_MECHANISM_PARAM_INVALID, CKR_OPERATION_ACTIVE,
                                 CKR_PIN_EXPIRED, CKR_USER_NOT_LOGGED_IN}, true, true};
-inline const Allowed kSign{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_DATA_INVALID, CKR_DATA_LEN_RANGE,
+inline constexpr Allowed kSign{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_DATA_INVALID, CKR_DATA_LEN_RANGE,
                             CKR_FUNCTION_CANCELED, CKR_OPERATION_NOT_INITIALIZED, CKR_USER_NOT_LOGGED_IN,
                             CKR_FUNCTION_REJECTED}, true, true};
-inline const Allowed kSignUpdate{{CKR_ARGUMENTS_BAD, CKR_DATA_LEN_RANGE, CKR_FUNCTION_CANCELED,
+inline constexpr Allowed kSignUpdate{{CKR_ARGUMENTS_BAD, CKR_DATA_LEN_RANGE, CKR_FUNCTION_CANCELED,
                                   CKR_OPERATION_NOT_INITIALIZED, CKR_USER_NOT_LOGGED_IN},
                                  true, true};
-inline const Allowed kSignFinal{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_DATA_LEN_RANGE, CKR_FUNCTION_CANCELED,
+inline constexpr Allowed kSignFinal{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_DATA_LEN_RANGE, CKR_FUNCTION_CANCELED,
                                  CKR_OPERATION_NOT_INITIALIZED, CKR_USER_NOT_LOGGED_IN, CKR_FUNCTION_REJECTED}, true, true};
-inline const Allowed kDecryptInit{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_KEY_FUNCTION_NOT_PERMITTED,
+inline constexpr Allowed kDecryptInit{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_KEY_FUNCTION_NOT_PERMITTED,
                                    CKR_KEY_HANDLE_INVALID, CKR_KEY_SIZE_RANGE, CKR_KEY_TYPE_INCONSISTENT,
                                    CKR_MECHANISM_INVALID, CKR_MECHANISM_PARAM_INVALID, CKR_OPERATION_ACTIVE,
                                    CKR_PIN_EXPIRED, CKR_USER_NOT_LOGGED_IN}, true, true};
-inline const Allowed kDecrypt{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_ENCRYPTED_DATA_INVALID,
+inline constexpr Allowed kDecrypt{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_ENCRYPTED_DATA_INVALID,
                                CKR_ENCRYPTED_DATA_LEN_RANGE, CKR_FUNCTION_CANCELED, CKR_OPERATION_NOT_INITIALIZED,
                                CKR_USER_NOT_LOGGED_IN, CKR_FUNCTION_REJECTED}, true, true};
-inline const Allowed kGenerateRandom{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_OPERATION_ACTIVE,
+inline constexpr Allowed kGenerateRandom{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_OPERATION_ACTIVE,
                                       CKR_RANDOM_NO_RNG}, true, true};
-inline const Allowed kWaitForSlotEvent{{CKR_ARGUMENTS_BAD, CKR_NO_EVENT}, false, false};
+inline constexpr Allowed kWaitForSlotEvent{{CKR_ARGUMENTS_BAD, CKR_NO_EVENT}, false, false};
 
 }  // namespace ias::fuzz::rv

@@ -62,7 +62,7 @@ build tsan
 # needs no build, is CPU-bound and long, and the suites below mostly wait on cards, services
 # and browsers: it runs niced in the background meanwhile and is collected before the summary.
 echo "== static analysis: clang-tidy, cppcheck (background, $artifacts/static-analysis.log)"
-nice -n 19 scripts/static-analysis.sh --tidy-scope product > "$artifacts/static-analysis.log" 2>&1 &
+nice -n 19 scripts/static-analysis.sh > "$artifacts/static-analysis.log" 2>&1 &
 static_pid=$!
 
 # Unit and component tests (no reader, no database server), under the sanitizers.

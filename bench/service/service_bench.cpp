@@ -15,13 +15,20 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <fstream>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "core/tokens.hpp"
@@ -52,6 +59,21 @@ std::string loadAverage() {
     return one;
 }
 
+// A whole decimal number in [min, max], or nullopt (empty, sign, trailing text, out of range).
+std::optional<int> parseCount(std::string_view text, int min, int max) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+int usage(const std::string& why) {
+    std::cerr << "service_bench: " << why
+              << "\nusage: service_bench [sqlite|postgres] [seconds per level] [client counts...]\n";
+    return 2;
+}
+
 std::unique_ptr<httplib::SSLClient> client(int port) {
     auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
     c->set_ca_cert_path(test::testTls().cert);
@@ -63,11 +85,21 @@ std::unique_ptr<httplib::SSLClient> client(int port) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     const std::string backend = argc > 1 ? argv[1] : "sqlite";
-    const int seconds = argc > 2 ? std::atoi(argv[2]) : 5;
+    if (backend != "sqlite" && backend != "postgres") return usage("unknown backend '" + backend + "'");
+    int seconds = 5;
+    if (argc > 2) {
+        const auto parsed = parseCount(argv[2], 1, 3600);
+        if (!parsed) return usage("seconds per level must be 1..3600, not '" + std::string(argv[2]) + "'");
+        seconds = *parsed;
+    }
     std::vector<int> levels;
-    for (int i = 3; i < argc; ++i) levels.push_back(std::atoi(argv[i]));
+    for (int i = 3; i < argc; ++i) {
+        const auto parsed = parseCount(argv[i], 1, 10000);
+        if (!parsed) return usage("a client count must be 1..10000, not '" + std::string(argv[i]) + "'");
+        levels.push_back(*parsed);
+    }
     if (levels.empty()) levels = {1, 10, 100};
     const int maxClients = *std::max_element(levels.begin(), levels.end());
 
@@ -81,7 +113,12 @@ int main(int argc, char** argv) {
     config.clientPerMinute = config.clientBurst = 1e9;
     // One server thread per keep-alive connection (cpp-httplib), plus spare: a connection
     // holds its thread until it closes or idles out. IAS_BENCH_THREADS overrides.
-    config.threads = std::getenv("IAS_BENCH_THREADS") ? std::atoi(std::getenv("IAS_BENCH_THREADS")) : maxClients + 8;
+    config.threads = maxClients + 8;
+    if (const char* threads = std::getenv("IAS_BENCH_THREADS")) {
+        const auto parsed = parseCount(threads, 1, 100000);
+        if (!parsed) return usage("IAS_BENCH_THREADS must be 1..100000, not '" + std::string(threads) + "'");
+        config.threads = *parsed;
+    }
     std::string dbPath, pgBase, pgDb;
     std::unique_ptr<store::Store> store;
     if (backend == "postgres") {
@@ -120,9 +157,11 @@ int main(int argc, char** argv) {
         auto r = c->Post("/v1/admin/cases", httplib::Headers{{"Authorization", "Bearer bench-admin"}},
                          json{{"serial", serial}, {"email", "b@example.org"},
                               {"questions", {{{"question", "q"}, {"answer", "a"}}}}}.dump(), "application/json");
+        if (!r || r->status != 201) throw std::runtime_error("creating the bench cases failed");
         const std::string link = json::parse(r->body)["link"];
         auto a = c->Post("/v1/holder/answers", httplib::Headers{{"Authorization", "Bearer " + link.substr(link.rfind('/') + 1)}},
                          json{{"answers", {"a"}}}.dump(), "application/json");
+        if (!a || a->status != 200) throw std::runtime_error("answering the bench cases failed");
         secrets.emplace_back(serial, json::parse(a->body)["secret"].get<std::string>());
     }
 
@@ -136,6 +175,7 @@ int main(int argc, char** argv) {
         std::atomic<long> errors{0};
         std::atomic<bool> stop{false};
         std::vector<std::thread> threads;
+        threads.reserve(static_cast<std::size_t>(n));
         for (int t = 0; t < n; ++t) {
             threads.emplace_back([&, t] {
                 auto c = client(port);
@@ -170,7 +210,7 @@ int main(int argc, char** argv) {
                     pct(0.5), pct(0.99), all.empty() ? 0.0 : cpu * 1000.0 / static_cast<double>(all.size()),
                     cpu / elapsed, load.c_str(), served, all.empty() ? 0.0 : all.back(), errors.load());
         totalErrors += errors.load() + (n - served);
-        std::fflush(stdout);
+        if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write the results to stdout");
     }
     server.stop();
     if (!pgDb.empty()) {
@@ -178,6 +218,17 @@ int main(int argc, char** argv) {
         store::openPostgres(pgBase + " dbname=postgres")->exec("DROP DATABASE IF EXISTS " + pgDb + " WITH (FORCE)");
     }
     if (!dbPath.empty())
-        for (const char* s : {"", "-wal", "-shm"}) std::remove((dbPath + s).c_str());
+        for (const char* s : {"", "-wal", "-shm"}) {
+            // -wal and -shm exist only while SQLite is in WAL mode: ENOENT is fine.
+            const std::string file = dbPath + s;
+            if (std::remove(file.c_str()) != 0 && errno != ENOENT)
+                std::cerr << "service_bench: cannot remove " << file << ": " << std::strerror(errno) << "\n";
+        }
     return totalErrors == 0 ? 0 : 1;
+} catch (const std::exception& e) {
+    std::cerr << "service_bench: " << e.what() << "\n";
+    return 2;
+} catch (...) {
+    std::cerr << "service_bench: unknown exception\n";
+    return 2;
 }

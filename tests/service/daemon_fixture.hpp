@@ -8,13 +8,14 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <httplib.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -49,7 +51,8 @@ public:
     DaemonFiles() {
         // A daemon killed mid-request must not kill the client writing to it (TLS writes
         // go through write(2), not send(MSG_NOSIGNAL)).
-        ::signal(SIGPIPE, SIG_IGN);
+        if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+            throw std::system_error(errno, std::generic_category(), "signal(SIGPIPE, SIG_IGN)");
         ensureTestToken();
         dir = std::filesystem::temp_directory_path() /
               ("ias-daemons-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
@@ -57,6 +60,8 @@ public:
         std::ofstream(dir / "hsm.pin") << "test-user-pin\n";
         std::ofstream(dir / "admin.token") << kToken << "\n";
     }
+    DaemonFiles(const DaemonFiles&) = delete;
+    DaemonFiles& operator=(const DaemonFiles&) = delete;
     ~DaemonFiles() {
         std::error_code ec;
         std::filesystem::remove_all(dir, ec);
@@ -95,14 +100,15 @@ public:
               "audit_log=" + auditPath().string(), "answers.iterations=1000", "rate.serial_per_minute=100000",
               "rate.serial_burst=100000", "rate.client_per_minute=1000000", "rate.client_burst=1000000",
               "threads=16"}) {
-            args.push_back("--set");
+            args.emplace_back("--set");
             args.push_back(s);
         }
         for (const std::string& s : extra_) {
-            args.push_back("--set");
+            args.emplace_back("--set");
             args.push_back(s);
         }
         std::vector<char*> argv;
+        argv.reserve(args.size() + 1);
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
         posix_spawn_file_actions_t fa;
@@ -153,7 +159,7 @@ public:
     Attempt attempt(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
                     const std::string& bearer = "") const {
         httplib::SSLClient c("127.0.0.1", port_.load());
-        c.set_ca_cert_path(testTls().cert.c_str());
+        c.set_ca_cert_path(testTls().cert);
         c.enable_server_certificate_verification(true);
         c.set_connection_timeout(5);
         c.set_read_timeout(20);

@@ -51,6 +51,7 @@ inline void ensureTestToken() {
         conf << "directories.tokendir = " << (dir / "tokens").string() << "\n"
              << "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
     }
+    // SoftHSM reads its configuration only from this variable. NOLINTNEXTLINE(concurrency-mt-unsafe): set once, before the first SoftHSM call, by the set-up code of a test or the benchmark's main before it starts threads
     ::setenv("SOFTHSM2_CONF", (dir / "softhsm2.conf").c_str(), 1);
     hsm::ProvisionOptions o;
     o.hsm = testHsmConfig();
@@ -80,6 +81,6 @@ class HsmEnvironment : public ::testing::Environment {
 public:
     void TearDown() override { sharedTestHsmSlot().reset(); }
 };
-inline const bool kHsmEnvironmentRegistered = (::testing::AddGlobalTestEnvironment(new HsmEnvironment), true);
+inline const bool kHsmEnvironmentRegistered = (::testing::AddGlobalTestEnvironment(new HsmEnvironment), true);  // NOLINT(cert-err58-cpp): GoogleTest's way to register an environment before main; bad_alloc here stops the test binary at start-up, visibly (as tests/.clang-tidy says for test code)
 
 }  // namespace ias::service::test

@@ -231,6 +231,7 @@ TEST_F(ServiceApi, ThreeParallelWrongTriesLeaveZeroExactly) {
     wrong[0] = wrong[0] == '0' ? '1' : '0';
     std::vector<int> left(3, -1);
     std::vector<std::thread> threads;
+    threads.reserve(left.size());
     for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { left[i] = verify(kSerial, wrong).body.value("tries_left", -1); });
     for (auto& t : threads) t.join();
     std::sort(left.begin(), left.end());

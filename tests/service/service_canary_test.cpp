@@ -51,6 +51,7 @@ std::string adminCreateCase(const DaemonFiles& files, const std::string& databas
                                   "create-case", "--serial", serial, "--email", "holder@example.org", "--question",
                                   "Ville de naissance ?"};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t fa;
@@ -81,7 +82,7 @@ TEST(ServiceCanary, NoSecretInAnyLogOutputOrDatabase) {
         for (const auto& h : r->headers) responses.push_back(h.first + ": " + h.second);
     };
     httplib::SSLClient web("127.0.0.1", d.port());
-    web.set_ca_cert_path(testTls().cert.c_str());
+    web.set_ca_cert_path(testTls().cert);
     web.enable_server_certificate_verification(true);
 
     // 1. Pages flow, case created with the admin CLI (answer from stdin).
@@ -153,7 +154,7 @@ TEST(ServiceCanary, NoSecretInAnyLogOutputOrDatabase) {
     const std::vector<std::string> neverLogged{kAnswer, kWrongAnswer, kPin, kWrongBearer, DaemonFiles::kToken,
                                                "test-user-pin", secret1, secret2, canonical(secret1), canonical(secret2),
                                                wrongOf(secret1), tickets[0], tickets[1], link1, link2, session, csrf};
-    for (const std::string& c : neverLogged) EXPECT_EQ(count(logs, c), 0) << "in the logs: canary #" << &c - &neverLogged[0];
+    for (const std::string& c : neverLogged) EXPECT_EQ(count(logs, c), 0) << "in the logs: canary #" << &c - neverLogged.data();
 
     std::string bodies;
     for (const auto& r : responses) bodies += r + "\n";

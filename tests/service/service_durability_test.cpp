@@ -83,7 +83,7 @@ TEST(ServiceDurability, SigkillUnderLoadLosesNothingAndCountsExactly) {
     std::vector<Track> cases(kCases);
     for (int i = 0; i < kCases; ++i) {
         char serial[17];
-        std::snprintf(serial, sizeof serial, "00200000%08X", i);
+        ASSERT_EQ(std::snprintf(serial, sizeof serial, "00200000%08X", i), 16);
         cases[static_cast<std::size_t>(i)].serial = serial;
         cases[static_cast<std::size_t>(i)].secret = d.issueSecret(serial);
         cases[static_cast<std::size_t>(i)].allowDone = i % 3 == 0;
@@ -97,6 +97,7 @@ TEST(ServiceDurability, SigkillUnderLoadLosesNothingAndCountsExactly) {
     std::atomic<bool> stop{false};
     std::atomic<int> kills{0};
     std::vector<std::thread> workers;
+    workers.reserve(kWorkers);
     for (int w = 0; w < kWorkers; ++w)
         workers.emplace_back([&, w] {
             std::mt19937 rng(static_cast<unsigned>(w) * 7919u + 1u);
@@ -106,7 +107,7 @@ TEST(ServiceDurability, SigkillUnderLoadLosesNothingAndCountsExactly) {
                     if (!t.doneAnswered && !t.doneInFlight) step(d, t, rng);
                 }
         });
-    std::mt19937 rng(42);
+    std::mt19937 rng(42);  // NOLINT(cert-msc51-cpp): fixed seed on purpose, a failing kill sequence must reproduce
     auto elapsed = [&] { return std::chrono::steady_clock::now() - begin; };
     while ((elapsed() < std::chrono::seconds(6) || kills < 6) && elapsed() < std::chrono::seconds(90) &&
            !::testing::Test::HasFatalFailure()) {

@@ -65,7 +65,7 @@ TEST_F(ServiceHolderApi, AnswersAreCaseSensitiveAndThreeWrongSubmissionsBlock) {
 
 TEST_F(ServiceHolderApi, LinkExpiresAfter24Hours) {
     const std::string link = createCase(kSerial);
-    clock.advance(24 * 3600);
+    clock.advance(store::Time{24} * 3600);
     const Reply r = get("/v1/holder/case", link);
     EXPECT_EQ(r.status, 410);
     EXPECT_EQ(r.body["error"], "expired");

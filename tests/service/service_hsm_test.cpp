@@ -74,6 +74,7 @@ TEST(ServiceHsm, ProvisioningIsIdempotentAndParallelUseIsSafe) {
     const apdu::Bytes expected =
         protocol::externalAuthCryptogram(protocol::deriveAdminKeys(test::knownMasterKey(), sn8), rnd, sn8);
     std::vector<std::thread> threads;
+    threads.reserve(8);
     std::atomic<int> ok{0};
     for (int t = 0; t < 8; ++t)
         threads.emplace_back([&] {

@@ -72,6 +72,7 @@ TEST_F(TwoInstances, ParallelVerifiesAcrossInstancesNeverExceedTheLimits) {
     for (int round = 0; round < 4; ++round) {
         std::vector<std::string> tickets(8);
         std::vector<std::thread> threads;
+        threads.reserve(8);
         for (int i = 0; i < 8; ++i)
             threads.emplace_back([&, i] {
                 const auto r = pick(i).call("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}});
@@ -111,6 +112,7 @@ TEST_F(TwoInstances, ParallelWrongTriesAcrossInstancesLeaveZeroExactly) {
     const std::string wrong = wrongOf(secret);
     std::vector<std::string> results(5);
     std::vector<std::thread> threads;
+    threads.reserve(results.size());
     for (int i = 0; i < 5; ++i)
         threads.emplace_back([&, i] {
             const auto r = pick(i).must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", wrong}});

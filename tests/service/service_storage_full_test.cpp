@@ -24,10 +24,14 @@ namespace {
 void fillUp(const std::filesystem::path& file) {
     std::FILE* f = std::fopen(file.c_str(), "wb");
     ASSERT_NE(f, nullptr);
-    const std::vector<char> block(64 * 1024, 'x');
+    const std::vector<char> block(std::size_t{64} * 1024, 'x');
     while (std::fwrite(block.data(), 1, block.size(), f) == block.size() && std::fflush(f) == 0) {
     }
-    std::fclose(f);
+    // The write loop ends on ENOSPC; closing flushes what is still buffered, so it may fail
+    // with ENOSPC too, but with nothing else.
+    if (std::fclose(f) != 0) {
+        EXPECT_EQ(errno, ENOSPC) << std::strerror(errno);
+    }
 }
 
 }  // namespace
@@ -40,8 +44,11 @@ TEST(ServiceStorage, DiskFullAndReadOnlyVolumeGive503AndRecover) {
     std::filesystem::create_directories(dir);
     ASSERT_EQ(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=4m"), 0) << std::strerror(errno);
     struct Unmount {
-        std::filesystem::path d;
+        explicit Unmount(std::filesystem::path dir) : d(std::move(dir)) {}
+        Unmount(const Unmount&) = delete;
+        Unmount& operator=(const Unmount&) = delete;
         ~Unmount() { ::umount2(d.c_str(), MNT_DETACH); }
+        std::filesystem::path d;
     } unmount{dir};
     const std::string path = (dir / "ias-unblockd.db").string();
     Daemon d(files, "S", "sqlite:" + path);

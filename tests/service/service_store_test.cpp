@@ -112,6 +112,7 @@ TEST_F(ServiceStore, ParallelWrongTriesCountExactly) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
     s->submitAnswers(id, true, issue(), 1000);
     std::vector<std::thread> threads;
+    threads.reserve(6);
     std::atomic<int> wrong{0}, blocked{0};
     for (int t = 0; t < 6; ++t)
         threads.emplace_back([&, t] {
@@ -130,6 +131,7 @@ TEST_F(ServiceStore, ParallelVerifiesLeaveOneLiveTicket) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
     s->submitAnswers(id, true, issue(), 1000);
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&, t] { s->verifySecret(id, "AA", "T" + std::to_string(t), 1600, 1000); });
     for (auto& t : threads) t.join();

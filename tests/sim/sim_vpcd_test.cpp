@@ -4,9 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include "ias/sim/vpcd.hpp"
@@ -20,15 +22,21 @@ class FakeVpcd {
 public:
     FakeVpcd() {
         listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (listen_ < 0) throw std::system_error(errno, std::generic_category(), "fake vpcd: socket");
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(listen_, 1);
         socklen_t len = sizeof a;
-        ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
+        if (::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_, 1) != 0 ||
+            ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            const int error = errno;
+            ::close(listen_);
+            throw std::system_error(error, std::generic_category(), "fake vpcd: listen on 127.0.0.1");
+        }
         port_ = ntohs(a.sin_port);
     }
+    FakeVpcd(const FakeVpcd&) = delete;
+    FakeVpcd& operator=(const FakeVpcd&) = delete;
     ~FakeVpcd() {
         if (conn_ >= 0) ::close(conn_);
         ::close(listen_);

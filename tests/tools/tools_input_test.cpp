@@ -22,13 +22,19 @@ namespace {
 struct Pty {
     int master = -1, slave = -1;
     Pty() { EXPECT_EQ(openpty(&master, &slave, nullptr, nullptr, nullptr), 0); }
+    Pty(const Pty&) = delete;
+    Pty& operator=(const Pty&) = delete;
     ~Pty() {
         close(master);
         close(slave);
     }
     bool echoOn() const {
         termios t{};
-        tcgetattr(slave, &t);
+        // Unknown counts as echoing: a failed query must not pass as "echo off".
+        if (tcgetattr(slave, &t) != 0) {
+            ADD_FAILURE() << "tcgetattr on the pty failed";
+            return true;
+        }
         return (t.c_lflag & ECHO) != 0;
     }
     // Everything the terminal shows (its echo), waiting up to 200 ms.

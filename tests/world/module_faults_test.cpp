@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <mutex>
 #include <set>
@@ -54,9 +55,9 @@ std::string rvName(CK_RV rv) {
     };
     const auto it = names.find(rv);
     if (it != names.end()) return it->second;
-    char hex[24];
-    std::snprintf(hex, sizeof hex, "0x%08lX", rv);
-    return hex;
+    std::ostringstream hex;
+    hex << "0x" << std::uppercase << std::hex << std::setfill('0') << std::setw(8) << rv;
+    return hex.str();
 }
 
 std::string join(const std::set<CK_RV>& rvs) {
@@ -105,7 +106,8 @@ protected:
     }
     void TearDown() override {
         p11_->C_Finalize(nullptr);
-        std::system((kFixture + "restart >/dev/null").c_str());  // the world as the next test expects it
+        // The world as the next test expects it.
+        EXPECT_EQ(std::system((kFixture + "restart >/dev/null").c_str()), 0) << "world restart failed";
     }
 
     static CK_RV loginUser(CK_SESSION_HANDLE s) {

@@ -117,7 +117,7 @@ TEST_F(ModuleSecurity, UserPinLengthsNonAsciiAndNulNeverAuthenticate) {
     // counter restarts), also after input that a C string would cut at the NUL.
     const std::string wrong[] = {std::string(info.ulMinPinLen, '0'), std::string(info.ulMaxPinLen, '9'),
                                  std::string("4711\0", 5), std::string("47\0" "11", 5), std::string("\0" "4711", 5),
-                                 "\xC3\xA9" "711", "4711 "};
+                                 std::string("\xC3\xA9") + "711", "4711 "};
     // ulMaxPinLen (32) leaves room for the unblock secret as user PIN; the card's own PIN
     // limits (its AODF) are narrower: a PIN outside them is CKR_PIN_LEN_RANGE, never sent.
     for (const std::string& pin : wrong) {
