@@ -95,7 +95,7 @@ protected:
             std::printf("%-34s %-52s %-28s %-24s %d/%d\n", r.fault.c_str(), r.inFlight.c_str(), r.oldSession.c_str(),
                         r.recovery.c_str(), r.fdsBefore, r.fdsAfter);
         }
-        std::fflush(stdout);
+        EXPECT_EQ(std::fflush(stdout), 0) << "the fault matrix did not reach stdout";
     }
 
     void SetUp() override {
