@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace {
@@ -39,6 +40,7 @@ std::vector<std::string> knownDeviations(const std::string& profile) {
 // current environment, and `args` as its arguments. Returns only if execv failed.
 void runWithEnvironment(const std::vector<std::string>& settings, std::vector<char*> args) {
     std::vector<std::string> names;
+    names.reserve(settings.size());
     for (const auto& kv : settings) names.push_back(kv.substr(0, kv.find('=') + 1));
     std::vector<char*> env;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -50,7 +52,7 @@ void runWithEnvironment(const std::vector<std::string>& settings, std::vector<ch
     env.push_back(nullptr);
     args.push_back(nullptr);
     ::execve("/proc/self/exe", args.data(), env.data());
-    std::cerr << "p11_conformance: cannot run itself again: " << std::strerror(errno) << "\n";
+    std::cerr << "p11_conformance: cannot run itself again: " << std::error_code(errno, std::generic_category()).message() << "\n";
 }
 
 bool matches(const std::vector<std::string>& globs, const std::string& name) {

@@ -20,7 +20,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -222,7 +221,7 @@ int main(int argc, char** argv) try {
             // -wal and -shm exist only while SQLite is in WAL mode: ENOENT is fine.
             const std::string file = dbPath + s;
             if (std::remove(file.c_str()) != 0 && errno != ENOENT)
-                std::cerr << "service_bench: cannot remove " << file << ": " << std::strerror(errno) << "\n";
+                std::cerr << "service_bench: cannot remove " << file << ": " << std::error_code(errno, std::generic_category()).message() << "\n";
         }
     return totalErrors == 0 ? 0 : 1;
 } catch (const std::exception& e) {
