@@ -24,7 +24,9 @@
 # shown, it saves no work. The analyser is off for test code (tests/.clang-tidy,
 # p11-conformance/.clang-tidy, with the reasons there). Configuring the two databases takes
 # a few seconds; reusing the release build's database instead would give clang-tidy g++'s
-# flags and no fuzz targets.
+# flags and no fuzz targets. Measured (2026-11, 173 files, user+sys of the clang-tidy
+# processes, build/tidy/tidy-out/cpu): whole tree ~980 CPU s (product dirs ~500, tests ~330,
+# fuzz ~70, p11-conformance ~60, bench ~25); cppcheck and both configures ~10 CPU s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -37,7 +39,7 @@ files=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) only=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     -*) echo "static-analysis: unknown option $1" >&2; exit 2 ;;
     *) [[ -e "$1" ]] || { echo "static-analysis: no such file or directory: $1" >&2; exit 2; }
        selected+=("$(realpath "$1")"); shift ;;
