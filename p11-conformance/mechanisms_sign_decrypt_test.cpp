@@ -88,6 +88,18 @@ TEST_P(Sign, MultiPart) {
     EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, f->C_SignFinal(s_, sig.data(), &len));
 }
 
+TEST_P(Sign, SinglePartAfterUpdateIsRefusedAndEndsTheOperation) {
+    if (!m_.multiPart) GTEST_SKIP() << mechanismName(m_.type) << " is single-part";
+    ASSERT_RV(CKR_OK, init());
+    ASSERT_RV(CKR_OK, f->C_SignUpdate(s_, input_.data(), input_.size()));
+    // v2.40 §5.12: C_Sign cannot finish a multi-part operation, and CKR_OPERATION_ACTIVE is not
+    // among C_Sign's return values; any error other than CKR_BUFFER_TOO_SMALL ends the operation.
+    Bytes sig(4096);
+    CK_ULONG len = sig.size();
+    EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, sign(sig, len));
+    EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, f->C_SignFinal(s_, sig.data(), &len));
+}
+
 TEST_P(Sign, NotLoggedIn) {
     ASSERT_RV(CKR_OK, f->C_Logout(s_));
     // v2.40 §5.11 C_SignInit lists CKR_USER_NOT_LOGGED_IN; the private key is also invisible

@@ -60,7 +60,8 @@ IAS_EXPORT CK_RV C_Digest(CK_SESSION_HANDLE handle, CK_BYTE_PTR data, CK_ULONG d
                           CK_ULONG_PTR digestLength) {
     return digestStep("C_Digest", handle, [&](Session& session) -> CK_RV {
         requireArgument(data != nullptr || dataLength == 0);
-        if (session.digest->updated) fail(CKR_OPERATION_ACTIVE, "C_Digest after C_DigestUpdate");
+        // As C_Sign: C_Digest cannot end a multi-part operation (v2.40 5.10 return values).
+        if (session.digest->updated) fail(CKR_OPERATION_NOT_INITIALIZED, "C_Digest after C_DigestUpdate (end it with C_DigestFinal)");
         if (digest != nullptr && digestLength != nullptr && *digestLength >= session.digest->size) {
             addDigestInput(*session.digest, apdu::ByteView(data, dataLength));
         }

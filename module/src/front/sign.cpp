@@ -64,7 +64,9 @@ IAS_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE handle, CK_BYTE_PTR data, CK_ULONG dat
                         CK_ULONG_PTR signatureLength) {
     return signStep("C_Sign", handle, [&](Session& session) -> CK_RV {
         requireArgument(data != nullptr || dataLength == 0);
-        if (session.sign->updated) fail(CKR_OPERATION_ACTIVE, "C_Sign after C_SignUpdate");
+        // C_Sign cannot end a multi-part operation, and CKR_OPERATION_ACTIVE is not among its
+        // return values (v2.40 5.12): no single-part operation is active; the call ends it.
+        if (session.sign->updated) fail(CKR_OPERATION_NOT_INITIALIZED, "C_Sign after C_SignUpdate (end it with C_SignFinal)");
         return finishSignature(session, signature, signatureLength, [&] {
             addSignInput(*session.sign, apdu::ByteView(data, dataLength));
             return completeSign(*session.token(), *session.sign);
