@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "store/store.hpp"
+
 namespace ias::service::store {
 
 class StoreError : public std::runtime_error {
@@ -98,6 +100,11 @@ private:
 
 std::unique_ptr<SqlConnection> openSqlite(const std::string& path);
 std::unique_ptr<SqlConnection> openPostgres(const std::string& conninfo);
+
+// Store::takeRateToken / purgeRateBuckets over one connection (rate_buckets.cpp).
+RateTake takeRateToken(SqlConnection& c, const std::string& kind, const std::string& subject, const RateRule& rule,
+                       Time now);
+void purgeRateBuckets(SqlConnection& c, const std::string& kind, const RateRule& rule, Time now);
 
 // Applies the schema migrations that are missing (schema_migrations table).
 void migrate(SqlConnection& c);

@@ -301,6 +301,18 @@ public:
         });
     }
 
+    RateTake takeRateToken(const std::string& kind, const std::string& subject, const RateRule& rule,
+                           Time now) override {
+        return with([&](SqlConnection& c) { return store::takeRateToken(c, kind, subject, rule, now); });
+    }
+
+    void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) override {
+        with([&](SqlConnection& c) {
+            store::purgeRateBuckets(c, kind, rule, now);
+            return 0;
+        });
+    }
+
 private:
     std::optional<CaseRecord> loadCase(SqlConnection& c, const std::string& where, const std::vector<SqlValue>& params,
                                        bool lock) {
