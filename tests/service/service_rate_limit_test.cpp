@@ -18,6 +18,13 @@ std::int64_t bucketRows(const TestDatabase& db) {
     return std::stoll(db.connection()->query("SELECT COUNT(*) FROM rate_buckets").at(0).at(0).value_or("-1"));
 }
 
+store::RateTake take(store::Store& st, const std::string& kind, const std::string& subject, const store::RateRule& rule,
+                     store::Time now) {
+    const auto out = st.takeRateTokens({{kind, subject, rule}}, now);
+    EXPECT_EQ(out.size(), 1u);
+    return out.empty() ? store::RateTake{} : out[0];
+}
+
 class RateStore : public ::testing::Test {
 protected:
     TestDatabase db;
@@ -28,21 +35,36 @@ protected:
 
 TEST_F(RateStore, BurstThenRefillAtTheRate) {
     const store::RateRule rule{10, 3};  // 3 at once, then one every 6 s
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(s->takeRateToken("serial", "0A0B", rule, 1000).allowed) << i;
-    EXPECT_FALSE(s->takeRateToken("serial", "0A0B", rule, 1000).allowed);
-    EXPECT_TRUE(s->takeRateToken("serial", "0A0C", rule, 1000).allowed) << "other subject";
-    EXPECT_TRUE(s->takeRateToken("client", "0A0B", rule, 1000).allowed) << "other kind";
-    EXPECT_FALSE(s->takeRateToken("serial", "0A0B", rule, 1005).allowed) << "5 s: 5/6 of a token";
-    const store::RateTake t = s->takeRateToken("serial", "0A0B", rule, 1006);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(take(*s, "serial", "0A0B", rule, 1000).allowed) << i;
+    EXPECT_FALSE(take(*s, "serial", "0A0B", rule, 1000).allowed);
+    EXPECT_TRUE(take(*s, "serial", "0A0C", rule, 1000).allowed) << "other subject";
+    EXPECT_TRUE(take(*s, "client", "0A0B", rule, 1000).allowed) << "other kind";
+    EXPECT_FALSE(take(*s, "serial", "0A0B", rule, 1005).allowed) << "5 s: 5/6 of a token";
+    const store::RateTake t = take(*s, "serial", "0A0B", rule, 1006);
     EXPECT_TRUE(t.allowed);
     EXPECT_EQ(t.emptyUntil, 1012) << "empty again: the next token in 6 s";
-    EXPECT_FALSE(s->takeRateToken("serial", "0A0B", rule, 1011).allowed);
+    EXPECT_FALSE(take(*s, "serial", "0A0B", rule, 1011).allowed);
     // A clock that goes back does not drain the bucket (nor refill it).
-    EXPECT_FALSE(s->takeRateToken("serial", "0A0B", rule, 900).allowed);
-    EXPECT_TRUE(s->takeRateToken("serial", "0A0B", rule, 1012).allowed);
+    EXPECT_FALSE(take(*s, "serial", "0A0B", rule, 900).allowed);
+    EXPECT_TRUE(take(*s, "serial", "0A0B", rule, 1012).allowed);
     // A long pause fills the bucket up to the burst, not beyond.
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(s->takeRateToken("serial", "0A0B", rule, 1'000'000).allowed) << i;
-    EXPECT_FALSE(s->takeRateToken("serial", "0A0B", rule, 1'000'000).allowed);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(take(*s, "serial", "0A0B", rule, 1'000'000).allowed) << i;
+    EXPECT_FALSE(take(*s, "serial", "0A0B", rule, 1'000'000).allowed);
+}
+
+TEST_F(RateStore, SeveralBucketsStopAtTheFirstRefusal) {
+    const store::RateRule one{1, 1}, many{1, 100};
+    EXPECT_TRUE(take(*s, "client", "c", one, 1000).allowed);
+    const auto out = s->takeRateTokens({{"client", "c", one}, {"serial", "s", many}}, 1000);
+    ASSERT_EQ(out.size(), 1u) << "the serial's bucket is not tried";
+    EXPECT_FALSE(out[0].allowed);
+    const auto both = s->takeRateTokens({{"serial", "s", many}, {"client", "d", one}}, 1000);
+    ASSERT_EQ(both.size(), 2u);
+    EXPECT_TRUE(both[0].allowed && both[1].allowed);
+    EXPECT_EQ(both[0].emptyUntil, 0) << "99 tokens left";
+    EXPECT_EQ(both[1].emptyUntil, 1060);
+    EXPECT_EQ(bucketRows(db), 3);
+    EXPECT_TRUE(s->takeRateTokens({}, 1000).empty());
 }
 
 TEST_F(RateStore, ParallelTakesFromTwoStoresCountExactly) {
@@ -54,23 +76,23 @@ TEST_F(RateStore, ParallelTakesFromTwoStoresCountExactly) {
         threads.emplace_back([&, t] {
             store::Store& st = t % 2 == 0 ? *s : *other;
             for (int i = 0; i < 10; ++i)
-                if (st.takeRateToken("serial", "0A0B", rule, 1000).allowed) ++allowed;
+                if (take(st, "serial", "0A0B", rule, 1000).allowed) ++allowed;
         });
     for (auto& t : threads) t.join();
     EXPECT_EQ(allowed.load(), 25) << "80 takes, burst 25";
-    EXPECT_FALSE(other->takeRateToken("serial", "0A0B", rule, 1000).allowed);
+    EXPECT_FALSE(take(*other, "serial", "0A0B", rule, 1000).allowed);
 }
 
 TEST_F(RateStore, PurgeDeletesOnlyFullBuckets) {
     const store::RateRule rule{60, 5};  // full again 5 s after any take
-    EXPECT_TRUE(s->takeRateToken("serial", "a", rule, 1000).allowed);
-    EXPECT_TRUE(s->takeRateToken("serial", "b", rule, 1005).allowed);
-    EXPECT_TRUE(s->takeRateToken("client", "a", rule, 1000).allowed);
+    EXPECT_TRUE(take(*s, "serial", "a", rule, 1000).allowed);
+    EXPECT_TRUE(take(*s, "serial", "b", rule, 1005).allowed);
+    EXPECT_TRUE(take(*s, "client", "a", rule, 1000).allowed);
     EXPECT_EQ(bucketRows(db), 3);
     s->purgeRateBuckets("serial", rule, 1009);
     EXPECT_EQ(bucketRows(db), 2) << "serial/a is full at 1005 and gone; serial/b (4 s) and client/a stay";
-    for (int i = 0; i < 5; ++i) EXPECT_TRUE(s->takeRateToken("serial", "a", rule, 1009).allowed) << i;
-    EXPECT_FALSE(s->takeRateToken("serial", "a", rule, 1009).allowed);
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(take(*s, "serial", "a", rule, 1009).allowed) << i;
+    EXPECT_FALSE(take(*s, "serial", "a", rule, 1009).allowed);
     s->purgeRateBuckets("client", rule, 2000);
     s->purgeRateBuckets("serial", rule, 2000);
     EXPECT_EQ(bucketRows(db), 0);

@@ -17,8 +17,8 @@ UnblockService::UnblockService(const ServiceConfig& config, store::Store& store,
       hsm_(hsm),
       clock_(clock),
       audit_(audit),
-      serialLimit_(store, clock, "serial", config.serialPerMinute, config.serialBurst),
-      clientLimit_(store, clock, "client", config.clientPerMinute, config.clientBurst) {}
+      limits_(store, clock,
+              {{"client", config.clientPerMinute, config.clientBurst}, {"serial", config.serialPerMinute, config.serialBurst}}) {}
 
 void UnblockService::refuse(ApiError e, AuditEvent ev, std::optional<int> triesLeft) {
     ev.result = protocol::toString(e);
@@ -29,10 +29,10 @@ void UnblockService::refuse(ApiError e, AuditEvent ev, std::optional<int> triesL
 
 void UnblockService::limit(const std::string& serial, const AuditEvent& ev) {
     // The client first: a client over its limit spends nothing of the serial's.
-    const bool client = clientLimit_.allow(clientRateKey(ev.client));
-    if (client && (serial.empty() || serialLimit_.allow(serial))) return;
+    const char* refusedBy = limits_.refusal({clientRateKey(ev.client), serial});
+    if (!refusedBy) return;
     AuditEvent refused = ev;
-    refused.limit = client ? "serial" : "client";
+    refused.limit = refusedBy;
     refuse(ApiError::RateLimited, refused);
 }
 

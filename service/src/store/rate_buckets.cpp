@@ -63,23 +63,27 @@ const std::string& takeSql(Dialect d) {
 
 }  // namespace
 
-RateTake takeRateToken(SqlConnection& c, const std::string& kind, const std::string& subject, const RateRule& rule,
-                       Time now) {
-    const Units u = unitsOf(rule);
+std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateRequest>& buckets, Time now) {
+    std::vector<RateTake> out;
+    if (buckets.empty()) return out;
     const std::string& sql = takeSql(c.dialect());
-    // In a transaction although it is one statement: a BEGIN that finds the PostgreSQL
-    // connection broken is sent again on a new one (pg_connection.cpp); the statement itself
-    // is never sent twice, so a token is never taken twice.
+    // One transaction for all the buckets of a request (one commit). Also for one bucket: a
+    // BEGIN that finds the PostgreSQL connection broken is sent again on a new one
+    // (pg_connection.cpp); the statements themselves are never sent twice, so a token is
+    // never taken twice.
     Transaction tx(c);
-    const auto rows = c.query(sql, {kind, subject, u.capacity - kUnitsPerToken, now, u.capacity, u.fullAfter, u.refill,
-                                    kUnitsPerToken, u.capacity, u.fullAfter, u.refill, kUnitsPerToken});
+    for (const RateRequest& b : buckets) {
+        const Units u = unitsOf(b.rule);
+        const auto rows = c.query(sql, {b.kind, b.subject, u.capacity - kUnitsPerToken, now, u.capacity, u.fullAfter,
+                                        u.refill, kUnitsPerToken, u.capacity, u.fullAfter, u.refill, kUnitsPerToken});
+        RateTake& t = out.emplace_back();
+        if (rows.empty()) break;
+        t.allowed = true;
+        const std::int64_t tokens = std::stoll(rows[0].at(0).value_or("0"));
+        const Time at = std::stoll(rows[0].at(1).value_or("0"));
+        if (tokens < kUnitsPerToken) t.emptyUntil = at + (kUnitsPerToken - tokens + u.refill - 1) / u.refill;
+    }
     tx.commit();
-    RateTake out;
-    if (rows.empty()) return out;
-    out.allowed = true;
-    const std::int64_t tokens = std::stoll(rows[0].at(0).value_or("0"));
-    const Time at = std::stoll(rows[0].at(1).value_or("0"));
-    if (tokens < kUnitsPerToken) out.emptyUntil = at + (kUnitsPerToken - tokens + u.refill - 1) / u.refill;
     return out;
 }
 

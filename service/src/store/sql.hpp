@@ -101,9 +101,8 @@ private:
 std::unique_ptr<SqlConnection> openSqlite(const std::string& path);
 std::unique_ptr<SqlConnection> openPostgres(const std::string& conninfo);
 
-// Store::takeRateToken / purgeRateBuckets over one connection (rate_buckets.cpp).
-RateTake takeRateToken(SqlConnection& c, const std::string& kind, const std::string& subject, const RateRule& rule,
-                       Time now);
+// Store::takeRateTokens / purgeRateBuckets over one connection (rate_buckets.cpp).
+std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateRequest>& buckets, Time now);
 void purgeRateBuckets(SqlConnection& c, const std::string& kind, const RateRule& rule, Time now);
 
 // Applies the schema migrations that are missing (schema_migrations table).

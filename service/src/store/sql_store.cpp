@@ -301,9 +301,8 @@ public:
         });
     }
 
-    RateTake takeRateToken(const std::string& kind, const std::string& subject, const RateRule& rule,
-                           Time now) override {
-        return with([&](SqlConnection& c) { return store::takeRateToken(c, kind, subject, rule, now); });
+    std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) override {
+        return with([&](SqlConnection& c) { return store::takeRateTokens(c, buckets, now); });
     }
 
     void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) override {

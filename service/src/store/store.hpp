@@ -106,6 +106,11 @@ struct RateRule {
     double perMinute = 0;
     double burst = 0;
 };
+struct RateRequest {
+    std::string kind;     // "client", "serial"
+    std::string subject;  // the address, the serial
+    RateRule rule;
+};
 struct RateTake {
     bool allowed = false;
     // Before this time the bucket cannot hold a whole token, whatever any instance does
@@ -157,10 +162,10 @@ public:
     virtual TicketOutcome confirm(const std::string& ticketHash, bool done, int triesAfter, Time now) = 0;
 
     // --- rate limits
-    // Takes one token from the bucket (kind, subject) in one atomic statement: exact across
-    // threads and processes sharing the database.
-    virtual RateTake takeRateToken(const std::string& kind, const std::string& subject, const RateRule& rule,
-                                   Time now) = 0;
+    // Takes one token from each bucket in order, in one transaction, up to the first that has
+    // none (nothing is taken from the later ones): one RateTake per bucket tried. Each take is
+    // one atomic statement: exact across threads and processes sharing the database.
+    virtual std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) = 0;
     // Deletes the buckets of `kind` that are full at `now` (bounds the table).
     virtual void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) = 0;
 };
