@@ -1,11 +1,15 @@
-// The client address of a request (core/client_address.hpp): trusted_proxies parsing, the
-// X-Forwarded-For walk, canonical forms, and the per-client rate-limit key.
+// Configuration of the rate limits: the rate values, and the client address of a request
+// (core/client_address.hpp): trusted_proxies parsing, the X-Forwarded-For walk, canonical
+// forms, and the per-client rate-limit key.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "core/client_address.hpp"
 #include "core/config.hpp"
+#include "core/rate_limit.hpp"
+#include "store_fixture.hpp"
 
 using namespace ias::service;
 
@@ -41,4 +45,25 @@ TEST(ClientAddress, IPv6ClientsAreLimitedPerSlash64) {
     EXPECT_EQ(clientRateKey("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
     EXPECT_EQ(clientRateKey("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
     EXPECT_NE(clientRateKey("2001:db8:1:3::1"), clientRateKey("2001:db8:1:2::1"));
+}
+
+TEST(RateConfig, OutOfRangeValuesAreRefusedAtStart) {
+    test::TestDatabase db;
+    auto store = db.open();
+    ManualClock clock;
+    auto make = [&](double perMinute, double burst) {
+        RateLimiter l(*store, clock, {{"serial", perMinute, burst}});
+    };
+    EXPECT_NO_THROW(make(10, 10));
+    EXPECT_NO_THROW(make(0, 0)) << "no limit";
+    EXPECT_NO_THROW(make(1e9, 1e9));
+    for (const auto& [perMinute, burst] : std::vector<std::pair<double, double>>{
+             {0, 10}, {-1, 10}, {10, 0.5}, {10, -1}, {10, 2e9}, {2e9, 10}, {NAN, 10}, {10, INFINITY}})
+        EXPECT_THROW(make(perMinute, burst), std::invalid_argument) << perMinute << " " << burst;
+    try {
+        make(0, 10);
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("rate.serial_per_minute"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(RateLimiter(*store, clock, {{"serial", 10, 0}}).refusal({"0A0B"}), nullptr) << "burst 0: never refused";
 }
