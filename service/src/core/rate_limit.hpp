@@ -1,6 +1,6 @@
 // Rate limits per client address and per card serial, shared by every instance: a token
-// bucket per key in the database (Store::takeRateTokens, one transaction for both limits of a
-// request), so N instances together allow what one would, and a restart forgets nothing.
+// bucket per key in the database (Store::takeRateTokens), so N instances together allow what
+// one would, and a restart forgets nothing.
 // A per-process memory of keys that the database left without a whole token, until the time
 // the next one is due, refuses those without a database round trip: exact, because a bucket
 // only gains tokens with time.

@@ -4,9 +4,13 @@
 // by one INSERT ... ON CONFLICT DO UPDATE ... WHERE statement: the refill and the take happen
 // under the row lock of that statement (PostgreSQL) or the database write lock (SQLite), so
 // concurrent takes from any number of processes count exactly. The update's WHERE leaves a
-// refused take without effect and without a returned row.
+// refused take without effect and without a returned row. On PostgreSQL a take that finds its
+// connection broken is sent once more on a new one (SqlConnection::queryRetryingOnce): if the
+// server had run it before the connection broke, that request counted twice (stricter, never
+// looser).
 #include <cmath>
 #include <algorithm>
+#include <optional>
 
 #include "store/sql.hpp"
 
@@ -67,15 +71,18 @@ std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateReq
     std::vector<RateTake> out;
     if (buckets.empty()) return out;
     const std::string& sql = takeSql(c.dialect());
-    // One transaction for all the buckets of a request (one commit). Also for one bucket: a
-    // BEGIN that finds the PostgreSQL connection broken is sent again on a new one
-    // (pg_connection.cpp); the statements themselves are never sent twice, so a token is
-    // never taken twice.
-    Transaction tx(c);
+    // SQLite: one transaction for all the buckets of a request (one commit; the database is
+    // locked for the whole of it in any case). PostgreSQL: each take in its own implicit
+    // transaction, so that a row lock (one client address may be a hot row) is held for one
+    // statement, not for the round trips of the following ones and of a COMMIT.
+    const bool sqlite = c.dialect() == Dialect::Sqlite;
+    std::optional<Transaction> tx;
+    if (sqlite) tx.emplace(c);
     for (const RateRequest& b : buckets) {
         const Units u = unitsOf(b.rule);
-        const auto rows = c.query(sql, {b.kind, b.subject, u.capacity - kUnitsPerToken, now, u.capacity, u.fullAfter,
-                                        u.refill, kUnitsPerToken, u.capacity, u.fullAfter, u.refill, kUnitsPerToken});
+        const auto rows =
+            c.queryRetryingOnce(sql, {b.kind, b.subject, u.capacity - kUnitsPerToken, now, u.capacity, u.fullAfter,
+                                      u.refill, kUnitsPerToken, u.capacity, u.fullAfter, u.refill, kUnitsPerToken});
         RateTake& t = out.emplace_back();
         if (rows.empty()) break;
         t.allowed = true;
@@ -83,16 +90,15 @@ std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateReq
         const Time at = std::stoll(rows[0].at(1).value_or("0"));
         if (tokens < kUnitsPerToken) t.emptyUntil = at + (kUnitsPerToken - tokens + u.refill - 1) / u.refill;
     }
-    tx.commit();
+    if (tx) tx->commit();
     return out;
 }
 
 void purgeRateBuckets(SqlConnection& c, const std::string& kind, const RateRule& rule, Time now) {
     const Units u = unitsOf(rule);
     // A bucket untouched for fullAfter seconds is full: the same as no row.
-    Transaction tx(c);  // (for the BEGIN that reconnects, as above)
-    c.exec("DELETE FROM rate_buckets WHERE kind = ? AND updated_at <= CAST(? AS BIGINT)", {kind, now - u.fullAfter});
-    tx.commit();
+    c.queryRetryingOnce("DELETE FROM rate_buckets WHERE kind = ? AND updated_at <= CAST(? AS BIGINT)",
+                        {kind, now - u.fullAfter});
 }
 
 }  // namespace ias::service::store

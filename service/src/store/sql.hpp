@@ -42,6 +42,12 @@ public:
     virtual Dialect dialect() const noexcept = 0;
     virtual void exec(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
     virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+    // One statement in its own implicit transaction (outside any transaction). PostgreSQL:
+    // sent once more on a new connection when the connection turns out to be broken, so its
+    // effect may happen twice if the connection broke after the server ran it: only for
+    // statements where that is harmless (a rate-limit take: one more token counted, never
+    // one less). SQLite: query().
+    virtual std::vector<SqlRow> queryRetryingOnce(const std::string& sql, const std::vector<SqlValue>& params) = 0;
     // Statement that starts a write transaction (BEGIN IMMEDIATE / BEGIN).
     virtual const char* beginWrite() const noexcept = 0;
     // Suffix that locks the selected rows until commit ("" / " FOR UPDATE").

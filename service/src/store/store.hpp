@@ -162,9 +162,9 @@ public:
     virtual TicketOutcome confirm(const std::string& ticketHash, bool done, int triesAfter, Time now) = 0;
 
     // --- rate limits
-    // Takes one token from each bucket in order, in one transaction, up to the first that has
-    // none (nothing is taken from the later ones): one RateTake per bucket tried. Each take is
-    // one atomic statement: exact across threads and processes sharing the database.
+    // Takes one token from each bucket in order, up to the first that has none (nothing is
+    // taken from the later ones): one RateTake per bucket tried. Each take is one atomic
+    // statement: exact across threads and processes sharing the database.
     virtual std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) = 0;
     // Deletes the buckets of `kind` that are full at `now` (bounds the table).
     virtual void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) = 0;
