@@ -148,6 +148,7 @@ TEST(TwoInstancesRateLimit, PerSerialLimitHoldsInTotalAndAcrossRestarts) {
     std::vector<int> status(12, 0);
     std::vector<std::string> tickets(12);
     std::vector<std::thread> threads;
+    threads.reserve(12);
     for (int i = 0; i < 12; ++i)
         threads.emplace_back([&, i] {
             const auto r = (i % 2 == 0 ? a : b).must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}});

@@ -72,6 +72,7 @@ TEST_F(RateStore, ParallelTakesFromTwoStoresCountExactly) {
     const store::RateRule rule{1, 25};
     std::atomic<int> allowed{0};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int t = 0; t < 8; ++t)
         threads.emplace_back([&, t] {
             store::Store& st = t % 2 == 0 ? *s : *other;
