@@ -3,6 +3,7 @@
 // balancer), one SQLite file in service_unit_tests. Every counter must stay exact whichever
 // instance answers: the row lock on the case is taken in the database, not in a process.
 #include <algorithm>
+#include <sstream>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -127,4 +128,66 @@ TEST_F(TwoInstances, ParallelWrongTriesAcrossInstancesLeaveZeroExactly) {
     EXPECT_EQ(cases.body[0]["secret_tries_left"], 0);
     EXPECT_EQ(a.must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}}).body["error"], "blocked");
     EXPECT_EQ(b.must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}}).body["error"], "blocked");
+}
+
+// The per-serial limit holds for A and B together (issue #5): 12 simultaneous verifies spread
+// over both, with a burst of 6 and no refill to speak of during the test (0.01 a minute),
+// give exactly 6 answers and 6 refusals (429); restarting both keeps the window (it is in the
+// database); each refusal is in the audit log of the instance that gave it, with the limit's
+// name, and no secret or ticket is in either log.
+TEST(TwoInstancesRateLimit, PerSerialLimitHoldsInTotalAndAcrossRestarts) {
+    TestDatabase db;
+    DaemonFiles files;
+    const std::vector<std::string> limit{"rate.serial_burst=6", "rate.serial_per_minute=0.01"};
+    Daemon a{files, "A", db.spec(), limit};
+    Daemon b{files, "B", db.spec(), limit};
+    ASSERT_NO_FATAL_FAILURE(a.start());
+    ASSERT_NO_FATAL_FAILURE(b.start());
+    const std::string serial = "0010000000123470";
+    const std::string secret = a.issueSecret(serial);
+    std::vector<int> status(12, 0);
+    std::vector<std::string> tickets(12);
+    std::vector<std::thread> threads;
+    threads.reserve(12);
+    for (int i = 0; i < 12; ++i)
+        threads.emplace_back([&, i] {
+            const auto r = (i % 2 == 0 ? a : b).must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}});
+            status[static_cast<std::size_t>(i)] = r.status;
+            if (r.status == 200) tickets[static_cast<std::size_t>(i)] = r.body.value("ticket", "");
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(std::count(status.begin(), status.end(), 200), 6);
+    EXPECT_EQ(std::count(status.begin(), status.end(), 429), 6);
+    a.stop();
+    b.stop();
+    ASSERT_NO_FATAL_FAILURE(b.start());
+    ASSERT_NO_FATAL_FAILURE(a.start());
+    EXPECT_EQ(a.must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}}).status, 429);
+    EXPECT_EQ(b.must("POST", "/v1/unblock/verify", {{"serial", serial}, {"secret", secret}}).status, 429);
+    EXPECT_EQ(a.must("POST", "/v1/unblock/verify", {{"serial", "0010000000123471"}, {"secret", secret}}).status, 404)
+        << "another serial";
+
+    int refusals = 0;
+    std::string compact = secret;
+    std::erase(compact, '-');
+    for (const Daemon* d : {&a, &b}) {
+        const std::string log = readWhole(d->auditPath());
+        std::istringstream in(log);
+        for (std::string line; std::getline(in, line);) {
+            const auto j = nlohmann::json::parse(line, nullptr, false);
+            if (!j.is_object() || j.value("result", "") != "rate_limited") continue;
+            ++refusals;
+            EXPECT_EQ(j.value("limit", ""), "serial") << line;
+            EXPECT_EQ(j.value("serial", ""), serial) << line;
+            EXPECT_FALSE(j.value("rid", "").empty()) << line;
+        }
+        EXPECT_EQ(log.find(secret), std::string::npos);
+        EXPECT_EQ(log.find(compact), std::string::npos);
+        for (const auto& t : tickets) {
+            if (!t.empty()) {
+                EXPECT_EQ(log.find(t), std::string::npos);
+            }
+        }
+    }
+    EXPECT_EQ(refusals, 8);
 }

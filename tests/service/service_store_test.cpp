@@ -152,6 +152,6 @@ TEST_F(ServiceStore, LiveTicketIsFoundThroughItsIndex) {
                                     {std::int64_t{1}}))
         plan += row.back().value_or("") + "\n";
     EXPECT_NE(plan.find("USING INDEX tickets_live"), std::string::npos) << plan;
-    EXPECT_EQ(c->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0), "2");
+    EXPECT_EQ(c->query("SELECT COUNT(*) FROM schema_migrations WHERE version = 2").at(0).at(0), "1");
 }
 #endif

@@ -1,5 +1,5 @@
 // The audit log: one JSON line per decision, with the request id. Only structured fields
-// are accepted (event, serial, result, case id, counters, client address), so that no secret,
+// are accepted (event, serial, result, case id, counters, client address, limit), so that no secret,
 // answer, ticket, link or key can reach it.
 #pragma once
 
@@ -22,6 +22,7 @@ struct AuditEvent {
     std::optional<std::int64_t> caseId;
     std::optional<int> triesLeft;
     std::optional<int> count;  // cryptograms used, tries_after, ...
+    std::string limit{};       // rate_limited: the limit that refused ("client" or "serial")
 };
 
 class AuditLog {

@@ -97,7 +97,7 @@ std::optional<ApiError> UnblockService::caseRefusal(const store::CaseRecord& c) 
 
 store::CaseRecord UnblockService::openCaseByLink(apdu::ByteView linkToken, const RequestContext& ctx) {
     AuditEvent ev{ctx.requestId, "holder_link", "", "", ctx.client, {}, {}, {}};
-    if (!clientLimit_.allow("client:" + ctx.client)) refuse(ApiError::RateLimited, ev);
+    limit("", ev);
     const auto c = store_.caseByLinkHash(tokenHash(linkToken));
     if (!c) refuse(ApiError::NoCase, ev);
     ev.serial = c->serial;
@@ -118,7 +118,7 @@ IssuedSecret UnblockService::submitAnswers(std::int64_t caseId, const std::vecto
                                            const RequestContext& ctx) {
     AuditEvent ev{ctx.requestId, "answers", "", "", ctx.client, caseId, {}, {}};
     if (!hsm_) refuse(ApiError::Internal, ev);
-    if (!clientLimit_.allow("client:" + ctx.client)) refuse(ApiError::RateLimited, ev);
+    limit("", ev);
     const store::CaseRecord c = openCaseById(caseId);
     ev.serial = c.serial;
     if (const auto e = caseRefusal(c)) refuse(*e, ev);

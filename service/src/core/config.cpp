@@ -45,6 +45,7 @@ const std::map<std::string, Setter>& setters() {
         {"rate.serial_burst", [](auto& c, auto& v) { c.serialBurst = std::stod(v); }},
         {"rate.client_per_minute", [](auto& c, auto& v) { c.clientPerMinute = std::stod(v); }},
         {"rate.client_burst", [](auto& c, auto& v) { c.clientBurst = std::stod(v); }},
+        {"trusted_proxies", [](auto& c, auto& v) { c.trustedProxies = parseNetworks(v); }},
         {"threads", [](auto& c, auto& v) { c.threads = toInt(v); }},
         {"support.web", [](auto& c, auto& v) { c.support.web = v; }},
         {"support.email", [](auto& c, auto& v) { c.support.email = v; }},

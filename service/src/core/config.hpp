@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/client_address.hpp"
 #include "hsm/hsm.hpp"
 
 namespace ias::service {
@@ -39,6 +40,8 @@ struct ServiceConfig {
     int answerIterations = 200000;
     double serialPerMinute = 10, serialBurst = 10;
     double clientPerMinute = 600, clientBurst = 600;
+    // Reverse proxies whose X-Forwarded-For names the client (core/client_address.hpp).
+    std::vector<IpNetwork> trustedProxies;
     // cpp-httplib serves each keep-alive connection on one pool thread until it closes: with
     // more client connections than threads the others wait (seconds: bench/service/RESULTS.md).
     int threads = 128;

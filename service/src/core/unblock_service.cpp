@@ -17,8 +17,8 @@ UnblockService::UnblockService(const ServiceConfig& config, store::Store& store,
       hsm_(hsm),
       clock_(clock),
       audit_(audit),
-      serialLimit_(clock, config.serialPerMinute, config.serialBurst),
-      clientLimit_(clock, config.clientPerMinute, config.clientBurst) {}
+      limits_(store, clock,
+              {{"client", config.clientPerMinute, config.clientBurst}, {"serial", config.serialPerMinute, config.serialBurst}}) {}
 
 void UnblockService::refuse(ApiError e, AuditEvent ev, std::optional<int> triesLeft) {
     ev.result = protocol::toString(e);
@@ -28,8 +28,12 @@ void UnblockService::refuse(ApiError e, AuditEvent ev, std::optional<int> triesL
 }
 
 void UnblockService::limit(const std::string& serial, const AuditEvent& ev) {
-    if (!clientLimit_.allow("client:" + ev.client)) refuse(ApiError::RateLimited, ev);
-    if (!serial.empty() && !serialLimit_.allow(serial)) refuse(ApiError::RateLimited, ev);
+    // The client first: a client over its limit spends nothing of the serial's.
+    const char* refusedBy = limits_.refusal({clientRateKey(ev.client), serial});
+    if (!refusedBy) return;
+    AuditEvent refused = ev;
+    refused.limit = refusedBy;
+    refuse(ApiError::RateLimited, refused);
 }
 
 apdu::Bytes UnblockService::secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10) {

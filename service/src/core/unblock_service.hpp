@@ -70,7 +70,6 @@ public:
     const ServiceConfig& config() const noexcept { return config_; }
     store::Store& store() noexcept { return store_; }
     const Clock& clock() const noexcept { return clock_; }
-    RateLimiter& clientLimiter() noexcept { return clientLimit_; }
 
 private:
     apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
@@ -82,8 +81,7 @@ private:
     hsm::Hsm* hsm_;
     const Clock& clock_;
     AuditLog& audit_;
-    RateLimiter serialLimit_;
-    RateLimiter clientLimit_;
+    RateLimiter limits_;  // client, then serial
 };
 
 }  // namespace ias::service

@@ -18,8 +18,14 @@ std::string requestIdFor(const httplib::Request& req) {
     return apdu::toHex(apdu::crypto::randomBytes(8));
 }
 
-RequestContext contextFor(const httplib::Request& req, httplib::Response& res) {
-    RequestContext ctx{requestIdFor(req), req.remote_addr};
+RequestContext contextFor(const Routes& r, const httplib::Request& req, httplib::Response& res) {
+    const auto& trusted = r.service.config().trustedProxies;
+    std::vector<std::string> forwarded;
+    if (!trusted.empty()) {
+        const std::size_t n = req.get_header_value_count("X-Forwarded-For");
+        for (std::size_t i = 0; i < n; ++i) forwarded.push_back(req.get_header_value("X-Forwarded-For", i));
+    }
+    RequestContext ctx{requestIdFor(req), clientAddress(req.remote_addr, forwarded, trusted)};
     res.set_header("X-Request-Id", ctx.requestId);
     return ctx;
 }
@@ -40,7 +46,7 @@ void sendError(httplib::Response& res, const RequestContext& ctx, ApiError e, st
 
 void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
              const std::function<void(const RequestContext&)>& f, const std::function<nlohmann::json()>& refusalExtra) {
-    const RequestContext ctx = contextFor(req, res);
+    const RequestContext ctx = contextFor(r, req, res);
     try {
         f(ctx);
     } catch (const protocol::ApiException& e) {

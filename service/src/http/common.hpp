@@ -20,7 +20,8 @@ struct Routes {
 
 // The caller's X-Request-Id when it is 1..64 of [A-Za-z0-9._-], else a fresh random id.
 std::string requestIdFor(const httplib::Request& req);
-RequestContext contextFor(const httplib::Request& req, httplib::Response& res);
+// Request id, and the client address (X-Forwarded-For only from `trusted_proxies`).
+RequestContext contextFor(const Routes& r, const httplib::Request& req, httplib::Response& res);
 
 void sendJson(httplib::Response& res, int status, const std::string& body);
 void sendError(httplib::Response& res, const RequestContext& ctx, protocol::ApiError e,

@@ -52,7 +52,7 @@ struct HolderRequest {
 // Runs f for the case of the holder's session; refusals become refusal pages.
 void withHolder(Routes& r, const httplib::Request& req, httplib::Response& res,
                 const std::function<void(HolderRequest&)>& f) {
-    const RequestContext ctx = contextFor(req, res);
+    const RequestContext ctx = contextFor(r, req, res);
     pages::Lang lang = pages::langFrom(req.get_param_value("lang"), "fr");
     try {
         const apdu::SecureBytes sid = sessionCookie(req);
@@ -88,7 +88,7 @@ bool validColor(const std::string& c) {
 
 void installHolderPages(httplib::Server& s, Routes& r) {
     s.Get(R"(/h/([0-9a-f]{64}))", [&r](const httplib::Request& req, httplib::Response& res) {
-        const RequestContext ctx = contextFor(req, res);
+        const RequestContext ctx = contextFor(r, req, res);
         pages::Lang lang = pages::langFrom(req.get_param_value("lang"), "fr");
         try {
             const std::string token = req.matches[1];

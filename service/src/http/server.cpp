@@ -31,9 +31,9 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
         {"Content-Security-Policy", kCsp},
     });
     Routes& r = *routes_;
-    server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    server_->set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
-        const RequestContext ctx = contextFor(req, res);
+        const RequestContext ctx = contextFor(r, req, res);
         const int status = res.status;
         sendError(res, ctx, status == 404 ? protocol::ApiError::NotFound : protocol::ApiError::BadRequest);
         res.status = status;

@@ -66,6 +66,11 @@ public:
         run(sql, params, &rows);
         return rows;
     }
+    std::vector<SqlRow> queryRetryingOnce(const std::string& sql, const std::vector<SqlValue>& params) override {
+        std::vector<SqlRow> rows;
+        run(sql, params, &rows, true);
+        return rows;
+    }
 
 private:
     struct Result {
@@ -84,7 +89,8 @@ private:
         run("SET client_min_messages TO warning", {}, nullptr);
     }
 
-    void run(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {
+    void run(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows,
+             bool retryOnce = false) {
         if (PQstatus(conn_) != CONNECTION_OK) {
             // A broken connection has no transaction left to roll back.
             if (sql == "ROLLBACK") return;
@@ -93,8 +99,9 @@ private:
         // A statement that starts a transaction or only reads, sent outside a transaction, is
         // sent once more on a new connection when the old one turns out to be broken (server
         // restarted, backend terminated): it had no effect.
+        // (And a statement whose caller accepts that: queryRetryingOnce.)
         const bool retryable = PQtransactionStatus(conn_) == PQTRANS_IDLE &&
-                               (sql == beginWrite() || sql.rfind("SELECT ", 0) == 0);
+                               (retryOnce || sql == beginWrite() || sql.rfind("SELECT ", 0) == 0);
         for (int attempt = 0;; ++attempt) {
             try {
                 execute(sql, params, rows);

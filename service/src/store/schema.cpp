@@ -77,6 +77,17 @@ CREATE TABLE holder_sessions (
     {2, R"(
 CREATE INDEX tickets_live ON tickets(case_id) WHERE state = 'live'
 )"},
+    // Rate limits shared by every instance (issue #5): one token bucket per (kind, subject),
+    // tokens in 1/60000 of a token (integers: the same arithmetic on both backends).
+    {3, R"(
+CREATE TABLE rate_buckets (
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  tokens BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (kind, subject)
+)
+)"},
 };
 
 std::string expand(std::string sql, Dialect d) {

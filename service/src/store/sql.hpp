@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "store/store.hpp"
+
 namespace ias::service::store {
 
 class StoreError : public std::runtime_error {
@@ -40,6 +42,12 @@ public:
     virtual Dialect dialect() const noexcept = 0;
     virtual void exec(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
     virtual std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+    // One statement in its own implicit transaction (outside any transaction). PostgreSQL:
+    // sent once more on a new connection when the connection turns out to be broken, so its
+    // effect may happen twice if the connection broke after the server ran it: only for
+    // statements where that is harmless (a rate-limit take: one more token counted, never
+    // one less). SQLite: query().
+    virtual std::vector<SqlRow> queryRetryingOnce(const std::string& sql, const std::vector<SqlValue>& params) = 0;
     // Statement that starts a write transaction (BEGIN IMMEDIATE / BEGIN).
     virtual const char* beginWrite() const noexcept = 0;
     // Suffix that locks the selected rows until commit ("" / " FOR UPDATE").
@@ -98,6 +106,10 @@ private:
 
 std::unique_ptr<SqlConnection> openSqlite(const std::string& path);
 std::unique_ptr<SqlConnection> openPostgres(const std::string& conninfo);
+
+// Store::takeRateTokens / purgeRateBuckets over one connection (rate_buckets.cpp).
+std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateRequest>& buckets, Time now);
+void purgeRateBuckets(SqlConnection& c, const std::string& kind, const RateRule& rule, Time now);
 
 // Applies the schema migrations that are missing (schema_migrations table).
 void migrate(SqlConnection& c);

@@ -301,6 +301,17 @@ public:
         });
     }
 
+    std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) override {
+        return with([&](SqlConnection& c) { return store::takeRateTokens(c, buckets, now); });
+    }
+
+    void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) override {
+        with([&](SqlConnection& c) {
+            store::purgeRateBuckets(c, kind, rule, now);
+            return 0;
+        });
+    }
+
 private:
     std::optional<CaseRecord> loadCase(SqlConnection& c, const std::string& where, const std::vector<SqlValue>& params,
                                        bool lock) {

@@ -65,6 +65,10 @@ public:
         return rows;
     }
 
+    std::vector<SqlRow> queryRetryingOnce(const std::string& sql, const std::vector<SqlValue>& params) override {
+        return query(sql, params);
+    }
+
 private:
     struct Stmt {
         Stmt() = default;

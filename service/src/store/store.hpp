@@ -99,6 +99,26 @@ struct TicketOutcome {
     std::int64_t caseId = 0;
 };
 
+// A rate limit shared by every instance: a token bucket of `burst` tokens refilled at
+// `perMinute` tokens a minute (both > 0, at most 1e9), one row per (kind, subject) in
+// rate_buckets. A full bucket is the same as no row, so full buckets are purged.
+struct RateRule {
+    double perMinute = 0;
+    double burst = 0;
+};
+struct RateRequest {
+    std::string kind;     // "client", "serial"
+    std::string subject;  // the address, the serial
+    RateRule rule;
+};
+struct RateTake {
+    bool allowed = false;
+    // Before this time the bucket cannot hold a whole token, whatever any instance does
+    // (tokens only go down, and come back at the rule's rate): a request can be refused
+    // without asking the database again. 0 when unknown (refused).
+    Time emptyUntil = 0;
+};
+
 struct HolderSession {
     std::int64_t caseId = 0;
     std::string csrfHash;
@@ -140,6 +160,14 @@ public:
     virtual TicketOutcome useTicketForCryptogram(const std::string& ticketHash, Time now) = 0;
     // done: consumes ticket and secret. failed: the ticket stays usable (within its limits).
     virtual TicketOutcome confirm(const std::string& ticketHash, bool done, int triesAfter, Time now) = 0;
+
+    // --- rate limits
+    // Takes one token from each bucket in order, up to the first that has none (nothing is
+    // taken from the later ones): one RateTake per bucket tried. Each take is one atomic
+    // statement: exact across threads and processes sharing the database.
+    virtual std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) = 0;
+    // Deletes the buckets of `kind` that are full at `now` (bounds the table).
+    virtual void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) = 0;
 };
 
 // With `tolerant` (the service), a database that is unavailable at start (read-only or
