@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <openssl/err.h>
 #include <fstream>
+#include <iterator>
 
 #include "core/tokens.hpp"
 #include "fuzz_input.hpp"
@@ -65,6 +66,12 @@ struct Paths {
 Paths& paths() {
     static Paths p;
     return p;
+}
+
+// The template database file, read once after it is made.
+std::string& templateBytes() {
+    static std::string bytes;
+    return bytes;
 }
 
 Fixture& fixtureSlot() {
@@ -227,6 +234,11 @@ const Fixture& setUpOnce() {
     moduleSlot = new std::shared_ptr<service::hsm::Pkcs11Module>(service::hsm::Pkcs11Module::open(hsmConfig().modulePath));
     service::hsm::provisionToken(o);
     makeTemplate(f);
+    {
+        std::ifstream in(paths().templateDb, std::ios::binary);
+        templateBytes().assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (templateBytes().empty()) fail("setup: template database not written");
+    }
     reinitialiseHsm();
     done = true;
     return f;
@@ -239,7 +251,9 @@ public:
 
 World::World() : clock_(setUpOnce().startTime) {
     removeDb(paths().workDb);
-    fs::copy_file(paths().templateDb, paths().workDb);
+    // Written from memory: libFuzzer's timer signals interrupt copy_file (EINTR), which
+    // libstdc++ reports as an error; the stream retries interrupted writes.
+    std::ofstream(paths().workDb, std::ios::binary).write(templateBytes().data(), static_cast<std::streamsize>(templateBytes().size()));
     store_ = service::store::openSqliteStore(paths().workDb.string());
     service_ = std::make_unique<UnblockService>(fuzzConfig(), *store_, sharedHsm, clock_, auditLog_);
     routes_ = std::make_unique<service::http::Routes>(service::http::Routes{
