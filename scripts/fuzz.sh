@@ -16,7 +16,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 BUILD="${IAS_FUZZ_BUILD:-$REPO/build/fuzz}"
 WORK="${IAS_FUZZ_WORK:-$BUILD/work}"
-ALL=(tlv apdu pkcs15 card_responses secret config sim replay p11_api)
+ALL=(tlv apdu pkcs15 card_responses secret config sim replay p11_api service_api)
 
 seconds=10
 targets=()
@@ -47,6 +47,7 @@ max_len() {
         sim) echo 4096 ;;
         replay) echo 8192 ;;
         p11_api) echo 4096 ;;
+        service_api) echo 4096 ;;
     esac
 }
 

@@ -63,6 +63,22 @@ TEST_F(ServiceHolderApi, AnswersAreCaseSensitiveAndThreeWrongSubmissionsBlock) {
     EXPECT_EQ(verify(kSerial, "0000-0000-0000-0000-00").body["error"], "no_case");
 }
 
+// A Range header is ignored (found by fuzz/service_api): httplib would otherwise send the
+// first bytes of the one-time secret response, labelled 200, and the secret would be lost.
+TEST_F(ServiceHolderApi, RangeHeaderIsIgnored) {
+    const std::string link = createCase(kSerial);
+    const httplib::Headers h{{"Authorization", "Bearer " + link}, {"Range", "bytes=0-9"}};
+    const Reply c = keep(client()->Get("/v1/holder/case", h));
+    EXPECT_EQ(c.status, 200);
+    ASSERT_TRUE(c.body.is_object()) << "cut to the range: " << c.raw;
+    EXPECT_EQ(c.body["serial"], kSerial);
+    const Reply a = keep(client()->Post("/v1/holder/answers", h, R"({"answers":["Durand-Canary1","Lyon"]})",
+                                        "application/json"));
+    ASSERT_EQ(a.status, 200);
+    ASSERT_TRUE(a.body.is_object()) << "cut to the range: " << a.raw.size() << " bytes";
+    EXPECT_EQ(verify(kSerial, a.body.value("secret", "")).status, 200);
+}
+
 TEST_F(ServiceHolderApi, LinkExpiresAfter24Hours) {
     const std::string link = createCase(kSerial);
     clock.advance(store::Time{24} * 3600);

@@ -37,6 +37,11 @@ apdu::SecureBytes bearerToken(const httplib::Request& req);
 
 nlohmann::json supportJson(const ServiceConfig& c);
 
+// Everything of the daemon's HTTP behaviour that is not TLS, sockets or threads: limits,
+// security headers, the error handler and all routes (server.cpp; the fuzz target drives
+// the same configuration without sockets).
+void configureServer(httplib::Server& s, Routes& r);
+
 void installModuleRoutes(httplib::Server& s, Routes& r);
 void installAdminRoutes(httplib::Server& s, Routes& r);
 void installHolderApiRoutes(httplib::Server& s, Routes& r);

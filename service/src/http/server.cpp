@@ -10,6 +10,38 @@ constexpr const char* kCsp =
     "frame-ancestors 'none'; base-uri 'none'";
 }
 
+void configureServer(httplib::Server& s, Routes& r) {
+    s.set_keep_alive_max_count(1000);
+    s.set_payload_max_length(std::size_t{64} * 1024);
+    s.set_read_timeout(10);
+    s.set_default_headers({
+        {"Strict-Transport-Security", "max-age=31536000"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cache-Control", "no-store"},
+        {"Content-Security-Policy", kCsp},
+    });
+    // No partial content: httplib would cut any response to the client's Range (a JSON body,
+    // the one-time display of a secret) and still send it as 200. Range is ignored (RFC 9110
+    // §14.2): the ranges httplib parsed into its own (non-const) request are dropped.
+    s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+        const_cast<httplib::Request&>(req).ranges.clear();
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        const RequestContext ctx = contextFor(r, req, res);
+        const int status = res.status;
+        sendError(res, ctx, status == 404 ? protocol::ApiError::NotFound : protocol::ApiError::BadRequest);
+        res.status = status;
+    });
+    installModuleRoutes(s, r);
+    installAdminRoutes(s, r);
+    installHolderApiRoutes(s, r);
+    installHolderPages(s, r);
+}
+
 Server::Server(UnblockService& service, const std::string& adminTokenHash, std::ostream& diagnostics)
     : routes_(std::make_unique<Routes>(Routes{service, adminTokenHash, diagnostics})) {
     const ServiceConfig& c = service.config();
@@ -18,30 +50,8 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
     SSL_CTX_set_min_proto_version(server_->ssl_context(), TLS1_2_VERSION);
     const int threads = std::max(2, c.threads);
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-    server_->set_keep_alive_max_count(1000);
     server_->set_tcp_nodelay(true);
-    server_->set_payload_max_length(std::size_t{64} * 1024);
-    server_->set_read_timeout(10);
-    server_->set_default_headers({
-        {"Strict-Transport-Security", "max-age=31536000"},
-        {"X-Content-Type-Options", "nosniff"},
-        {"X-Frame-Options", "DENY"},
-        {"Referrer-Policy", "no-referrer"},
-        {"Cache-Control", "no-store"},
-        {"Content-Security-Policy", kCsp},
-    });
-    Routes& r = *routes_;
-    server_->set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        const RequestContext ctx = contextFor(r, req, res);
-        const int status = res.status;
-        sendError(res, ctx, status == 404 ? protocol::ApiError::NotFound : protocol::ApiError::BadRequest);
-        res.status = status;
-    });
-    installModuleRoutes(*server_, r);
-    installAdminRoutes(*server_, r);
-    installHolderApiRoutes(*server_, r);
-    installHolderPages(*server_, r);
+    configureServer(*server_, *routes_);
 }
 
 Server::~Server() { stop(); }
