@@ -65,6 +65,15 @@ echo "== static analysis: clang-tidy, cppcheck (background, $artifacts/static-an
 nice -n 19 scripts/static-analysis.sh > "$artifacts/static-analysis.log" 2>&1 &
 static_pid=$!
 
+# The Debian packages: dpkg-buildpackage, lintian, apt-get install, client tests against the
+# installed files, purge (in a throw-away overlay of this machine: the system is not changed;
+# its own PC/SC world on vpcd port 35970, service port 36070, TLS test servers on free ports).
+# Mostly a compile, then waits on its card: it runs in the background (before the static
+# analysis in CPU priority) while the suites below, which mostly wait too, run.
+echo "== package: build, lintian, install, client tests, purge (background, $artifacts/package.log)"
+nice -n 10 scripts/package-test.sh > "$artifacts/package.log" 2>&1 &
+package_pid=$!
+
 # Unit and component tests (no reader, no database server), under the sanitizers.
 run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser|clients'
 run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser|clients'
@@ -113,11 +122,9 @@ scripts/unblock-world.sh stop >/dev/null
 scripts/test-world.sh stop
 trap - EXIT
 
-# The Debian packages: dpkg-buildpackage, lintian, apt-get install, client tests against the
-# installed files, purge (in a throw-away overlay of this machine: the system is not changed).
-stage package
-echo "== package: build, lintian, install, client tests, purge"
-if scripts/package-test.sh > "$artifacts/package.log" 2>&1; then
+stage "package (wait)"
+echo "== package: waiting for it"
+if wait "$package_pid"; then
   summary+=("ok    package: $(tail -n 1 "$artifacts/package.log")")
 else
   failed=1
