@@ -7,6 +7,7 @@
 //   build/fuzz/fuzz/fuzz_make_service_seeds fuzz/corpus/service_api
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,13 @@ struct Seed {
     std::vector<Step> steps;
 };
 
-const std::string kJson = "Content-Type: application/json\n";
-const std::string kAdmin = "Authorization: Bearer @ADMIN@\n";
-const std::string kCookie = "Cookie: __Host-ias-holder=@SESSION@\n";
-const std::string kForm = "Content-Type: application/x-www-form-urlencoded\n";
+// Header lines and bodies the seeds share (functions: no std::string built at static start-up).
+std::string jsonHeader() { return "Content-Type: application/json\n"; }
+std::string adminHeader() { return "Authorization: Bearer @ADMIN@\n"; }
+std::string cookieHeader() { return "Cookie: __Host-ias-holder=@SESSION@\n"; }
+std::string formHeader() { return "Content-Type: application/x-www-form-urlencoded\n"; }
 
-Step post(const std::string& path, const std::string& body, int status, const std::string& headers = kJson) {
+Step post(const std::string& path, const std::string& body, int status, const std::string& headers = jsonHeader()) {
     return {"POST " + path + " HTTP/1.1\nHost: unblock.example.org\n" + headers + "\n" + body, status};
 }
 Step get(const std::string& path, int status, const std::string& headers = "") {
@@ -37,11 +39,14 @@ Step get(const std::string& path, int status, const std::string& headers = "") {
 Step raw(const std::string& text, int status) { return {text, status}; }
 // A request whose body is sent in two chunks (no placeholders: sizes are exact).
 Step chunked(const std::string& path, const std::string& body, int status) {
-    char sizes[2][16];
+    const auto hex = [](std::size_t n) {
+        std::ostringstream o;
+        o << std::hex << n;
+        return o.str();
+    };
     const std::size_t half = body.size() / 2;
-    std::snprintf(sizes[0], sizeof sizes[0], "%zx", half);
-    std::snprintf(sizes[1], sizeof sizes[1], "%zx", body.size() - half);
-    return {"POST " + path + " HTTP/1.1\nTransfer-Encoding: chunked\n" + kJson + "\n" + sizes[0] + "\r\n" +
+    const std::string sizes[2] = {hex(half), hex(body.size() - half)};
+    return {"POST " + path + " HTTP/1.1\nTransfer-Encoding: chunked\n" + jsonHeader() + "\n" + sizes[0] + "\r\n" +
                 body.substr(0, half) + "\r\n" + sizes[1] + "\r\n" + body.substr(half) + "\r\n0\r\n\r\n",
             status};
 }
@@ -60,13 +65,15 @@ Step confirm(const std::string& outcome, int status, int triesAfter = 3) {
 }
 Step holderAnswers(const std::string& a0, const std::string& a1, int status) {
     return post("/v1/holder/answers", R"({"answers":[")" + a0 + R"(",")" + a1 + R"("]})", status,
-                kJson + "Authorization: Bearer @LINK@\n");
+                jsonHeader() + "Authorization: Bearer @LINK@\n");
 }
-Step formAnswers(const std::string& body, int status) { return post("/holder/answers", body, status, kForm + kCookie); }
+Step formAnswers(const std::string& body, int status) { return post("/holder/answers", body, status, formHeader() + cookieHeader()); }
 
-const std::string kWrongSecret = "0000-0000-0000-0000-00";  // well-formed, check symbols valid
-const std::string kCase = R"({"serial":"99887766","email":"new@example.org","language":"en","questions":[)"
-                          R"({"question":"Animal ?","answer":"Chat-9"},{"question":"Couleur ?","answer":"Vert-3"}]})";
+std::string wrongSecret() { return "0000-0000-0000-0000-00"; }  // well-formed, check symbols valid
+std::string newCase() {
+    return R"({"serial":"99887766","email":"new@example.org","language":"en","questions":[)"
+           R"({"question":"Animal ?","answer":"Chat-9"},{"question":"Couleur ?","answer":"Vert-3"}]})";
+}
 
 std::vector<Seed> seeds() {
     const std::string multipart =
@@ -79,8 +86,8 @@ std::vector<Seed> seeds() {
           verify("@SERIAL2@", "@SECRET@", 410), cryptogram("@TICKET@", 401)}},
         {"module-canonical-secret", {verify("1122334455667788", "@SECRETC@", 200), cryptogram("@TICKET@", 200)}},
         {"module-wrong-secret-until-blocked",
-         {verify("@SERIAL2@", kWrongSecret, 401), verify("@SERIAL2@", "not a secret", 401),
-          verify("@SERIAL2@", kWrongSecret, 401), verify("@SERIAL2@", "@SECRET@", 410), cryptogram("@TICKET@", 401)}},
+         {verify("@SERIAL2@", wrongSecret(), 401), verify("@SERIAL2@", "not a secret", 401),
+          verify("@SERIAL2@", wrongSecret(), 401), verify("@SERIAL2@", "@SECRET@", 410), cryptogram("@TICKET@", 401)}},
         {"module-cryptogram-limit",
          {verify("@SERIAL2@", "@SECRET@", 200), cryptogram("@TICKET@", 200), cryptogram("@TICKET@", 200, "FFFFFFFFFFFFFFFF"),
           cryptogram("@TICKET@", 200), cryptogram("@TICKET@", 410), verify("@SERIAL2@", "@SECRET@", 410)}},
@@ -103,66 +110,66 @@ std::vector<Seed> seeds() {
           verify("AABB", "x", 404), verify("AABB", "x", 404), verify("AABB", "x", 429), {"!ip 77", 0},
           verify("AABB", "x", 429), clock(60), verify("AABB", "x", 404)}},
         {"admin-cases",
-         {post("/v1/admin/cases", kCase, 201, kJson + kAdmin), get("/v1/admin/cases", 200, kAdmin),
-          get("/v1/admin/outbox", 200, kAdmin), post("/v1/admin/cases/@CASE@/close", R"({"reason":"fuzz"})", 204, kJson + kAdmin),
-          post("/v1/admin/cases/@CASE@/close", "", 404, kAdmin), get("/v1/admin/revocations", 200, kAdmin),
-          post("/v1/admin/cases/99999999999999999999/close", "", 404, kAdmin), get("/h/@NEWLINK@", 303),
-          get("/holder/questions", 200, kCookie)}},
+         {post("/v1/admin/cases", newCase(), 201, jsonHeader() + adminHeader()), get("/v1/admin/cases", 200, adminHeader()),
+          get("/v1/admin/outbox", 200, adminHeader()), post("/v1/admin/cases/@CASE@/close", R"({"reason":"fuzz"})", 204, jsonHeader() + adminHeader()),
+          post("/v1/admin/cases/@CASE@/close", "", 404, adminHeader()), get("/v1/admin/revocations", 200, adminHeader()),
+          post("/v1/admin/cases/99999999999999999999/close", "", 404, adminHeader()), get("/h/@NEWLINK@", 303),
+          get("/holder/questions", 200, cookieHeader())}},
         {"admin-refusals",
          {get("/v1/admin/cases", 401), get("/v1/admin/cases", 401, "Authorization: Bearer wrong\n"),
-          post("/v1/admin/cases", kCase, 401), post("/v1/admin/cases", "{}", 400, kJson + kAdmin),
+          post("/v1/admin/cases", newCase(), 401), post("/v1/admin/cases", "{}", 400, jsonHeader() + adminHeader()),
           post("/v1/admin/cases", R"({"serial":"@SERIAL@","email":"a@b","questions":[{"question":"q","answer":"a"}]})", 400,
-               kJson + kAdmin),
+               jsonHeader() + adminHeader()),
           post("/v1/admin/cases", R"({"serial":"AB","email":"nobody","questions":[{"question":"q","answer":"a"}]})", 400,
-               kJson + kAdmin),
-          post("/v1/admin/cases", R"({"serial":"AB","email":"a@b","language":"de","questions":[]})", 400, kJson + kAdmin),
-          post("/v1/admin/cases/@CASE2@/close", "not json", 204, kAdmin), verify("@SERIAL2@", "@SECRET@", 410)}},
+               jsonHeader() + adminHeader()),
+          post("/v1/admin/cases", R"({"serial":"AB","email":"a@b","language":"de","questions":[]})", 400, jsonHeader() + adminHeader()),
+          post("/v1/admin/cases/@CASE2@/close", "not json", 204, adminHeader()), verify("@SERIAL2@", "@SECRET@", 410)}},
         {"holder-api-secret-then-reset",
          {get("/v1/holder/case", 200, "Authorization: Bearer @LINK@\n"), holderAnswers("@A0@", "@A1@", 200),
           get("/v1/holder/case", 410, "Authorization: Bearer @LINK@\n"), verify("@SERIAL@", "@SECRET@", 200),
           cryptogram("@TICKET@", 200, "A1B2C3D4E5F60718"), confirm("done", 204)}},
         {"holder-api-wrong-answers",
          {holderAnswers("@A0@", "wrong", 403), holderAnswers("@A1@", "@A0@", 403), holderAnswers("", "", 410),
-          get("/v1/holder/case", 410, "Authorization: Bearer @LINK@\n"), get("/v1/admin/revocations", 200, kAdmin),
-          get("/v1/admin/cases", 200, kAdmin)}},
+          get("/v1/holder/case", 410, "Authorization: Bearer @LINK@\n"), get("/v1/admin/revocations", 200, adminHeader()),
+          get("/v1/admin/cases", 200, adminHeader())}},
         {"holder-api-refusals",
          {get("/v1/holder/case", 404), get("/v1/holder/case", 410, "Authorization: Bearer @LINK2@\n"),
-          post("/v1/holder/answers", "answers", 400, kJson + "Authorization: Bearer @LINK@\n"),
-          post("/v1/holder/answers", R"({"answers":[1,2]})", 400, kJson + "Authorization: Bearer @LINK@\n"),
-          post("/v1/holder/answers", R"({"answers":["@A0@"]})", 403, kJson + "Authorization: Bearer @LINK@\n")}},
+          post("/v1/holder/answers", "answers", 400, jsonHeader() + "Authorization: Bearer @LINK@\n"),
+          post("/v1/holder/answers", R"({"answers":[1,2]})", 400, jsonHeader() + "Authorization: Bearer @LINK@\n"),
+          post("/v1/holder/answers", R"({"answers":["@A0@"]})", 403, jsonHeader() + "Authorization: Bearer @LINK@\n")}},
         {"holder-pages-urlencoded",
-         {get("/h/@LINK@?lang=en", 303), get("/holder", 200, kCookie), get("/holder/questions?lang=en", 200, kCookie),
-          formAnswers("csrf=@CSRF@&lang=en&a0=@A0@&a1=@A1@", 200), get("/holder", 410, kCookie),
+         {get("/h/@LINK@?lang=en", 303), get("/holder", 200, cookieHeader()), get("/holder/questions?lang=en", 200, cookieHeader()),
+          formAnswers("csrf=@CSRF@&lang=en&a0=@A0@&a1=@A1@", 200), get("/holder", 410, cookieHeader()),
           verify("@SERIAL@", "@SECRET@", 200)}},
         {"holder-pages-multipart",
          {get("/holder/questions", 200, "Cookie: theme=dark; __Host-ias-holder=@SESSION@\n"),
           // The form is urlencoded: a multipart post carries no "csrf" parameter (403 csrf).
-          post("/holder/answers", multipart, 403, "Content-Type: multipart/form-data; boundary=XyZb\n" + kCookie),
+          post("/holder/answers", multipart, 403, "Content-Type: multipart/form-data; boundary=XyZb\n" + cookieHeader()),
           verify("@SERIAL@", "@SECRET@", 404)}},
         {"holder-pages-refusals",
-         {formAnswers("csrf=0000&a0=@A0@&a1=@A1@", 403), post("/holder/answers", "csrf=@CSRF@&a0=@A0@&a1=@A1@", 401, kForm),
+         {formAnswers("csrf=0000&a0=@A0@&a1=@A1@", 403), post("/holder/answers", "csrf=@CSRF@&a0=@A0@&a1=@A1@", 401, formHeader()),
           formAnswers("csrf=@CSRF@&a0=x&a1=y", 403), formAnswers("csrf=@CSRF@&a0=@A0@", 403),
-          formAnswers("csrf=@CSRF@&a0=@A1@&a1=@A0@", 410), get("/holder", 410, kCookie),
+          formAnswers("csrf=@CSRF@&a0=@A1@&a1=@A0@", 410), get("/holder", 410, cookieHeader()),
           formAnswers("csrf=@CSRF@&a0=@A0@&a1=@A1@", 410)}},
         {"holder-pages-links-static",
          {get("/h/0000000000000000000000000000000000000000000000000000000000000000", 404), get("/h/@LINK2@", 410),
           get("/h/@LINK@?lang=xx", 303), get("/static/holder.js", 200), get("/static/holder.css", 200),
-          raw("HEAD /holder HTTP/1.1\n" + kCookie + "\n", 200), get("/holder?lang=en", 200, kCookie),
-          clock(3601), get("/holder", 401, kCookie), clock(86400), get("/h/@LINK@", 410)}},
+          raw("HEAD /holder HTTP/1.1\n" + cookieHeader() + "\n", 200), get("/holder?lang=en", 200, cookieHeader()),
+          clock(3601), get("/holder", 401, cookieHeader()), clock(86400), get("/h/@LINK@", 410)}},
         {"http-routing",
          {get("/nowhere", 404), raw("PUT /v1/unblock/verify HTTP/1.1\n\n{}", 404), raw("DELETE /v1/admin/cases HTTP/1.1\n\n", 404),
           raw("OPTIONS * HTTP/1.1\n\n", 404), raw("BREW /pot HTTP/1.1\n\n", 400), raw("GET /v1/holder/case\n\n", 400),
           get("/v1/unblock/verify", 404), raw("GET /%76%31/holder/case HTTP/1.1\nAuthorization: Bearer @LINK@\n\n", 200)}},
         {"http-features",
-         {raw("POST /v1/unblock/verify HTTP/1.1\nExpect: 100-continue\n" + kJson +
+         {raw("POST /v1/unblock/verify HTTP/1.1\nExpect: 100-continue\n" + jsonHeader() +
                   "\n{\"serial\":\"@SERIAL2@\",\"secret\":\"@SECRET@\"}",
               200),
-          chunked("/v1/unblock/verify", R"({"serial":"1122334455667788","secret":")" + kWrongSecret + "\"}", 401),
+          chunked("/v1/unblock/verify", R"({"serial":"1122334455667788","secret":")" + wrongSecret() + "\"}", 401),
           raw("GET /v1/holder/case HTTP/1.1\nRange: bytes=0-9\nAuthorization: Bearer @LINK@\n\n", 200),
           raw("POST /v1/unblock/verify HTTP/1.1\nContent-Length: 70000\n\n{}", 413),
           raw("GET /v1/admin/cases HTTP/1.1\nX-Request-Id: support-ticket-42\n\n", 401),
           raw("GET /v1/admin/cases HTTP/1.0\nX-Request-Id: @TICKET@\n\n", 401),
-          raw("GET /v1/admin/outbox HTTP/1.1\nAccept-Encoding: gzip, br\n" + kAdmin + "\n", 200)}},
+          raw("GET /v1/admin/outbox HTTP/1.1\nAccept-Encoding: gzip, br\n" + adminHeader() + "\n", 200)}},
     };
 }
 
@@ -173,7 +180,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
         return 2;
     }
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    (void)std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered progress; unbuffered is fine too
     int failures = 0;
     for (const Seed& seed : seeds()) {
         std::string text;

@@ -37,7 +37,7 @@ std::string stringField(const json& j, const char* key) {
 }
 
 std::string replyError(const Reply& r) {
-    const std::string e = stringField(replyJson(r), "error");
+    std::string e = stringField(replyJson(r), "error");
     if (!e.empty()) return e;
     const auto p = r.body.find("data-error=\"");
     if (p == std::string::npos) return "";

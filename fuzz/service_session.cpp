@@ -15,8 +15,6 @@
 namespace ias::fuzz::svc {
 
 using nlohmann::json;
-using service::store::CaseRecord;
-using service::store::CaseState;
 
 namespace {
 

@@ -3,11 +3,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <openssl/err.h>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
 #include "core/tokens.hpp"
 #include "fuzz_input.hpp"
@@ -220,13 +222,16 @@ const Fixture& setUpOnce() {
     paths().templateDb = paths().dir / "template.db";
     paths().workDb = paths().dir / "work.db";
     fs::create_directories(paths().tokens);
-    std::atexit(removeScratch);
+    if (std::atexit(removeScratch) != 0) throw std::runtime_error("service_api fuzz: cannot register the scratch clean-up");
     {
         std::ofstream conf(paths().dir / "softhsm2.conf");
         conf << "directories.tokendir = " << paths().tokens.string() << "\n"
              << "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
     }
-    ::setenv("SOFTHSM2_CONF", (paths().dir / "softhsm2.conf").c_str(), 1);
+    // Once, from LLVMFuzzerInitialize on libFuzzer's main thread before any other thread exists;
+    // SoftHSM reads its configuration only from this variable.
+    if (::setenv("SOFTHSM2_CONF", (paths().dir / "softhsm2.conf").c_str(), 1) != 0)  // NOLINT(concurrency-mt-unsafe): single-threaded start-up
+        throw std::runtime_error("service_api fuzz: cannot set SOFTHSM2_CONF");
     service::hsm::ProvisionOptions o;
     o.hsm = hsmConfig();
     o.soPin = apdu::secureCopy(std::string_view("fuzz-so-pin"));
@@ -303,7 +308,8 @@ bool parseReply(const std::string& wire, bool headRequest, Reply& out) {
         const std::string head = wire.substr(pos, end - pos);
         pos = end + 4;
         if (head.rfind("HTTP/1.1 ", 0) != 0 || head.size() < 12) return false;
-        out.status = std::atoi(head.substr(9, 3).c_str());
+        const char* code = head.data() + 9;
+        if (std::from_chars(code, code + 3, out.status).ec != std::errc{}) return false;
         out.headers.clear();
         std::size_t line = head.find("\r\n");
         while (line != std::string::npos) {
