@@ -165,7 +165,10 @@ ResponseApdu Card::deliver(ResponseApdu r, std::size_t ne) {
 ResponseApdu Card::getResponse(const CommandApdu& c) {
     if (c.p1 != 0 || c.p2 != 0) return sw(StatusWord::kWrongP1P2);
     if (pendingResponse_.empty()) return sw(StatusWord::kConditionsNotSatisfied);
-    const std::size_t n = std::min(c.ne == 0 ? std::size_t{256} : c.ne, pendingResponse_.size());
+    // GET RESPONSE is case 2 (ISO 7816-4 7.6.1): without Le it is refused and the waiting data
+    // stays for a well-formed GET RESPONSE (found by the sim fuzzer: it handed out 256 bytes).
+    if (c.ne == 0) return sw(StatusWord::kWrongLength);
+    const std::size_t n = std::min(c.ne, pendingResponse_.size());
     ResponseApdu r{SecureBytes(pendingResponse_.begin(), pendingResponse_.begin() + static_cast<std::ptrdiff_t>(n)),
                    StatusWord(StatusWord::kSuccess)};
     pendingResponse_.erase(pendingResponse_.begin(), pendingResponse_.begin() + static_cast<std::ptrdiff_t>(n));

@@ -180,6 +180,10 @@ TEST_F(SimCard, ForcedGetResponse) {
     const ResponseApdu first = run("00A40204025031 00");
     EXPECT_EQ(first.sw.sw1(), 0x61);
     EXPECT_TRUE(first.data.empty());
+    // GET RESPONSE without Le (case 1) is refused and the waiting data is kept (sim fuzzer).
+    const ResponseApdu noLe = run("00C00000");
+    EXPECT_EQ(noLe.sw.value(), 0x6700);
+    EXPECT_TRUE(noLe.data.empty());
     const ResponseApdu rest = run("00C00000" + lc(first.sw.sw2()));
     EXPECT_EQ(rest.sw.value(), 0x9000);
     EXPECT_EQ(rest.data[0], 0x62);
