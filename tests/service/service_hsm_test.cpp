@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "hsm_fixture.hpp"
 #include "ias/apdu/crypto.hpp"
@@ -87,4 +89,51 @@ TEST(ServiceHsm, ProvisioningIsIdempotentAndParallelUseIsSafe) {
     ASSERT_EQ(report.size(), 2u);
     EXPECT_EQ(report[0], "master key present: ias-unblock-master");
     EXPECT_EQ(h->cryptogram(sn8, rnd), expected);
+}
+
+// SoftHSMv2 keeps destroyed session objects until C_Finalize: the pool re-initialises the
+// module every reinitAfterCryptograms cryptograms, also while other threads use it, and the
+// cryptograms stay right across it.
+TEST(ServiceHsm, ReinitialisesTheModuleToFreeDerivedKeysWhileInUse) {
+    test::ensureTestToken();
+    test::sharedTestHsmSlot().reset();  // the module must be ours alone to be re-initialised
+    hsm::HsmConfig config = test::testHsmConfig();
+    config.reinitAfterCryptograms = 25;
+    hsm::Hsm h(config);
+    const apdu::Bytes sn8 = apdu::fromHex("001000000012345F");
+    const apdu::Bytes rnd = apdu::fromHex("1122334455667788");
+    const apdu::Bytes expected =
+        protocol::externalAuthCryptogram(protocol::deriveAdminKeys(test::knownMasterKey(), sn8), rnd, sn8);
+    const apdu::Bytes hmac = h.hmacSha256(apdu::fromHex("00"));
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    threads.reserve(6);
+    for (int t = 0; t < 6; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 50; ++i) {
+                if (t % 2 == 0 && h.cryptogram(sn8, rnd) == expected) ++ok;
+                if (t % 2 == 1 && h.hmacSha256(apdu::fromHex("00")) == hmac) ++ok;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 300);
+    // 150 cryptograms, a re-initialisation after every 25 (give or take those in flight).
+    EXPECT_GE(h.reinitialisations(), 4u);
+    EXPECT_LE(h.reinitialisations(), 6u);
+    EXPECT_EQ(h.cryptogram(sn8, rnd), expected);
+}
+
+TEST(ServiceHsm, NoReinitialisationWhileAnotherUserHoldsTheModule) {
+    test::ensureTestToken();
+    auto shared = test::sharedTestHsm();
+    hsm::HsmConfig config = test::testHsmConfig();
+    config.reinitAfterCryptograms = 2;
+    hsm::Hsm h(config);
+    const apdu::Bytes sn8 = apdu::fromHex("001000000012345F");
+    const apdu::Bytes rnd = apdu::fromHex("1122334455667788");
+    const apdu::Bytes expected =
+        protocol::externalAuthCryptogram(protocol::deriveAdminKeys(test::knownMasterKey(), sn8), rnd, sn8);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(h.cryptogram(sn8, rnd), expected);
+    EXPECT_EQ(h.reinitialisations(), 0u) << "C_Finalize would close the other user's sessions";
+    EXPECT_EQ(shared->cryptogram(sn8, rnd), expected);
 }

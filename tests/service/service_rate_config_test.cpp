@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/client_address.hpp"
 #include "core/config.hpp"
@@ -66,4 +69,32 @@ TEST(RateConfig, OutOfRangeValuesAreRefusedAtStart) {
         EXPECT_NE(std::string(e.what()).find("rate.serial_per_minute"), std::string::npos) << e.what();
     }
     EXPECT_EQ(RateLimiter(*store, clock, {{"serial", 10, 0}}).refusal({"0A0B"}), nullptr) << "burst 0: never refused";
+}
+
+TEST(ServiceConfigValues, CountsOutsideTheirRangeAreRefusedWithTheKey) {
+    ServiceConfig c;
+    const std::vector<std::pair<const char*, const char*>> bad = {
+        {"port", "0"},          {"port", "65536"},           {"threads", "0"},
+        {"threads", "-1"},      {"threads", "100000"},       {"database.pool", "0"},
+        {"hsm.sessions", "-1"}, {"hsm.sessions", "0"},       {"hsm.reinit_after", "-5"},
+        {"answers.iterations", "10"}, {"port", "99999999999"}, {"threads", "12x"},
+    };
+    for (const auto& [key, value] : bad) {
+        try {
+            applySetting(c, key, value);
+            ADD_FAILURE() << key << "=" << value << " accepted";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+        }
+    }
+    const ServiceConfig defaults;
+    EXPECT_EQ(c.port, defaults.port) << "a refused value changes nothing";
+    EXPECT_EQ(c.threads, defaults.threads);
+    EXPECT_EQ(c.hsm.sessions, defaults.hsm.sessions);
+    applySetting(c, "hsm.sessions", "16");
+    applySetting(c, "hsm.reinit_after", "0");
+    applySetting(c, "threads", "4096");
+    EXPECT_EQ(c.hsm.sessions, 16u);
+    EXPECT_EQ(c.hsm.reinitAfterCryptograms, 0u);
+    EXPECT_EQ(c.threads, 4096);
 }

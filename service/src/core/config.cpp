@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
 namespace ias::service {
 
@@ -22,31 +23,40 @@ int toInt(const std::string& v) {
     return n;
 }
 
+// An integer in [lo, hi]: a negative or huge count (sessions, threads, pool) would otherwise
+// wrap or exhaust the machine at start-up instead of being refused with the line.
+int toIntIn(const std::string& v, int lo, int hi) {
+    const int n = toInt(v);
+    if (n < lo || n > hi) throw std::out_of_range("must be " + std::to_string(lo) + ".." + std::to_string(hi));
+    return n;
+}
+
 using Setter = std::function<void(ServiceConfig&, const std::string&)>;
 
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> m = {
         {"listen", [](auto& c, auto& v) { c.listen = v; }},
-        {"port", [](auto& c, auto& v) { c.port = toInt(v); }},
+        {"port", [](auto& c, auto& v) { c.port = toIntIn(v, 1, 65535); }},
         {"tls.cert", [](auto& c, auto& v) { c.tlsCert = v; }},
         {"tls.key", [](auto& c, auto& v) { c.tlsKey = v; }},
         {"public_url", [](auto& c, auto& v) { c.publicUrl = v; }},
         {"database", [](auto& c, auto& v) { c.database = v; }},
-        {"database.pool", [](auto& c, auto& v) { c.databasePool = toInt(v); }},
+        {"database.pool", [](auto& c, auto& v) { c.databasePool = toIntIn(v, 1, 256); }},
         {"hsm.module", [](auto& c, auto& v) { c.hsm.modulePath = v; }},
         {"hsm.token", [](auto& c, auto& v) { c.hsm.tokenLabel = v; }},
         {"hsm.pin_file", [](auto& c, auto& v) { c.hsmPinFile = v; }},
-        {"hsm.sessions", [](auto& c, auto& v) { c.hsm.sessions = static_cast<std::size_t>(toInt(v)); }},
+        {"hsm.sessions", [](auto& c, auto& v) { c.hsm.sessions = static_cast<std::size_t>(toIntIn(v, 1, 256)); }},
+        {"hsm.reinit_after", [](auto& c, auto& v) { c.hsm.reinitAfterCryptograms = static_cast<std::size_t>(toIntIn(v, 0, 1000000)); }},
         {"admin.token_file", [](auto& c, auto& v) { c.adminTokenFile = v; }},
         {"audit_log", [](auto& c, auto& v) { c.auditLog = v; }},
         {"outbox_dir", [](auto& c, auto& v) { c.outboxDir = v; }},
-        {"answers.iterations", [](auto& c, auto& v) { c.answerIterations = toInt(v); }},
+        {"answers.iterations", [](auto& c, auto& v) { c.answerIterations = toIntIn(v, 1000, 100000000); }},
         {"rate.serial_per_minute", [](auto& c, auto& v) { c.serialPerMinute = std::stod(v); }},
         {"rate.serial_burst", [](auto& c, auto& v) { c.serialBurst = std::stod(v); }},
         {"rate.client_per_minute", [](auto& c, auto& v) { c.clientPerMinute = std::stod(v); }},
         {"rate.client_burst", [](auto& c, auto& v) { c.clientBurst = std::stod(v); }},
         {"trusted_proxies", [](auto& c, auto& v) { c.trustedProxies = parseNetworks(v); }},
-        {"threads", [](auto& c, auto& v) { c.threads = toInt(v); }},
+        {"threads", [](auto& c, auto& v) { c.threads = toIntIn(v, 1, 4096); }},
         {"support.web", [](auto& c, auto& v) { c.support.web = v; }},
         {"support.email", [](auto& c, auto& v) { c.support.email = v; }},
         {"support.phone", [](auto& c, auto& v) { c.support.phone = v; }},
@@ -67,8 +77,9 @@ void applySetting(ServiceConfig& c, const std::string& key, const std::string& v
         it->second(c, value);
     } catch (const std::invalid_argument&) {
         throw std::runtime_error("bad value for '" + key + "'");
-    } catch (const std::out_of_range&) {
-        throw std::runtime_error("value out of range for '" + key + "'");
+    } catch (const std::out_of_range& e) {
+        throw std::runtime_error("value out of range for '" + key + "'" +
+                                 (std::string_view(e.what()).starts_with("must be") ? std::string(" (") + e.what() + ")" : ""));
     }
 }
 

@@ -42,71 +42,111 @@ apdu::Bytes encrypt(const Session& s, CK_MECHANISM_TYPE type, CK_OBJECT_HANDLE k
 
 }  // namespace
 
+// One pooled session for one operation. Waits for an idle session, and while a
+// re-initialisation is pending; re-opens a pool that a failed re-initialisation left empty.
 class Hsm::Lease {
 public:
     explicit Lease(Hsm& h) : h_(h) {
         std::unique_lock lock(h_.mutex_);
-        h_.available_.wait(lock, [&] { return !h_.idle_.empty(); });
+        h_.available_.wait(lock, [&] { return !h_.reinitialising_ && (!h_.idle_.empty() || h_.sessions_.empty()); });
+        if (h_.sessions_.empty()) h_.openLocked();
         s_ = h_.idle_.back();
         h_.idle_.pop_back();
     }
     ~Lease() {
-        {
-            std::lock_guard lock(h_.mutex_);
-            h_.idle_.push_back(s_);
-        }
+        std::lock_guard lock(h_.mutex_);
+        h_.idle_.push_back(s_);
+        h_.cryptogramsSinceInit_ += cryptograms_;
+        if (h_.reinitialising_ && h_.idle_.size() == h_.sessions_.size()) h_.drained_.notify_one();
         h_.available_.notify_one();
     }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Session& operator*() const { return *s_; }
+    void countCryptogram() { cryptograms_ = 1; }
 
 private:
     Hsm& h_;
     Session* s_ = nullptr;
+    std::size_t cryptograms_ = 0;
 };
 
-Hsm::Hsm(const HsmConfig& config) : module_(Pkcs11Module::open(config.modulePath)) {
-    const auto slot = module_->findToken(config.tokenLabel);
-    if (!slot) throw HsmError("no HSM token labelled " + config.tokenLabel, CKR_TOKEN_NOT_PRESENT);
-    for (std::size_t i = 0; i < std::max<std::size_t>(1, config.sessions); ++i) {
-        sessions_.push_back(std::make_unique<Session>(module_, *slot, false));
-        idle_.push_back(sessions_.back().get());
-    }
-    sessions_.front()->login(CKU_USER, config.userPin);
-    master_ = findOne(*sessions_.front(), CKO_SECRET_KEY, kMasterKeyLabel);
-    hmac_ = findOne(*sessions_.front(), CKO_SECRET_KEY, kHmacKeyLabel);
+Hsm::Hsm(const HsmConfig& config) : config_(config) { openLocked(); }
+
+// No C_Logout: it would log out every other user of the module in this process and make
+// their private key handles invalid; closing the last session logs out (PKCS#11 C_CloseSession).
+Hsm::~Hsm() = default;
+
+void Hsm::openLocked() {
+    sessions_.clear();
+    idle_.clear();
+    if (!module_) module_ = Pkcs11Module::open(config_.modulePath);
+    const auto slot = module_->findToken(config_.tokenLabel);
+    if (!slot) throw HsmError("no HSM token labelled " + config_.tokenLabel, CKR_TOKEN_NOT_PRESENT);
+    std::vector<std::unique_ptr<Session>> sessions;
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, config_.sessions); ++i)
+        sessions.push_back(std::make_unique<Session>(module_, *slot, false));
+    sessions.front()->login(CKU_USER, config_.userPin);
+    master_ = findOne(*sessions.front(), CKO_SECRET_KEY, kMasterKeyLabel);
+    hmac_ = findOne(*sessions.front(), CKO_SECRET_KEY, kHmacKeyLabel);
+    sessions_ = std::move(sessions);
+    for (const auto& s : sessions_) idle_.push_back(s.get());
 }
 
-Hsm::~Hsm() {
-    if (!sessions_.empty()) sessions_.front()->fn()->C_Logout(sessions_.front()->handle());
+void Hsm::maybeReinitialise() {
+    std::unique_lock lock(mutex_);
+    if (config_.reinitAfterCryptograms == 0 || cryptogramsSinceInit_ < config_.reinitAfterCryptograms ||
+        reinitialising_)
+        return;
+    reinitialising_ = true;
+    drained_.wait(lock, [&] { return idle_.size() == sessions_.size(); });
+    cryptogramsSinceInit_ = 0;
+    try {
+        idle_.clear();
+        sessions_.clear();  // closes them: the module is ours alone again
+        if (module_->reinitialize(module_)) ++reinitialisations_;
+        openLocked();
+    } catch (const HsmError&) {
+        // Left empty: the next operation re-opens the pool (or fails with the HSM's error).
+        idle_.clear();
+        sessions_.clear();
+    }
+    reinitialising_ = false;
+    available_.notify_all();
+}
+
+std::size_t Hsm::reinitialisations() const {
+    std::lock_guard lock(mutex_);
+    return reinitialisations_;
 }
 
 apdu::Bytes Hsm::cryptogram(apdu::ByteView sn8, apdu::ByteView challenge8) {
     if (sn8.size() != protocol::kSerialIccSize || challenge8.size() != protocol::kChallengeSize)
         throw HsmError("cryptogram: SN.ICC and challenge must be 8 bytes", CKR_ARGUMENTS_BAD);
-    Lease lease(*this);
-    const Session& s = *lease;
-    const ScopedObject kEnc(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, false)));
-    const ScopedObject kMac(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, true)));
-    // K_MAC's first half is 3DES-ECB(master, SN8) (ECB, first block of the derivation data),
-    // so deriving from SN8 || SN8 gives (K1, K1): single DES under K1 as a 3DES key.
-    apdu::Bytes doubled(sn8.begin(), sn8.end());
-    apdu::append(doubled, sn8);
-    const ScopedObject kMac1(s, deriveDes2(s, master_, doubled));
+    apdu::Bytes out;
+    {
+        Lease lease(*this);
+        lease.countCryptogram();  // its derived keys stay in SoftHSM's memory until C_Finalize
+        const Session& s = *lease;
+        const ScopedObject kEnc(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, false)));
+        const ScopedObject kMac(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, true)));
+        // K_MAC's first half is 3DES-ECB(master, SN8) (ECB, first block of the derivation
+        // data), so deriving from SN8 || SN8 gives (K1, K1): single DES under K1 as 3DES.
+        apdu::Bytes doubled(sn8.begin(), sn8.end());
+        apdu::append(doubled, sn8);
+        const ScopedObject kMac1(s, deriveDes2(s, master_, doubled));
 
-    apdu::Bytes plain(challenge8.begin(), challenge8.end());
-    apdu::append(plain, sn8);
-    const apdu::Bytes e = encrypt(s, CKM_DES3_CBC, kEnc.get(), plain);
-    // Retail MAC over E || 80 00..00: CBC-MAC of E's two blocks under K1, XOR the padding
-    // block on the host (a chaining value, not key material), last block under (K1, K2).
-    const apdu::Bytes chain = encrypt(s, CKM_DES3_CBC, kMac1.get(), e);
-    apdu::Bytes last(chain.end() - 8, chain.end());
-    last[0] ^= 0x80;
-    const apdu::Bytes m = encrypt(s, CKM_DES3_ECB, kMac.get(), last);
-
-    apdu::Bytes out = e;
-    apdu::append(out, m);
+        apdu::Bytes plain(challenge8.begin(), challenge8.end());
+        apdu::append(plain, sn8);
+        out = encrypt(s, CKM_DES3_CBC, kEnc.get(), plain);
+        // Retail MAC over E || 80 00..00: CBC-MAC of E's two blocks under K1, XOR the padding
+        // block on the host (a chaining value, not key material), last block under (K1, K2).
+        const apdu::Bytes chain = encrypt(s, CKM_DES3_CBC, kMac1.get(), out);
+        apdu::Bytes last(chain.end() - 8, chain.end());
+        last[0] ^= 0x80;
+        apdu::append(out, encrypt(s, CKM_DES3_ECB, kMac.get(), last));
+    }
+    maybeReinitialise();
     return out;
 }
 

@@ -5,6 +5,13 @@
 //   - "ias-unblock-hmac" (CKK_GENERIC_SECRET 32 bytes, sensitive, non-extractable, CKA_SIGN):
 //     HMAC-SHA256 of the stored secrets.
 // Thread-safe: a pool of logged-in sessions, one borrowed per operation.
+//
+// SoftHSMv2 frees a destroyed session object only at C_Finalize (its SessionObjectStore keeps
+// them all), so each cryptogram's 3 derived keys would stay in memory for the daemon's life.
+// After `reinitAfterCryptograms` cryptograms the pool waits until every session is back,
+// then closes them, re-initialises the module (C_Finalize + C_Initialize), logs in again and
+// finds the keys again; new operations wait meanwhile (tens of ms). If that fails (HSM
+// gone), operations fail with HsmError (the service answers 503) and the next one retries.
 #pragma once
 
 #include <condition_variable>
@@ -26,6 +33,8 @@ struct HsmConfig {
     std::string tokenLabel = "ias-unblockd";
     apdu::SecureBytes userPin;
     std::size_t sessions = 4;
+    // 0 = never (an HSM that frees destroyed objects).
+    std::size_t reinitAfterCryptograms = 2000;
 };
 
 class Hsm {
@@ -40,14 +49,26 @@ public:
     apdu::Bytes cryptogram(apdu::ByteView sn8, apdu::ByteView challenge8);
     // HMAC-SHA256 with the HMAC key (32 bytes).
     apdu::Bytes hmacSha256(apdu::ByteView data);
+    // How many times the module was re-initialised to free the derived keys.
+    std::size_t reinitialisations() const;
 
 private:
     class Lease;
+    // Opens the session pool, logs in and finds the keys; mutex_ held (or constructing).
+    void openLocked();
+    // Re-initialises once the pool is drained, if enough cryptograms were computed.
+    void maybeReinitialise();
+
+    HsmConfig config_;
     std::shared_ptr<Pkcs11Module> module_;
     std::vector<std::unique_ptr<Session>> sessions_;
     std::vector<Session*> idle_;
-    std::mutex mutex_;
-    std::condition_variable available_;
+    mutable std::mutex mutex_;
+    std::condition_variable available_;  // a session is idle, or the pool was re-opened
+    std::condition_variable drained_;    // every session is idle (a re-initialisation waits)
+    bool reinitialising_ = false;
+    std::size_t cryptogramsSinceInit_ = 0;
+    std::size_t reinitialisations_ = 0;
     CK_OBJECT_HANDLE master_ = CK_INVALID_HANDLE;
     CK_OBJECT_HANDLE hmac_ = CK_INVALID_HANDLE;
 };

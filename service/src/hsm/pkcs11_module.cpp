@@ -23,10 +23,18 @@ std::string paddedLabel(const std::string& label) {
     return l;
 }
 
+namespace {
+// Guards the loaded modules and their use counts (open() may share one while reinitialize()
+// checks that nobody else holds it).
+std::mutex& registryMutex() {
+    static std::mutex m;
+    return m;
+}
+}  // namespace
+
 std::shared_ptr<Pkcs11Module> Pkcs11Module::open(const std::string& path) {
-    static std::mutex mutex;
     static std::map<std::string, std::weak_ptr<Pkcs11Module>> loaded;
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(registryMutex());
     if (auto existing = loaded[path].lock()) return existing;
 
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -55,6 +63,18 @@ Pkcs11Module::Pkcs11Module(void* handle, CK_FUNCTION_LIST* fn, bool finalize)
 Pkcs11Module::~Pkcs11Module() {
     if (finalize_) fn_->C_Finalize(nullptr);
     dlclose(handle_);
+}
+
+bool Pkcs11Module::reinitialize(const std::shared_ptr<Pkcs11Module>& self) {
+    std::lock_guard lock(registryMutex());
+    if (!finalize_ || self.get() != this || self.use_count() != 1) return false;
+    fn_->C_Finalize(nullptr);
+    CK_C_INITIALIZE_ARGS args{};
+    args.flags = CKF_OS_LOCKING_OK;
+    const CK_RV rv = fn_->C_Initialize(&args);
+    finalize_ = rv == CKR_OK;
+    if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) check(rv, "C_Initialize");
+    return true;
 }
 
 namespace {

@@ -39,6 +39,11 @@ public:
     std::optional<CK_SLOT_ID> findToken(const std::string& label) const;
     // First slot with a token that is not initialised yet.
     std::optional<CK_SLOT_ID> findFreeSlot() const;
+    // C_Finalize + C_Initialize, which is the only way SoftHSMv2 frees destroyed session
+    // objects (its SessionObjectStore keeps every one until C_Finalize). Only when this
+    // instance did the C_Initialize and nobody else holds it (no Session either): returns
+    // false and does nothing otherwise.
+    bool reinitialize(const std::shared_ptr<Pkcs11Module>& self);
 
 private:
     Pkcs11Module(void* handle, CK_FUNCTION_LIST* fn, bool finalize);
