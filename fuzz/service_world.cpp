@@ -199,6 +199,8 @@ const service::ServiceConfig& fuzzConfig() {
         x.serialBurst = 10;
         x.clientPerMinute = 30;
         x.clientBurst = 30;
+        x.adminPerMinute = 20;
+        x.adminBurst = 20;
         x.hsm = hsmConfig();
         return x;
     }();

@@ -27,6 +27,7 @@ struct Reply {  // NOLINT(bugprone-exception-escape): nlohmann::json's destructo
     int status = 0;
     json body;
     std::string raw;
+    std::string retryAfter;  // the Retry-After header, if any
 };
 
 class ServiceWorld : public ::testing::Test {
@@ -67,6 +68,7 @@ protected:
         }
         out.status = r->status;
         out.raw = r->body;
+        out.retryAfter = r->get_header_value("Retry-After");
         out.body = json::parse(r->body, nullptr, false);
         std::lock_guard lock(bodiesMutex);
         bodies.push_back(r->body);

@@ -163,3 +163,29 @@ TEST_F(ServiceHolderApi, CanaryValuesNeverLeak) {
     }
 #endif
 }
+
+// The address goes to the To: line of the mail: a CR or LF would start new headers.
+TEST_F(ServiceHolderApi, CaseEmailAndQuestionsAreValidatedAndRefusalsChangeNothing) {
+    auto create = [&](const std::string& email, const std::string& question, const std::string& answer) {
+        return post("/v1/admin/cases",
+                    {{"serial", "0010000000123499"}, {"email", email},
+                     {"questions", {{{"question", question}, {"answer", answer}}}}},
+                    kAdminToken);
+    };
+    for (const std::string& bad :
+         {std::string("holder@example.org\rBcc: x@evil.example"), std::string("holder@example.org\nBcc: x@evil.example"),
+          std::string("holder@example.org\r"), std::string("a b@example.org"), std::string("<a@example.org>"),
+          std::string("a@b@example.org"), std::string("@example.org"), std::string("holder@"), std::string("holder@.org"),
+          std::string("holder@example..org"), std::string("holder\t@example.org"), std::string("holder@exa\0mple.org", 19),
+          std::string(65, 'a') + "@example.org", "a@" + std::string(253, 'b')}) {
+        const Reply r = create(bad, "Ville ?", "Lyon");
+        EXPECT_EQ(r.status, 400) << bad;
+        EXPECT_EQ(r.body["error"], "bad_request");
+    }
+    EXPECT_EQ(create("holder@example.org", "Ville ?\nBcc: x", "Lyon").status, 400) << "question on two lines";
+    EXPECT_EQ(create("holder@example.org", std::string(501, 'q'), "Lyon").status, 400);
+    EXPECT_EQ(create("holder@example.org", "Ville ?", std::string(501, 'a')).status, 400);
+    EXPECT_TRUE(get("/v1/admin/cases", kAdminToken).body.empty()) << "no refused case was stored";
+    EXPECT_TRUE(get("/v1/admin/outbox", kAdminToken).body.empty()) << "and no mail written";
+    EXPECT_EQ(create("jean.dupont+ias@mail.example.org", "Ville de naissance ?", "Lyon").status, 201);
+}

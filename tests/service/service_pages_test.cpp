@@ -132,3 +132,31 @@ TEST_F(ServicePages, StaticAssetsAndBranding) {
     auto css = client()->Get("/static/holder.css");
     EXPECT_NE(css->body.find(config.brand.accentColor), std::string::npos);
 }
+
+// A script may post the form as multipart/form-data: the same fields, the same decisions
+// (it used to be refused as a CSRF failure, the fields being kept apart from the parameters).
+TEST_F(ServicePages, MultipartFormIsReadLikeTheUrlencodedOne) {
+    const std::string cookie = open(createCase(kSerial));
+    const std::string csrf = csrfOf(page("/holder/questions", cookie)->body);
+    ASSERT_EQ(csrf.size(), 64u);
+    auto post = [&](const std::string& token, const std::string& a0) {
+        const httplib::MultipartFormDataItems items{
+            {"csrf", token, "", ""}, {"a0", a0, "", ""}, {"a1", "Lyon", "", ""}};
+        auto res = client()->Post("/holder/answers", httplib::Headers{{"Cookie", cookie}}, items);
+        if (res) keep(res);
+        return res;
+    };
+    auto forged = post(std::string(64, '0'), "Durand-Canary1");
+    ASSERT_TRUE(forged);
+    EXPECT_EQ(forged->status, 403);
+    EXPECT_NE(forged->body.find("data-error=\"csrf\""), std::string::npos);
+    auto wrong = post(csrf, "durand-canary1");
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 403);
+    EXPECT_EQ(wrong->body.find("data-error=\"csrf\""), std::string::npos) << "a wrong answer, not a CSRF refusal";
+    EXPECT_EQ(store->listCases()[0].answerFailures, 1);
+    auto right = post(csrf, "Durand-Canary1");
+    ASSERT_TRUE(right);
+    EXPECT_EQ(right->status, 200);
+    EXPECT_NE(right->body.find("id=\"secret\">"), std::string::npos);
+}

@@ -74,7 +74,7 @@ TEST(RateConfig, OutOfRangeValuesAreRefusedAtStart) {
 TEST(ServiceConfigValues, CountsOutsideTheirRangeAreRefusedWithTheKey) {
     ServiceConfig c;
     const std::vector<std::pair<const char*, const char*>> bad = {
-        {"port", "0"},          {"port", "65536"},           {"threads", "0"},
+        {"port", "-1"},         {"port", "65536"},           {"threads", "0"},
         {"threads", "-1"},      {"threads", "100000"},       {"database.pool", "0"},
         {"hsm.sessions", "-1"}, {"hsm.sessions", "0"},       {"hsm.reinit_after", "-5"},
         {"answers.iterations", "10"}, {"port", "99999999999"}, {"threads", "12x"},

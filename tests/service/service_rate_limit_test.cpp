@@ -162,6 +162,7 @@ TEST_F(RateService, SerialLimitIsAuditedAndSurvivesARestart) {
     const Reply refused = verify(serial, secret);
     EXPECT_EQ(refused.status, 429) << refused.raw;
     EXPECT_EQ(refused.body["error"], "rate_limited");
+    EXPECT_EQ(refused.retryAfter, "12") << "5 a minute: a token every 12 s";
     restart();
     EXPECT_EQ(verify(serial, secret).status, 429) << "the window is in the database";
     clock.advance(12);  // 5 a minute: one token back
@@ -221,6 +222,42 @@ TEST_F(ClientRateNoProxy, ForwardedForIsIgnoredFromOtherPeers) {
     const auto lines = auditLines("rate_limited");
     ASSERT_EQ(lines.size(), 4u);
     for (const json& j : lines) EXPECT_EQ(j.value("client", ""), "127.0.0.1");
+}
+
+namespace {
+class AdminRate : public RateService {
+protected:
+    void adjustConfig(ServiceConfig& c) override {
+        c.adminBurst = 3;
+        c.adminPerMinute = 2;
+    }
+};
+}  // namespace
+
+// Every admin request counts, before the token is looked at: a client guessing tokens gets
+// 429 after the burst, the right token too until a token comes back (Retry-After).
+TEST_F(AdminRate, AdminRequestsAreLimitedPerClientBeforeTheTokenCheck) {
+    EXPECT_EQ(get("/v1/admin/cases", kAdminToken).status, 200);
+    EXPECT_EQ(get("/v1/admin/cases", "wrong-token-guess").status, 401);
+    EXPECT_EQ(get("/v1/admin/outbox").status, 401);
+    const Reply limited = get("/v1/admin/cases", kAdminToken);
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(limited.body["error"], "rate_limited");
+    EXPECT_EQ(limited.retryAfter, "30") << "2 a minute";
+    EXPECT_EQ(get("/v1/admin/cases", "wrong-token-guess").status, 429);
+    clock.advance(30);
+    EXPECT_EQ(get("/v1/admin/cases", kAdminToken).status, 200);
+    // The holder and module APIs have their own buckets.
+    EXPECT_EQ(get("/v1/holder/case", std::string(64, 'a')).status, 404);
+    const auto limitedLines = auditLines("rate_limited");
+    ASSERT_EQ(limitedLines.size(), 2u) << auditText.str();
+    for (const json& j : limitedLines) EXPECT_EQ(j.value("limit", ""), "admin");
+    const auto unauthorized = auditLines("unauthorized");
+    ASSERT_EQ(unauthorized.size(), 2u) << auditText.str();
+    EXPECT_EQ(unauthorized[0].value("event", ""), "admin GET /v1/admin/cases");
+    const std::string all = auditText.str() + diagnostics.str();
+    EXPECT_EQ(all.find(kAdminToken), std::string::npos);
+    EXPECT_EQ(all.find("wrong-token-guess"), std::string::npos);
 }
 
 #ifdef IAS_TEST_POSTGRES

@@ -14,6 +14,9 @@ using protocol::ApiException;
 
 namespace {
 
+constexpr std::size_t kMaxQuestionBytes = 500;
+constexpr std::size_t kMaxAnswerBytes = 500;
+
 std::string mailBody(const std::string& language, const std::string& issuer, const std::string& serial,
                      std::string_view link, const SupportContacts& s) {
     std::string b;
@@ -30,6 +33,31 @@ std::string mailBody(const std::string& language, const std::string& issuer, con
     return b;
 }
 
+// An addr-spec for the To: line of the mail: 3..254 bytes, one '@', a local part of 1..64
+// bytes and a dotted domain; no space, control character (a CR or LF would let the rest of
+// the value become mail headers), or RFC 5322 special. UTF-8 (SMTPUTF8) is let through.
+bool validEmail(std::string_view e) {
+    const std::size_t at = e.find('@');
+    if (e.size() < 3 || e.size() > 254 || at == std::string_view::npos || at == 0 || at > 64 ||
+        e.find('@', at + 1) != std::string_view::npos)
+        return false;
+    for (const char ch : e) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c == 0x7F || std::string_view("<>()[]\\,;:\"").find(ch) != std::string_view::npos) return false;
+    }
+    const std::string_view domain = e.substr(at + 1);
+    return !domain.empty() && domain.front() != '.' && domain.back() != '.' &&
+           domain.find("..") == std::string_view::npos && domain.front() != '-';
+}
+
+// Shown on the holder's pages (HTML-escaped there): one line of readable text.
+bool validQuestion(std::string_view q) {
+    if (q.empty() || q.size() > kMaxQuestionBytes) return false;
+    for (const char ch : q)
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) return false;
+    return true;
+}
+
 }  // namespace
 
 CreatedCase UnblockService::createCase(const std::string& serialIn, const std::string& email,
@@ -37,8 +65,8 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
                                        const RequestContext& ctx) {
     const std::string serial = protocol::normaliseSerial(serialIn);
     AuditEvent ev{ctx.requestId, "case_create", "", serial, ctx.client, {}, {}, {}};
-    if (email.empty() || email.find('@') == std::string::npos || email.find('\n') != std::string::npos)
-        throw ApiException(ApiError::BadRequest, "email is not an address");
+    if (!validEmail(email))
+        throw ApiException(ApiError::BadRequest, "email is not a plain address (user@domain, no spaces or control characters)");
     if (qa.empty() || qa.size() > 10) throw ApiException(ApiError::BadRequest, "questions: 1 to 10 expected");
     if (language != "fr" && language != "en") throw ApiException(ApiError::BadRequest, "language must be fr or en");
     store::NewCase n;
@@ -46,7 +74,11 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
     n.email = email;
     n.language = language;
     for (const QuestionAnswer& q : qa) {
-        if (q.question.empty() || q.answer.empty()) throw ApiException(ApiError::BadRequest, "empty question or answer");
+        if (!validQuestion(q.question))
+            throw ApiException(ApiError::BadRequest, "question: 1 to " + std::to_string(kMaxQuestionBytes) +
+                                                         " bytes of text on one line expected");
+        if (q.answer.empty() || q.answer.size() > kMaxAnswerBytes)
+            throw ApiException(ApiError::BadRequest, "answer: 1 to " + std::to_string(kMaxAnswerBytes) + " bytes expected");
         n.questions.push_back({q.question, hashAnswer(q.answer, config_.answerIterations)});
     }
     const apdu::SecureBytes token = newToken();

@@ -36,7 +36,7 @@ using Setter = std::function<void(ServiceConfig&, const std::string&)>;
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> m = {
         {"listen", [](auto& c, auto& v) { c.listen = v; }},
-        {"port", [](auto& c, auto& v) { c.port = toIntIn(v, 1, 65535); }},
+        {"port", [](auto& c, auto& v) { c.port = toIntIn(v, 0, 65535); }},  // 0: a free port, printed at start
         {"tls.cert", [](auto& c, auto& v) { c.tlsCert = v; }},
         {"tls.key", [](auto& c, auto& v) { c.tlsKey = v; }},
         {"public_url", [](auto& c, auto& v) { c.publicUrl = v; }},
@@ -55,6 +55,8 @@ const std::map<std::string, Setter>& setters() {
         {"rate.serial_burst", [](auto& c, auto& v) { c.serialBurst = std::stod(v); }},
         {"rate.client_per_minute", [](auto& c, auto& v) { c.clientPerMinute = std::stod(v); }},
         {"rate.client_burst", [](auto& c, auto& v) { c.clientBurst = std::stod(v); }},
+        {"rate.admin_per_minute", [](auto& c, auto& v) { c.adminPerMinute = std::stod(v); }},
+        {"rate.admin_burst", [](auto& c, auto& v) { c.adminBurst = std::stod(v); }},
         {"trusted_proxies", [](auto& c, auto& v) { c.trustedProxies = parseNetworks(v); }},
         {"threads", [](auto& c, auto& v) { c.threads = toIntIn(v, 1, 4096); }},
         {"support.web", [](auto& c, auto& v) { c.support.web = v; }},

@@ -40,6 +40,8 @@ struct ServiceConfig {
     int answerIterations = 200000;
     double serialPerMinute = 10, serialBurst = 10;
     double clientPerMinute = 600, clientBurst = 600;
+    // Admin API requests per client address (every request, token right or wrong).
+    double adminPerMinute = 600, adminBurst = 600;
     // Reverse proxies whose X-Forwarded-For names the client (core/client_address.hpp).
     std::vector<IpNetwork> trustedProxies;
     // cpp-httplib serves each keep-alive connection on one pool thread until it closes: with

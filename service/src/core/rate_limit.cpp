@@ -1,5 +1,6 @@
 #include "core/rate_limit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
@@ -19,6 +20,13 @@ RateLimiter::RateLimiter(store::Store& store, const Clock& clock, std::vector<Ra
         limit->config = std::move(l);
         limits_.push_back(std::move(limit));
     }
+}
+
+int RateLimiter::retryAfterSeconds(std::string_view name) const {
+    for (const auto& l : limits_)
+        if (l->config.name == name && l->rule.perMinute > 0)
+            return static_cast<int>(std::clamp(std::ceil(60.0 / l->rule.perMinute), 1.0, 3600.0));
+    return 60;
 }
 
 bool RateLimiter::knownEmpty(const std::string& memoKey, store::Time now) {

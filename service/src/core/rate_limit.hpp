@@ -9,6 +9,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +33,9 @@ public:
     // of the refusing limit, or nullptr. Throws store::StoreError when the database cannot be
     // used.
     const char* refusal(const std::vector<std::string>& keys);
+    // For a refusal by limit `name`: seconds until its bucket holds a whole token again at the
+    // latest (a refused bucket holds less than one, and one comes back every 60/perMinute s).
+    int retryAfterSeconds(std::string_view name) const;
 
 private:
     static constexpr std::size_t kMaxRemembered = 100000;

@@ -18,7 +18,8 @@ UnblockService::UnblockService(const ServiceConfig& config, store::Store& store,
       clock_(clock),
       audit_(audit),
       limits_(store, clock,
-              {{"client", config.clientPerMinute, config.clientBurst}, {"serial", config.serialPerMinute, config.serialBurst}}) {}
+              {{"client", config.clientPerMinute, config.clientBurst}, {"serial", config.serialPerMinute, config.serialBurst}}),
+      adminLimits_(store, clock, {{"admin", config.adminPerMinute, config.adminBurst}}) {}
 
 void UnblockService::refuse(ApiError e, AuditEvent ev, std::optional<int> triesLeft) {
     ev.result = protocol::toString(e);
@@ -33,7 +34,21 @@ void UnblockService::limit(const std::string& serial, const AuditEvent& ev) {
     if (!refusedBy) return;
     AuditEvent refused = ev;
     refused.limit = refusedBy;
-    refuse(ApiError::RateLimited, refused);
+    refused.result = protocol::toString(ApiError::RateLimited);
+    audit_.record(refused);
+    throw RateLimitedError(limits_.retryAfterSeconds(refusedBy));
+}
+
+void UnblockService::admitAdmin(bool tokenValid, const std::string& route, const RequestContext& ctx) {
+    AuditEvent ev{ctx.requestId, "admin " + route, "", "", ctx.client, {}, {}, {}};
+    // Before the token check: a client guessing tokens is slowed down like any other.
+    if (const char* refusedBy = adminLimits_.refusal({clientRateKey(ctx.client)})) {
+        ev.limit = refusedBy;
+        ev.result = protocol::toString(ApiError::RateLimited);
+        audit_.record(ev);
+        throw RateLimitedError(adminLimits_.retryAfterSeconds(refusedBy));
+    }
+    if (!tokenValid) refuse(ApiError::Unauthorized, ev);
 }
 
 apdu::Bytes UnblockService::secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10) {

@@ -41,6 +41,17 @@ struct IssuedSecret {
     store::Time expiresAt = 0;
 };
 
+// A refusal by a rate limit: 429 rate_limited with Retry-After.
+class RateLimitedError : public protocol::ApiException {
+public:
+    explicit RateLimitedError(int retryAfterSeconds)
+        : ApiException(protocol::ApiError::RateLimited, "rate_limited"), retryAfter_(retryAfterSeconds) {}
+    int retryAfterSeconds() const noexcept { return retryAfter_; }
+
+private:
+    int retryAfter_;
+};
+
 class UnblockService {
 public:
     // `hsm` may be null for the admin CLI (no module API then).
@@ -55,6 +66,9 @@ public:
     CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
                            const std::vector<QuestionAnswer>& qa, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
+    // Every admin API request, before anything else: the per-client admin limit
+    // (rate.admin_*), then the bearer token check. Refusals are audited ("admin" action).
+    void admitAdmin(bool tokenValid, const std::string& route, const RequestContext& ctx);
 
     // --- holder: the case a link token opens (throws no_case / expired / blocked / used_up
     // unless the case is open and its link is valid).
@@ -81,7 +95,8 @@ private:
     hsm::Hsm* hsm_;
     const Clock& clock_;
     AuditLog& audit_;
-    RateLimiter limits_;  // client, then serial
+    RateLimiter limits_;       // client, then serial
+    RateLimiter adminLimits_;  // admin API requests per client
 };
 
 }  // namespace ias::service

@@ -14,12 +14,12 @@ using protocol::ApiException;
 
 namespace {
 
-void requireAdmin(Routes& r, const httplib::Request& req) {
+void requireAdmin(Routes& r, const httplib::Request& req, const RequestContext& ctx) {
     const apdu::SecureBytes token = bearerToken(req);
     const std::string presented = token.empty() ? std::string() : tokenHash(token);
     const bool ok = !r.adminTokenHash.empty() && presented.size() == r.adminTokenHash.size() &&
                     CRYPTO_memcmp(presented.data(), r.adminTokenHash.data(), presented.size()) == 0;
-    if (!ok) throw ApiException(ApiError::Unauthorized, "unauthorized");
+    r.service.admitAdmin(ok, req.method + " " + req.path, ctx);
 }
 
 json caseJson(const store::CaseRecord& c) {
@@ -54,7 +54,7 @@ std::string str(const json& j, const char* key, bool required = true) {
 void installAdminRoutes(httplib::Server& s, Routes& r) {
     s.Post("/v1/admin/cases", [&r](const httplib::Request& req, httplib::Response& res) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
-            requireAdmin(r, req);
+            requireAdmin(r, req, ctx);
             json j = json::parse(req.body, nullptr, false);
             if (!j.is_object()) throw ApiException(ApiError::BadRequest, "body is not a JSON object");
             std::vector<QuestionAnswer> qa;
@@ -79,8 +79,8 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
         });
     });
     s.Get("/v1/admin/cases", [&r](const httplib::Request& req, httplib::Response& res) {
-        guarded(r, req, res, [&](const RequestContext&) {
-            requireAdmin(r, req);
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req, ctx);
             json out = json::array();
             for (const auto& c : r.service.store().listCases()) out.push_back(caseJson(c));
             sendJson(res, 200, out.dump());
@@ -88,7 +88,7 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
     });
     s.Post(R"(/v1/admin/cases/(\d+)/close)", [&r](const httplib::Request& req, httplib::Response& res) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
-            requireAdmin(r, req);
+            requireAdmin(r, req, ctx);
             const json j = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
             const std::string reason = j.is_object() ? str(j, "reason", false) : "";
             // \d+ may not fit 64 bits: such an id names no case (std::stoll would throw -> 500).
@@ -101,8 +101,8 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
         });
     });
     s.Get("/v1/admin/revocations", [&r](const httplib::Request& req, httplib::Response& res) {
-        guarded(r, req, res, [&](const RequestContext&) {
-            requireAdmin(r, req);
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req, ctx);
             json out = json::array();
             for (const auto& x : r.service.store().listRevocationRequests())
                 out.push_back({{"id", x.id}, {"case", x.caseId}, {"serial", x.serial}, {"reason", x.reason},
@@ -111,8 +111,8 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
         });
     });
     s.Get("/v1/admin/outbox", [&r](const httplib::Request& req, httplib::Response& res) {
-        guarded(r, req, res, [&](const RequestContext&) {
-            requireAdmin(r, req);
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req, ctx);
             json out = json::array();
             for (const auto& m : r.service.store().listOutbox())
                 out.push_back({{"id", m.id}, {"to", m.recipient}, {"subject", m.subject}, {"body", m.body},

@@ -39,7 +39,7 @@ void sendError(httplib::Response& res, const RequestContext& ctx, ApiError e, st
                const nlohmann::json& extra) {
     nlohmann::json j = nlohmann::json::parse(protocol::toJson(protocol::ErrorBody{e, triesLeft, ctx.requestId}));
     if (extra.is_object()) j.update(extra);
-    if (e == ApiError::RateLimited) res.set_header("Retry-After", "60");
+    if (e == ApiError::RateLimited && !res.has_header("Retry-After")) res.set_header("Retry-After", "60");
     if (e == ApiError::Unavailable) res.set_header("Retry-After", "30");
     sendJson(res, protocol::httpStatus(e), j.dump());
 }
@@ -50,6 +50,7 @@ void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
     try {
         f(ctx);
     } catch (const protocol::ApiException& e) {
+        setRetryAfter(res, e);
         sendError(res, ctx, e.error(), e.triesLeft(), refusalExtra ? refusalExtra() : nlohmann::json(nullptr));
     } catch (const hsm::HsmError& e) {
         r.diagnostics << "request " << ctx.requestId << ": HSM error: " << e.what() << std::endl;
@@ -64,6 +65,11 @@ void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
         r.diagnostics << "request " << ctx.requestId << ": internal error" << std::endl;
         sendError(res, ctx, ApiError::Internal);
     }
+}
+
+void setRetryAfter(httplib::Response& res, const protocol::ApiException& e) {
+    if (const auto* limited = dynamic_cast<const RateLimitedError*>(&e))
+        res.set_header("Retry-After", std::to_string(limited->retryAfterSeconds()));
 }
 
 apdu::SecureBytes bearerToken(const httplib::Request& req) {

@@ -23,6 +23,9 @@ std::string requestIdFor(const httplib::Request& req);
 // Request id, and the client address (X-Forwarded-For only from `trusted_proxies`).
 RequestContext contextFor(const Routes& r, const httplib::Request& req, httplib::Response& res);
 
+// Retry-After of a rate-limit refusal: when the refusing bucket holds a token again.
+void setRetryAfter(httplib::Response& res, const protocol::ApiException& e);
+
 void sendJson(httplib::Response& res, int status, const std::string& body);
 void sendError(httplib::Response& res, const RequestContext& ctx, protocol::ApiError e,
                std::optional<int> triesLeft = std::nullopt, const nlohmann::json& extra = nullptr);

@@ -64,6 +64,7 @@ void withHolder(Routes& r, const httplib::Request& req, httplib::Response& res,
         if (const auto e = r.service.caseRefusal(h.c)) throw ApiException(*e, "refused");
         f(h);
     } catch (const ApiException& e) {
+        setRetryAfter(res, e);
         sendPage(res, protocol::httpStatus(e.error()), pages::refusal({r.service.config(), lang}, e.error()));
     } catch (const store::StoreError& e) {
         r.diagnostics << "request " << ctx.requestId << ": storage " << (e.unavailable() ? "unavailable" : "error")
@@ -74,6 +75,17 @@ void withHolder(Routes& r, const httplib::Request& req, httplib::Response& res,
         r.diagnostics << "request " << ctx.requestId << ": internal error (holder page)" << std::endl;
         sendPage(res, 500, pages::refusal({r.service.config(), lang}, ApiError::Internal));
     }
+}
+
+// A form field, urlencoded or multipart/form-data (the pages post urlencoded; a script may
+// post multipart, whose fields httplib keeps apart from the parameters).
+// Returned in a wiping buffer; the copies httplib hands out are wiped here.
+apdu::SecureBytes formValue(const httplib::Request& req, const std::string& key) {
+    std::string value = req.is_multipart_form_data() && req.has_file(key) ? req.get_file_value(key).content
+                                                                          : req.get_param_value(key);
+    apdu::SecureBytes out = apdu::secureCopy(std::string_view(value));
+    apdu::wipeMemory(value.data(), value.size());
+    return out;
 }
 
 bool validColor(const std::string& c) {
@@ -102,6 +114,7 @@ void installHolderPages(httplib::Server& s, Routes& r) {
             res.set_redirect("/holder?lang=" + std::string(pages::code(pages::langFrom(req.get_param_value("lang"), c.language))),
                              303);
         } catch (const ApiException& e) {
+            setRetryAfter(res, e);
             sendPage(res, protocol::httpStatus(e.error()), pages::refusal({r.service.config(), lang}, e.error()));
         } catch (const store::StoreError& e) {
             const ApiError err = e.unavailable() ? ApiError::Unavailable : ApiError::Internal;
@@ -128,12 +141,12 @@ void installHolderPages(httplib::Server& s, Routes& r) {
         withHolder(r, req, res, [&](HolderRequest& h) {
             h.lang = pages::langFrom(req.get_param_value("lang"), h.c.language);
             const std::string expected = csrfFor(h.session);
-            const std::string& given = req.get_param_value("csrf");
+            const apdu::SecureBytes given = formValue(req, "csrf");
             if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0)
                 throw ApiException(ApiError::Csrf, "csrf");
             std::vector<apdu::SecureBytes> answers;
             for (std::size_t i = 0; i < h.c.questions.size(); ++i)
-                answers.push_back(apdu::secureCopy(std::string_view(req.get_param_value("a" + std::to_string(i)))));
+                answers.push_back(formValue(req, "a" + std::to_string(i)));
             std::vector<std::string> qs;
             for (const auto& q : h.c.questions) qs.push_back(q.text);
             try {
