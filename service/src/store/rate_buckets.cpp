@@ -77,7 +77,8 @@ std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateReq
     // statement, not for the round trips of the following ones and of a COMMIT.
     const bool sqlite = c.dialect() == Dialect::Sqlite;
     std::optional<Transaction> tx;
-    if (sqlite) tx.emplace(c);
+    // Not durable: a power loss that undoes the last takes gives back a few requests.
+    if (sqlite) tx.emplace(c, false);
     for (const RateRequest& b : buckets) {
         const Units u = unitsOf(b.rule);
         const auto rows =
@@ -96,6 +97,7 @@ std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateReq
 
 void purgeRateBuckets(SqlConnection& c, const std::string& kind, const RateRule& rule, Time now) {
     const Units u = unitsOf(rule);
+    c.setDurable(false);
     // A bucket untouched for fullAfter seconds is full: the same as no row.
     c.queryRetryingOnce("DELETE FROM rate_buckets WHERE kind = ? AND updated_at <= CAST(? AS BIGINT)",
                         {kind, now - u.fullAfter});

@@ -52,12 +52,22 @@ public:
     virtual const char* beginWrite() const noexcept = 0;
     // Suffix that locks the selected rows until commit ("" / " FOR UPDATE").
     virtual const char* forUpdate() const noexcept = 0;
+    // Whether the next commits must survive a power loss; outside transactions only, and
+    // true again at the start of each store operation. SQLite: synchronous=FULL (the WAL is
+    // synced at every commit) or NORMAL (synced at checkpoints: a power loss may undo the
+    // last commits, never corrupts). PostgreSQL: nothing (the server's synchronous_commit).
+    virtual void setDurable(bool /*durable*/) {}
 };
 
 // RAII transaction: rolls back unless committed.
 class Transaction {
 public:
-    explicit Transaction(SqlConnection& c) : c_(c) { c_.exec(c_.beginWrite()); }
+    // durable = false only where losing the commit to a power loss weakens nothing (a new
+    // ticket, a rate-limit count, a holder session): see SqlConnection::setDurable.
+    explicit Transaction(SqlConnection& c, bool durable = true) : c_(c) {
+        c_.setDurable(durable);
+        c_.exec(c_.beginWrite());
+    }
     ~Transaction() {
         if (!done_) {
             try {

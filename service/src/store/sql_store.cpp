@@ -59,6 +59,7 @@ class SqlStore final : public Store {
                     migrated_ = true;
                 }
             }
+            c.setDurable(true);  // unless the operation says otherwise
             return f(c);
         });
     }
@@ -193,6 +194,7 @@ public:
 
     void createHolderSession(const std::string& sessionHash, const HolderSession& s) override {
         with([&](SqlConnection& c) {
+            c.setDurable(false);  // lost to a power loss: the holder opens the link again
             c.exec("INSERT INTO holder_sessions (hash, case_id, csrf_hash, expires_at) VALUES (?, ?, ?, ?)",
                    {sessionHash, s.caseId, s.csrfHash, s.expiresAt});
             return 0;
@@ -221,7 +223,12 @@ public:
     VerifyOutcome verifySecret(std::int64_t caseId, const std::string& presentedMac, const std::string& ticketHash,
                                Time ticketExpiresAt, Time now) override {
         return with([&](SqlConnection& c) {
-            Transaction tx(c);
+            // A right secret only replaces the ticket: a power loss may undo that (the module
+            // verifies again). A wrong one spends a try: that must survive it. Peeked before
+            // the transaction (durability is set outside one), decided again inside it.
+            const auto peek = c.query("SELECT secret_mac FROM cases WHERE id = ?", {caseId});
+            const bool likelyRight = !peek.empty() && peek[0][0] && equalConstantTime(*peek[0][0], presentedMac);
+            Transaction tx(c, !likelyRight);
             VerifyOutcome out;
             auto cs = loadCase(c, "id = ?", {caseId}, true);
             if (!cs || cs->secretMac.empty()) return out;  // NoCase

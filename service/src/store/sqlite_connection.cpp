@@ -69,6 +69,12 @@ public:
         return query(sql, params);
     }
 
+    void setDurable(bool durable) override {
+        if (!db_ || durable == durable_) return;
+        run(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", {}, nullptr);
+        durable_ = durable;
+    }
+
 private:
     struct Stmt {
         Stmt() = default;
@@ -100,7 +106,8 @@ private:
         reopen_ = false;
         try {
             run("PRAGMA journal_mode=WAL", {}, nullptr);
-            run("PRAGMA synchronous=NORMAL", {}, nullptr);
+            run("PRAGMA synchronous=FULL", {}, nullptr);
+            durable_ = true;
             run("PRAGMA foreign_keys=ON", {}, nullptr);
         } catch (...) {
             close();
@@ -186,6 +193,7 @@ private:
     sqlite3* db_ = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
     bool reopen_ = false;
+    bool durable_ = true;
 };
 
 }  // namespace
