@@ -7,6 +7,10 @@
 // TLS and JSON cost is included in "cpu ms/call").
 // Prints calls/s, p50/p99 latency, process CPU time per call and cores busy per level, and
 // the load average (other processes on the machine) before each level.
+// IAS_BENCH_RATE=R makes the clients open-loop instead: together they offer R calls/s, each
+// on a fixed schedule (R/N a second, staggered), and a call's latency counts from the time
+// it was due, so a server that falls behind is charged for the wait (no coordinated
+// omission). That measures the latency at a given load with N clients connected.
 //   service_bench [sqlite|postgres] [seconds per level] [client counts...]
 //   (postgres: IAS_TEST_PG from scripts/service-world.sh start)
 // Exits 1 if any call failed (used as a short smoke test by ctest).
@@ -118,6 +122,12 @@ int main(int argc, char** argv) try {
         if (!parsed) return usage("IAS_BENCH_THREADS must be 1..100000, not '" + std::string(threads) + "'");
         config.threads = *parsed;
     }
+    double offeredRate = 0;  // calls/s over all clients; 0 = closed loop
+    if (const char* rate = std::getenv("IAS_BENCH_RATE")) {
+        const auto parsed = parseCount(rate, 1, 1000000);
+        if (!parsed) return usage("IAS_BENCH_RATE must be 1..1000000 calls/s, not '" + std::string(rate) + "'");
+        offeredRate = *parsed;
+    }
     std::string dbPath, pgBase, pgDb;
     std::unique_ptr<store::Store> store;
     if (backend == "postgres") {
@@ -164,15 +174,18 @@ int main(int argc, char** argv) try {
         secrets.emplace_back(serial, json::parse(a->body)["secret"].get<std::string>());
     }
 
-    std::printf("backend=%s seconds=%d cores=%u server_threads=%d\n", backend.c_str(), seconds,
-                std::thread::hardware_concurrency(), config.threads);
+    std::printf("backend=%s seconds=%d cores=%u server_threads=%d load=%s\n", backend.c_str(), seconds,
+                std::thread::hardware_concurrency(), config.threads,
+                offeredRate > 0 ? ("open loop, " + std::to_string(static_cast<long>(offeredRate)) + " calls/s offered").c_str()
+                                : "closed loop");
     std::printf("%8s %12s %10s %10s %12s %10s %8s %8s %8s %8s\n", "clients", "verify/s", "p50 ms", "p99 ms", "cpu ms/call",
                 "cores", "load1", "served", "max ms", "errors");
     long totalErrors = 0;
     for (int n : levels) {
         std::vector<std::vector<double>> lat(static_cast<std::size_t>(n));
         std::atomic<long> errors{0};
-        std::atomic<bool> stop{false};
+        std::atomic<bool> stop{false}, go{false};
+        std::atomic<int> ready{0};
         std::vector<std::thread> threads;
         threads.reserve(static_cast<std::size_t>(n));
         for (int t = 0; t < n; ++t) {
@@ -180,8 +193,22 @@ int main(int argc, char** argv) try {
                 auto c = client(port);
                 const std::string body =
                     json{{"serial", secrets[static_cast<std::size_t>(t)].first}, {"secret", secrets[static_cast<std::size_t>(t)].second}}.dump();
+                // The connection and TLS handshake happen before the clock starts.
+                auto first = c->Post("/v1/unblock/verify", body, "application/json");
+                if (!first || first->status != 200) ++errors;
+                ++ready;
+                while (!go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                // Open loop: call k of this client is due at first + k * interval.
+                const auto interval = std::chrono::duration_cast<Steady::duration>(
+                    std::chrono::duration<double>(offeredRate > 0 ? n / offeredRate : 0.0));
+                auto due = Steady::now() + interval * t / n;
                 while (!stop) {
-                    const auto t0 = Steady::now();
+                    if (offeredRate > 0) {
+                        std::this_thread::sleep_until(due);
+                        if (stop) break;
+                    }
+                    const auto t0 = offeredRate > 0 ? due : Steady::now();
+                    due += interval;
                     auto r = c->Post("/v1/unblock/verify", body, "application/json");
                     const double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
                     if (!r || r->status != 200) ++errors;
@@ -189,6 +216,8 @@ int main(int argc, char** argv) try {
                 }
             });
         }
+        while (ready < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        go = true;
         const std::string load = loadAverage();
         const double cpu0 = cpuSeconds();
         const auto start = Steady::now();
