@@ -1,6 +1,9 @@
 #include "error.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <new>
+#include <string_view>
 
 #include "../card/card_error.hpp"
 #include "ias/apdu/error.hpp"
@@ -55,6 +58,51 @@ CK_RV fromUnblock(unblock::UnblockErrorKind kind) noexcept {
     return CKR_GENERAL_ERROR;
 }
 
+// A card or service refusal is mapped by its kind, but only some functions may return the
+// result (PKCS#11 v2.40 lists each function's values): C_Login may say CKR_PIN_INCORRECT, not
+// CKR_FUNCTION_REJECTED; C_Decrypt says CKR_ENCRYPTED_DATA_INVALID where C_Sign says
+// CKR_DATA_INVALID. An answer that makes no sense for the function (a 6985 to a VERIFY, found
+// by the p11_api fuzzer) becomes `fallback`: CKR_DEVICE_ERROR for the card, CKR_FUNCTION_FAILED
+// for the service, both allowed everywhere.
+CK_RV fitToFunction(CK_RV rv, const char* function, CK_RV fallback) noexcept {
+    static constexpr CK_RV kSignLike[] = {CKR_DATA_INVALID, CKR_DATA_LEN_RANGE, CKR_USER_NOT_LOGGED_IN, CKR_FUNCTION_REJECTED};
+    static constexpr CK_RV kDecryptLike[] = {CKR_ENCRYPTED_DATA_INVALID, CKR_ENCRYPTED_DATA_LEN_RANGE, CKR_USER_NOT_LOGGED_IN,
+                                             CKR_FUNCTION_REJECTED};
+    static constexpr CK_RV kPin[] = {CKR_PIN_INCORRECT, CKR_PIN_LOCKED};
+    static constexpr CK_RV kLoggedIn[] = {CKR_USER_NOT_LOGGED_IN};
+    static constexpr CK_RV kUpdate[] = {CKR_DATA_LEN_RANGE, CKR_USER_NOT_LOGGED_IN};
+    struct Entry {
+        std::string_view function;
+        const CK_RV* begin;
+        const CK_RV* end;
+    };
+    static constexpr Entry kTable[] = {
+        {"C_Sign", std::begin(kSignLike), std::end(kSignLike)},
+        {"C_SignFinal", std::begin(kSignLike), std::end(kSignLike)},
+        {"C_SignRecover", std::begin(kSignLike), std::end(kSignLike)},
+        {"C_SignUpdate", std::begin(kUpdate), std::end(kUpdate)},
+        {"C_Decrypt", std::begin(kDecryptLike), std::end(kDecryptLike)},
+        {"C_DecryptFinal", std::begin(kDecryptLike), std::end(kDecryptLike)},
+        {"C_Login", std::begin(kPin), std::end(kPin)},
+        {"C_LoginUser", std::begin(kPin), std::end(kPin)},
+        {"C_SetPIN", std::begin(kPin), std::end(kPin)},
+        {"C_InitPIN", std::begin(kLoggedIn), std::end(kLoggedIn)},
+        {"C_SignInit", std::begin(kLoggedIn), std::end(kLoggedIn)},
+        {"C_DecryptInit", std::begin(kLoggedIn), std::end(kLoggedIn)},
+        {"C_Logout", std::begin(kLoggedIn), std::end(kLoggedIn)},
+    };
+    // The decryption functions' names for what the card calls wrong data.
+    const std::string_view name = function ? function : "";
+    if (name.starts_with("C_Decrypt")) {
+        if (rv == CKR_DATA_INVALID) rv = CKR_ENCRYPTED_DATA_INVALID;
+        if (rv == CKR_DATA_LEN_RANGE) rv = CKR_ENCRYPTED_DATA_LEN_RANGE;
+    }
+    if (rv == CKR_DEVICE_ERROR || rv == CKR_FUNCTION_FAILED) return rv;
+    for (const Entry& e : kTable)
+        if (e.function == name) return std::find(e.begin, e.end, rv) != e.end ? rv : fallback;
+    return fallback;
+}
+
 }  // namespace
 
 CK_RV currentExceptionToRv(const char* function) noexcept {
@@ -64,11 +112,11 @@ CK_RV currentExceptionToRv(const char* function) noexcept {
         logf(LogLevel::Debug, "%s: 0x%08lX (%s)", function, e.rv(), e.what());
         return e.rv();
     } catch (const card::CardError& e) {
-        const CK_RV rv = fromCard(e.kind());
+        const CK_RV rv = fitToFunction(fromCard(e.kind()), function, CKR_DEVICE_ERROR);
         logf(LogLevel::Info, "%s: 0x%08lX (%s)", function, rv, e.what());
         return rv;
     } catch (const unblock::UnblockError& e) {
-        const CK_RV rv = fromUnblock(e.kind());
+        const CK_RV rv = fitToFunction(fromUnblock(e.kind()), function, CKR_FUNCTION_FAILED);
         logf(LogLevel::Info, "%s: 0x%08lX (%s)", function, rv, e.what());
         return rv;
     } catch (const apdu::Error& e) {
