@@ -38,7 +38,7 @@ def main():
     os.makedirs(f"{tmp}/tokens")
     with open(f"{tmp}/softhsm2.conf", "w") as f:
         f.write(f"directories.tokendir = {tmp}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n")
-    for name, value in (("user.pin", "user-pin-1"), ("so.pin", "so-pin-1"), ("admin.token", "admin-token-1")):
+    for name, value in (("user.pin", "user-pin-1"), ("so.pin", "so-pin-1"), ("admin.token", "admin-token-for-selenium-tests")):
         with open(f"{tmp}/{name}", "w") as f:
             f.write(value + "\n")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",

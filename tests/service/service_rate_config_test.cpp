@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -97,4 +99,28 @@ TEST(ServiceConfigValues, CountsOutsideTheirRangeAreRefusedWithTheKey) {
     EXPECT_EQ(c.hsm.sessions, 16u);
     EXPECT_EQ(c.hsm.reinitAfterCryptograms, 0u);
     EXPECT_EQ(c.threads, 4096);
+}
+
+TEST(ServiceConfigValues, ShortOrUnprintableAdminTokensStopTheServiceWithoutShowingThem) {
+    const std::string path = ::testing::TempDir() + "ias-admin-token-test";
+    auto tokenIn = [&](const std::string& token) {
+        std::ofstream(path, std::ios::binary) << token << "\n";
+        return path;
+    };
+    for (const std::string& weak : {std::string("s3cr3t"), std::string(19, 'q'), std::string(""),
+                                    std::string("admin token with spaces"), std::string("admin-token-\x01-ctl-char-x")}) {
+        try {
+            readAdminToken(tokenIn(weak));
+            ADD_FAILURE() << "accepted a weak token of " << weak.size() << " bytes";
+        } catch (const std::runtime_error& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find("at least 20"), std::string::npos) << what;
+            if (!weak.empty()) {
+                EXPECT_EQ(what.find(weak), std::string::npos) << "the token is never shown";
+            }
+        }
+    }
+    EXPECT_EQ(readAdminToken(tokenIn(std::string(20, 'x'))).size(), 20u);
+    EXPECT_EQ(readAdminToken(tokenIn("3f9a0c2b7d1e4f5a6b7c8d9e0f1a2b3c")).size(), 32u);
+    std::remove(path.c_str());
 }

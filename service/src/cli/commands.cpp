@@ -53,7 +53,7 @@ int serve(std::vector<std::string> args) {
     if (c.hsmPinFile.empty()) throw std::runtime_error("hsm.pin_file is not set");
     c.hsm.userPin = readSecretFile(c.hsmPinFile);
     std::string adminHash;
-    if (!c.adminTokenFile.empty()) adminHash = tokenHash(readSecretFile(c.adminTokenFile));
+    if (!c.adminTokenFile.empty()) adminHash = tokenHash(readAdminToken(c.adminTokenFile));
     std::ofstream auditFile;
     if (c.auditLog != "-") {
         auditFile.open(c.auditLog, std::ios::app);

@@ -113,4 +113,15 @@ apdu::SecureBytes readSecretFile(const std::string& path) {
     return out;
 }
 
+apdu::SecureBytes readAdminToken(const std::string& path) {
+    apdu::SecureBytes token = readSecretFile(path);
+    bool printable = true;
+    for (const std::uint8_t c : token) printable = printable && c > 0x20 && c < 0x7F;
+    if (token.size() < kMinAdminTokenLength || !printable)
+        throw std::runtime_error("admin.token_file " + path + ": the token must be at least " +
+                                 std::to_string(kMinAdminTokenLength) +
+                                 " printable characters without spaces (e.g. openssl rand -hex 32)");
+    return token;
+}
+
 }  // namespace ias::service

@@ -57,5 +57,10 @@ ServiceConfig loadConfig(const std::string& path);
 void applySetting(ServiceConfig& c, const std::string& key, const std::string& value);
 // First line of a file, without the newline, in a wiping buffer (PINs, tokens).
 apdu::SecureBytes readSecretFile(const std::string& path);
+// The admin bearer token read from admin.token_file: at least kMinAdminTokenLength printable
+// ASCII characters, else std::runtime_error naming the file (never the token). The admin API
+// answers from any client the service listens to: a short token could be guessed.
+constexpr std::size_t kMinAdminTokenLength = 20;
+apdu::SecureBytes readAdminToken(const std::string& path);
 
 }  // namespace ias::service
