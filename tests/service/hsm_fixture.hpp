@@ -12,12 +12,18 @@
 #include <unistd.h>
 
 #include "hsm/hsm.hpp"
+#include "ias/protocol/admin_key.hpp"
 
 namespace ias::service::test {
 
 inline const apdu::Bytes& knownMasterKey() {
     static const apdu::Bytes k = apdu::fromHex("00112233445566778899AABBCCDDEEFF");
     return k;
+}
+
+// The cryptogram the service must compute for this card and challenge under the known master.
+inline apdu::Bytes knownCryptogram(const apdu::Bytes& sn8, const apdu::Bytes& challenge) {
+    return protocol::externalAuthCryptogram(protocol::deriveAdminKeys(knownMasterKey(), sn8), challenge, sn8);
 }
 
 inline hsm::HsmConfig testHsmConfig() {
