@@ -202,11 +202,9 @@ int main(int argc, char** argv) try {
                 const auto interval = std::chrono::duration_cast<Steady::duration>(
                     std::chrono::duration<double>(offeredRate > 0 ? n / offeredRate : 0.0));
                 auto due = Steady::now() + interval * t / n;
-                while (!stop) {
-                    if (offeredRate > 0) {
-                        std::this_thread::sleep_until(due);
-                        if (stop) break;
-                    }
+                for (;;) {
+                    if (offeredRate > 0) std::this_thread::sleep_until(due);
+                    if (stop) break;
                     const auto t0 = offeredRate > 0 ? due : Steady::now();
                     due += interval;
                     auto r = c->Post("/v1/unblock/verify", body, "application/json");

@@ -103,7 +103,7 @@ TEST(ServiceConfigValues, CountsOutsideTheirRangeAreRefusedWithTheKey) {
 
 TEST(ServiceConfigValues, ShortOrUnprintableAdminTokensStopTheServiceWithoutShowingThem) {
     const std::string path = ::testing::TempDir() + "ias-admin-token-test";
-    auto tokenIn = [&](const std::string& token) {
+    auto tokenIn = [&](const std::string& token) -> const std::string& {
         std::ofstream(path, std::ios::binary) << token << "\n";
         return path;
     };
@@ -122,5 +122,5 @@ TEST(ServiceConfigValues, ShortOrUnprintableAdminTokensStopTheServiceWithoutShow
     }
     EXPECT_EQ(readAdminToken(tokenIn(std::string(20, 'x'))).size(), 20u);
     EXPECT_EQ(readAdminToken(tokenIn("3f9a0c2b7d1e4f5a6b7c8d9e0f1a2b3c")).size(), 32u);
-    std::remove(path.c_str());
+    EXPECT_EQ(std::remove(path.c_str()), 0);
 }
