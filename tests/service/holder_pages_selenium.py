@@ -16,7 +16,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 SERIAL = "9250001000000012345F"
@@ -86,9 +86,15 @@ brand.issuer = Autorité de test
             failures.append(what)
 
     def click_and_wait(element_id):
-        old = driver.find_element(By.ID, element_id)
-        old.click()
-        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+        # Waits for the next page by a marker on the old window object, not by staleness_of: while the
+        # old document is being torn down Chromium may answer "Node with given id does not belong to the
+        # document" (a plain WebDriverException, not a StaleElementReferenceException), which
+        # staleness_of does not expect. Any WebDriver error during the navigation is retried until the
+        # timeout.
+        driver.execute_script("window.iasOldPage = true;")
+        driver.find_element(By.ID, element_id).click()
+        WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return window.iasOldPage !== true && document.readyState === 'complete';"))
 
     def shot(name):
         driver.save_screenshot(os.path.join(artefacts, name + ".png"))
