@@ -9,7 +9,8 @@
 // Properties (fuzz::fail):
 //  * no crash, sanitizer report or leak; every PC/SC context and card handle released by
 //    C_Finalize; application mutex callbacks balanced and all destroyed;
-//  * every return value is in the function's allowed set (p11_rv.hpp): no CKR_GENERAL_ERROR;
+//  * every return value is in the function's allowed set (module/src/core/return_values.hpp,
+//    the table the module itself maps card refusals by): no CKR_GENERAL_ERROR;
 //  * length queries are consistent: C_GetSlotList, C_GetMechanismList, C_GetAttributeValue,
 //    C_Sign, C_Decrypt never write more than they announced, never report a too-small buffer
 //    of the announced size, and CKR_BUFFER_TOO_SMALL always announces a larger size;

@@ -7,9 +7,11 @@
 
 #include "fuzz_input.hpp"
 #include "ias/p11/pkcs11.hpp"
-#include "p11_rv.hpp"
+#include "core/return_values.hpp"
 
 namespace ias::fuzz::p11 {
+
+namespace rv = ias::p11::rv;
 
 extern CK_FUNCTION_LIST_PTR f;  // the module's function list
 

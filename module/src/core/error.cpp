@@ -1,13 +1,12 @@
 #include "error.hpp"
 
-#include <algorithm>
-#include <iterator>
 #include <new>
 #include <string_view>
 
 #include "../card/card_error.hpp"
 #include "ias/apdu/error.hpp"
 #include "log.hpp"
+#include "return_values.hpp"
 #include "../unblock/service_client.hpp"
 
 namespace ias::p11 {
@@ -59,48 +58,21 @@ CK_RV fromUnblock(unblock::UnblockErrorKind kind) noexcept {
 }
 
 // A card or service refusal is mapped by its kind, but only some functions may return the
-// result (PKCS#11 v2.40 lists each function's values): C_Login may say CKR_PIN_INCORRECT, not
-// CKR_FUNCTION_REJECTED; C_Decrypt says CKR_ENCRYPTED_DATA_INVALID where C_Sign says
-// CKR_DATA_INVALID. An answer that makes no sense for the function (a 6985 to a VERIFY, found
-// by the p11_api fuzzer) becomes `fallback`: CKR_DEVICE_ERROR for the card, CKR_FUNCTION_FAILED
-// for the service, both allowed everywhere.
-CK_RV fitToFunction(CK_RV rv, const char* function, CK_RV fallback) noexcept {
-    static constexpr CK_RV kSignLike[] = {CKR_DATA_INVALID, CKR_DATA_LEN_RANGE, CKR_USER_NOT_LOGGED_IN, CKR_FUNCTION_REJECTED};
-    static constexpr CK_RV kDecryptLike[] = {CKR_ENCRYPTED_DATA_INVALID, CKR_ENCRYPTED_DATA_LEN_RANGE, CKR_USER_NOT_LOGGED_IN,
-                                             CKR_FUNCTION_REJECTED};
-    static constexpr CK_RV kPin[] = {CKR_PIN_INCORRECT, CKR_PIN_LOCKED};
-    static constexpr CK_RV kLoggedIn[] = {CKR_USER_NOT_LOGGED_IN};
-    static constexpr CK_RV kUpdate[] = {CKR_DATA_LEN_RANGE, CKR_USER_NOT_LOGGED_IN};
-    struct Entry {
-        std::string_view function;
-        const CK_RV* begin;
-        const CK_RV* end;
-    };
-    static constexpr Entry kTable[] = {
-        {"C_Sign", std::begin(kSignLike), std::end(kSignLike)},
-        {"C_SignFinal", std::begin(kSignLike), std::end(kSignLike)},
-        {"C_SignRecover", std::begin(kSignLike), std::end(kSignLike)},
-        {"C_SignUpdate", std::begin(kUpdate), std::end(kUpdate)},
-        {"C_Decrypt", std::begin(kDecryptLike), std::end(kDecryptLike)},
-        {"C_DecryptFinal", std::begin(kDecryptLike), std::end(kDecryptLike)},
-        {"C_Login", std::begin(kPin), std::end(kPin)},
-        {"C_LoginUser", std::begin(kPin), std::end(kPin)},
-        {"C_SetPIN", std::begin(kPin), std::end(kPin)},
-        {"C_InitPIN", std::begin(kLoggedIn), std::end(kLoggedIn)},
-        {"C_SignInit", std::begin(kLoggedIn), std::end(kLoggedIn)},
-        {"C_DecryptInit", std::begin(kLoggedIn), std::end(kLoggedIn)},
-        {"C_Logout", std::begin(kLoggedIn), std::end(kLoggedIn)},
-    };
-    // The decryption functions' names for what the card calls wrong data.
+// result (PKCS#11 v2.40 lists each function's values, return_values.hpp): C_Login may say
+// CKR_PIN_INCORRECT, not CKR_FUNCTION_REJECTED; C_Decrypt says CKR_ENCRYPTED_DATA_INVALID where
+// C_Sign says CKR_DATA_INVALID; C_SignFinal has no CKR_DATA_INVALID. An answer that makes no
+// sense for the function (a 6985 to a VERIFY, found by the p11_api fuzzer) becomes `fallback`:
+// CKR_DEVICE_ERROR for the card, CKR_FUNCTION_FAILED for the service.
+CK_RV fitToFunction(CK_RV code, const char* function, CK_RV fallback) noexcept {
     const std::string_view name = function ? function : "";
+    // The decryption functions' names for what the card calls wrong data.
     if (name.starts_with("C_Decrypt")) {
-        if (rv == CKR_DATA_INVALID) rv = CKR_ENCRYPTED_DATA_INVALID;
-        if (rv == CKR_DATA_LEN_RANGE) rv = CKR_ENCRYPTED_DATA_LEN_RANGE;
+        if (code == CKR_DATA_INVALID) code = CKR_ENCRYPTED_DATA_INVALID;
+        if (code == CKR_DATA_LEN_RANGE) code = CKR_ENCRYPTED_DATA_LEN_RANGE;
     }
-    if (rv == CKR_DEVICE_ERROR || rv == CKR_FUNCTION_FAILED) return rv;
-    for (const Entry& e : kTable)
-        if (e.function == name) return std::find(e.begin, e.end, rv) != e.end ? rv : fallback;
-    return fallback;
+    if (code == CKR_DEVICE_ERROR || code == CKR_FUNCTION_FAILED) return code;
+    const rv::Allowed* allowed = rv::allowedFor(name);
+    return allowed && allowed->has(code) ? code : fallback;
 }
 
 }  // namespace

@@ -2,16 +2,21 @@
 // the "Return values" list of every function), minus CKR_GENERAL_ERROR, which the module
 // never documents: it is its answer to an internal exception, i.e. a bug.
 // Deliberate deviations the module documents in its sources are added with a comment.
+//
+// One table for two users: the module (error.cpp) keeps a card's or the service's refusal
+// only where the function may return it, and the p11_api fuzzer checks every value the module
+// returns against the same sets. A value added here is allowed in both at once.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <initializer_list>
+#include <string_view>
 
 #include "ias/p11/pkcs11.hpp"
 
-namespace ias::fuzz::rv {
+namespace ias::p11::rv {
 
 // A fixed-capacity set built at compile time (constexpr): the tables below need no
 // allocation and no dynamic initialisation. A list longer than kCapacity does not compile.
@@ -92,8 +97,44 @@ inline constexpr Allowed kDecryptInit{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED,
 inline constexpr Allowed kDecrypt{{CKR_ARGUMENTS_BAD, CKR_BUFFER_TOO_SMALL, CKR_ENCRYPTED_DATA_INVALID,
                                CKR_ENCRYPTED_DATA_LEN_RANGE, CKR_FUNCTION_CANCELED, CKR_OPERATION_NOT_INITIALIZED,
                                CKR_USER_NOT_LOGGED_IN, CKR_FUNCTION_REJECTED}, true, true};
+// C_SignRecover has C_Sign's list; C_DecryptFinal has C_Decrypt's (v2.40 §5.9, §5.11).
+inline constexpr Allowed kSignRecover = kSign;
+inline constexpr Allowed kDecryptFinal = kDecrypt;
 inline constexpr Allowed kGenerateRandom{{CKR_ARGUMENTS_BAD, CKR_FUNCTION_CANCELED, CKR_OPERATION_ACTIVE,
                                       CKR_RANDOM_NO_RNG}, true, true};
 inline constexpr Allowed kWaitForSlotEvent{{CKR_ARGUMENTS_BAD, CKR_NO_EVENT}, false, false};
 
-}  // namespace ias::fuzz::rv
+struct Named {
+    std::string_view function;
+    const Allowed* allowed;
+};
+
+// The sets by function name (the names the module's entry points pass to guarded()).
+// C_LoginUser (3.0) has C_Login's list.
+inline constexpr Named kByName[] = {
+    {"C_Initialize", &kInitialize},         {"C_Finalize", &kFinalize},
+    {"C_GetInfo", &kGetInfo},               {"C_GetSlotList", &kGetSlotList},
+    {"C_GetSlotInfo", &kGetSlotInfo},       {"C_GetTokenInfo", &kGetTokenInfo},
+    {"C_GetMechanismList", &kGetMechanismList}, {"C_GetMechanismInfo", &kGetMechanismInfo},
+    {"C_OpenSession", &kOpenSession},       {"C_CloseSession", &kCloseSession},
+    {"C_CloseAllSessions", &kCloseAllSessions}, {"C_GetSessionInfo", &kGetSessionInfo},
+    {"C_Login", &kLogin},                   {"C_LoginUser", &kLogin},
+    {"C_Logout", &kLogout},                 {"C_InitPIN", &kInitPin},
+    {"C_SetPIN", &kSetPin},                 {"C_FindObjectsInit", &kFindObjectsInit},
+    {"C_FindObjects", &kFindObjects},       {"C_FindObjectsFinal", &kFindObjectsFinal},
+    {"C_GetAttributeValue", &kGetAttributeValue}, {"C_GetObjectSize", &kGetObjectSize},
+    {"C_SignInit", &kSignInit},             {"C_Sign", &kSign},
+    {"C_SignUpdate", &kSignUpdate},         {"C_SignFinal", &kSignFinal},
+    {"C_SignRecover", &kSignRecover},       {"C_DecryptInit", &kDecryptInit},
+    {"C_Decrypt", &kDecrypt},               {"C_DecryptFinal", &kDecryptFinal},
+    {"C_GenerateRandom", &kGenerateRandom}, {"C_WaitForSlotEvent", &kWaitForSlotEvent},
+};
+
+// The set of `function`, or nullptr for a function this table does not list.
+constexpr const Allowed* allowedFor(std::string_view function) {
+    for (const Named& n : kByName)
+        if (n.function == function) return n.allowed;
+    return nullptr;
+}
+
+}  // namespace ias::p11::rv
