@@ -72,6 +72,11 @@ def main():
                 step("PIN typed with xdotool, Return")
                 time.sleep(1.5)
                 continue
+            if not isinstance(state, dict):
+                # Marionette answered null: seen once in CI while the page was being replaced
+                # (the chrome script found no browser state to report). Not an answer yet.
+                time.sleep(0.5)
+                continue
             doc = state["error"]
             if not state["busy"] and (doc == url or doc.startswith(("about:neterror", "about:certerror"))):
                 loaded = state
