@@ -42,17 +42,21 @@ private:
 
 }  // namespace
 
+std::string defaultModulePath(const std::filesystem::path& executableDir) {
+    std::error_code ec;
+    // Run from a build tree: the module of that tree (relative paths, see tools/CMakeLists.txt).
+    const auto tree = (executableDir / IAS_UNBLOCK_BUILD_TREE_REL).lexically_normal();
+    const auto module = (executableDir / IAS_UNBLOCK_BUILD_MODULE_REL).lexically_normal();
+    if (std::filesystem::is_regular_file(tree / "CMakeCache.txt", ec) && std::filesystem::is_regular_file(module, ec))
+        return module.string();
+    return IAS_UNBLOCK_SYSTEM_MODULE;
+}
+
 std::string defaultModulePath() {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec) return IAS_UNBLOCK_SYSTEM_MODULE;
-    // Run from a build tree: the module of that tree (relative paths, see tools/CMakeLists.txt).
-    const auto dir = self.parent_path();
-    const auto tree = (dir / IAS_UNBLOCK_BUILD_TREE_REL).lexically_normal();
-    const auto module = (dir / IAS_UNBLOCK_BUILD_MODULE_REL).lexically_normal();
-    if (std::filesystem::is_regular_file(tree / "CMakeCache.txt", ec) && std::filesystem::is_regular_file(module, ec))
-        return module.string();
-    return IAS_UNBLOCK_SYSTEM_MODULE;
+    return defaultModulePath(self.parent_path());
 }
 
 Pkcs11Module::Pkcs11Module(const std::string& path) {

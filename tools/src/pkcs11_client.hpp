@@ -4,6 +4,7 @@
 // `TokenAccess` is the interface the steps use (faked in the unit tests).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,9 +41,11 @@ public:
     virtual ResetResult resetUserPin(CK_SLOT_ID slot, apdu::ByteView secret, apdu::ByteView newPin) = 0;
 };
 
-// Where the module is: --module, else the build tree's module when ias-unblock runs from the
-// build tree, else /usr/lib/<triplet>/pkcs11/ias-pkcs11.so.
+// Where the module is when there is no --module: the build tree's module when ias-unblock runs
+// from the build tree, else /usr/lib/<triplet>/pkcs11/ias-pkcs11.so.
 std::string defaultModulePath();
+// The same for an ias-unblock in `executableDir` (testable without moving the binary).
+std::string defaultModulePath(const std::filesystem::path& executableDir);
 
 class Pkcs11Module final : public TokenAccess {
 public:
