@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,11 +35,16 @@ long logLines() {
     return n;
 }
 
+// A failed step ends the run: main() prints it and exits 1.
+struct Failed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 void check(CK_RV rv, const char* what) {
-    if (rv != CKR_OK) {
-        std::fprintf(stderr, "apdu_count: %s failed: 0x%08lX\n", what, rv);
-        std::exit(1);  // NOLINT(concurrency-mt-unsafe): single-threaded benchmark
-    }
+    if (rv == CKR_OK) return;
+    char code[24];
+    std::snprintf(code, sizeof code, "0x%08lX", rv);
+    throw Failed(std::string(what) + " failed: " + code);
 }
 
 CK_OBJECT_HANDLE findPrivateKey(CK_SESSION_HANDLE s) {
@@ -50,16 +56,11 @@ CK_OBJECT_HANDLE findPrivateKey(CK_SESSION_HANDLE s) {
     CK_ULONG n = 0;
     check(p11->C_FindObjects(s, &h, 1, &n), "C_FindObjects");
     check(p11->C_FindObjectsFinal(s), "C_FindObjectsFinal");
-    if (n != 1) {
-        std::fprintf(stderr, "apdu_count: no decryption key\n");
-        std::exit(1);  // NOLINT(concurrency-mt-unsafe): single-threaded benchmark
-    }
+    if (n != 1) throw Failed("no decryption key");
     return h;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     if (argc != 4) {
         std::fprintf(stderr, "usage: apdu_count MODULE APDU_LOG PIN\n");
         return 2;
@@ -139,4 +140,15 @@ int main(int argc, char** argv) {
     p11->C_CloseSession(s);
     p11->C_Finalize(nullptr);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", "apdu_count", e.what());
+        return 1;
+    }
 }

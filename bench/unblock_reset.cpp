@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -22,16 +23,19 @@ long lines(const char* path) {
     for (std::string l; std::getline(in, l);) ++n;
     return n;
 }
+// A failed step ends the run: main() prints it and exits 1.
+struct Failed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 void check(CK_RV rv, const char* what) {
-    if (rv != CKR_OK) {
-        std::fprintf(stderr, "unblock_reset: %s failed: 0x%08lX\n", what, rv);
-        std::exit(1);  // NOLINT(concurrency-mt-unsafe): single-threaded benchmark
-    }
+    if (rv == CKR_OK) return;
+    char code[24];
+    std::snprintf(code, sizeof code, "0x%08lX", rv);
+    throw Failed(std::string(what) + " failed: " + code);
 }
 double ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     if (argc != 5) {
         std::fprintf(stderr, "usage: unblock_reset MODULE APDU_LOG SECRET NEW_PIN\n");
         return 2;
@@ -62,4 +66,15 @@ int main(int argc, char** argv) {
     p->C_Finalize(nullptr);
     dlclose(lib);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", "unblock_reset", e.what());
+        return 1;
+    }
 }
