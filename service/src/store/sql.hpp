@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -88,7 +89,9 @@ private:
     bool done_ = false;
 };
 
-// A fixed set of connections; each operation borrows one.
+// A fixed set of connections; each operation borrows one. First come, first served: a returned
+// connection goes straight to the longest waiter (a plain condition variable would let a newly
+// arriving thread take it first, so under load a waiter could be passed over for seconds).
 class ConnectionPool {
 public:
     explicit ConnectionPool(std::vector<std::unique_ptr<SqlConnection>> connections);
@@ -98,6 +101,8 @@ public:
         return f(*l.c);
     }
     SqlConnection& first() { return *all_.front(); }
+    // Threads waiting for a connection now (tests).
+    std::size_t waiting();
 
 private:
     struct Lease {
@@ -108,10 +113,15 @@ private:
         ConnectionPool& p;
         SqlConnection* c;
     };
+    // A waiting thread, on its own stack: the releasing thread hands it the connection.
+    struct Waiter {
+        std::condition_variable handedOver;
+        SqlConnection* c = nullptr;
+    };
     std::vector<std::unique_ptr<SqlConnection>> all_;
     std::vector<SqlConnection*> idle_;
+    std::deque<Waiter*> waiters_;
     std::mutex mutex_;
-    std::condition_variable cv_;
 };
 
 std::unique_ptr<SqlConnection> openSqlite(const std::string& path);
