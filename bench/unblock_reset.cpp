@@ -31,7 +31,7 @@ struct Failed : std::runtime_error {
 void check(CK_RV rv, const char* what) {
     if (rv == CKR_OK) return;
     char code[24];
-    std::snprintf(code, sizeof code, "0x%08lX", rv);
+    if (std::snprintf(code, sizeof code, "0x%08lX", rv) < 0) code[0] = '\0';
     throw Failed(std::string(what) + " failed: " + code);
 }
 double ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }

@@ -40,6 +40,7 @@ TEST(ConnectionPool, WaitersAreServedInArrivalOrder) {
     std::mutex m;
     std::vector<int> order;
     std::vector<std::thread> waiters;
+    waiters.reserve(6);
     for (int i = 0; i < 6; ++i) {
         waiters.emplace_back([&, i] {
             pool.with([&](SqlConnection&) {
@@ -65,6 +66,7 @@ TEST(ConnectionPool, ConnectionsAreExclusiveUnderContention) {
     std::atomic<int> done{0};
     std::atomic<bool> shared{false};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < 500; ++i) {
