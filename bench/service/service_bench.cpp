@@ -20,8 +20,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -31,9 +29,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <system_error>
 #include <thread>
 
+#include "bench_args.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
 #include "hsm_fixture.hpp"
@@ -62,15 +60,6 @@ std::string loadAverage() {
     return one;
 }
 
-// A whole decimal number in [min, max], or nullopt (empty, sign, trailing text, out of range).
-std::optional<int> parseCount(std::string_view text, int min, int max) {
-    int value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-        return std::nullopt;
-    return value;
-}
-
 int usage(const std::string& why) {
     std::cerr << "service_bench: " << why
               << "\nusage: service_bench [sqlite|postgres] [seconds per level] [client counts...]\n";
@@ -93,13 +82,13 @@ int main(int argc, char** argv) try {
     if (backend != "sqlite" && backend != "postgres") return usage("unknown backend '" + backend + "'");
     int seconds = 5;
     if (argc > 2) {
-        const auto parsed = parseCount(argv[2], 1, 3600);
+        const auto parsed = bench::parseCount(argv[2], 1, 3600);
         if (!parsed) return usage("seconds per level must be 1..3600, not '" + std::string(argv[2]) + "'");
         seconds = *parsed;
     }
     std::vector<int> levels;
     for (int i = 3; i < argc; ++i) {
-        const auto parsed = parseCount(argv[i], 1, 10000);
+        const auto parsed = bench::parseCount(argv[i], 1, 10000);
         if (!parsed) return usage("a client count must be 1..10000, not '" + std::string(argv[i]) + "'");
         levels.push_back(*parsed);
     }
@@ -118,17 +107,19 @@ int main(int argc, char** argv) try {
     // holds its thread until it closes or idles out. IAS_BENCH_THREADS overrides.
     config.threads = maxClients + 8;
     if (const char* threads = std::getenv("IAS_BENCH_THREADS")) {
-        const auto parsed = parseCount(threads, 1, 100000);
+        const auto parsed = bench::parseCount(threads, 1, 100000);
         if (!parsed) return usage("IAS_BENCH_THREADS must be 1..100000, not '" + std::string(threads) + "'");
         config.threads = *parsed;
     }
     double offeredRate = 0;  // calls/s over all clients; 0 = closed loop
     if (const char* rate = std::getenv("IAS_BENCH_RATE")) {
-        const auto parsed = parseCount(rate, 1, 1000000);
+        const auto parsed = bench::parseCount(rate, 1, 1000000);
         if (!parsed) return usage("IAS_BENCH_RATE must be 1..1000000 calls/s, not '" + std::string(rate) + "'");
         offeredRate = *parsed;
     }
-    std::string dbPath, pgBase, pgDb;
+    const std::string dbPath = backend == "sqlite" ? "/tmp/ias-bench-" + std::to_string(::getpid()) + ".sqlite" : "";
+    const bench::RemoveSqliteFiles cleanup(dbPath);
+    std::string pgBase, pgDb;
     std::unique_ptr<store::Store> store;
     if (backend == "postgres") {
         const char* pg = std::getenv("IAS_TEST_PG");
@@ -141,7 +132,6 @@ int main(int argc, char** argv) try {
         store::openPostgres(pgBase + " dbname=postgres")->exec("CREATE DATABASE " + pgDb);
         store = store::openPostgresStore(pgBase + " dbname=" + pgDb, 16);
     } else {
-        dbPath = "/tmp/ias-bench-" + std::to_string(::getpid()) + ".sqlite";
         store = store::openSqliteStore(dbPath);
     }
     SystemClock clock;
@@ -243,13 +233,6 @@ int main(int argc, char** argv) try {
         store.reset();
         store::openPostgres(pgBase + " dbname=postgres")->exec("DROP DATABASE IF EXISTS " + pgDb + " WITH (FORCE)");
     }
-    if (!dbPath.empty())
-        for (const char* s : {"", "-wal", "-shm"}) {
-            // -wal and -shm exist only while SQLite is in WAL mode: ENOENT is fine.
-            const std::string file = dbPath + s;
-            if (std::remove(file.c_str()) != 0 && errno != ENOENT)
-                std::cerr << "service_bench: cannot remove " << file << ": " << std::error_code(errno, std::generic_category()).message() << "\n";
-        }
     return totalErrors == 0 ? 0 : 1;
 } catch (const std::exception& e) {
     std::cerr << "service_bench: " << e.what() << "\n";
