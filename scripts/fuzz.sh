@@ -5,11 +5,16 @@
 #
 #   scripts/fuzz.sh [--seconds N] [target...]      default: 10 s, all targets
 #
-# New corpus entries go to a scratch dir ($IAS_FUZZ_WORK, default build/fuzz/work/<target>/
-# corpus), never into the committed corpus; to keep some, minimise them by hand
-# (<target>_fuzz -merge=1 fuzz/corpus/<target> <scratch>). Exit status: non-zero if any
-# target crashed, leaked, timed out or ran out of memory; the reproducer path is printed
-# (re-run with build/fuzz/fuzz/<target>_fuzz <reproducer>).
+# The committed corpus: seeds from recorded exchanges, regressions/ (one input per fixed
+# finding) and merged/ (the inputs of the long runs that add edge coverage beyond the rest,
+# set-cover minimised). New corpus entries go to a scratch dir ($IAS_FUZZ_WORK, default
+# build/fuzz/work/<target>/corpus), never into the committed corpus. To bring a long run's
+# coverage in: copy fuzz/corpus/<target> without merged/ into an empty directory M, run
+#   <target>_fuzz -set_cover_merge=1 -use_cmp=0 -use_counters=0 -max_len=<as below> \
+#       M fuzz/corpus/<target>/merged <scratch>
+# and make the files it added to M the new merged/.
+# Exit status: non-zero if any target crashed, leaked, timed out or ran out of memory; the
+# reproducer path is printed (re-run with build/fuzz/fuzz/<target>_fuzz <reproducer>).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -24,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
         --seconds=*) seconds="${1#*=}"; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
