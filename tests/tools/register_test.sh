@@ -128,12 +128,13 @@ modutil -dbdir "sql:$P4" -add "$NAME" -libfile "$MOD" -force >/dev/null 2>&1  # 
 chown -R nobody:nogroup "$H"
 reg --root "$R" --home "$H" --firefox --thunderbird
 recorded=$(cut -f1,2,4,5 "$REC" | sort | tr '\t\n' ' /')
-if [[ "$recorded" == "policy $FF add 0/policy $TB add 0/profile $P3 $MOD/" &&
+if [[ "$recorded" == "policy $FF add 0/policy $TB add 0/profile $P3 $MOD $H/profile $H/.pki/nssdb $MOD $H/" &&
       "$(stat -c %U "$REC")" == "$(id -un)" && "$(stat -c %a "$REC")" == 600 ]]; then
-    ok "records the two policy entries and the one profile it added (not the admin's profile), mode 0600"
+    ok "records the two policy entries and the profiles it added (not the admin's profile; Chromium's new ~/.pki/nssdb), mode 0600"
 else fail "record: $recorded ($(stat -c '%U %a' "$REC"))"; fi
-[[ "$(stat -c %U "$P3/pkcs11.txt")" == nobody ]] && ok "a profile changed by root stays its owner's (pkcs11.txt)" ||
-    fail "pkcs11.txt of $P3 is now $(stat -c %U "$P3/pkcs11.txt")'s"
+[[ "$(stat -c %U "$P3/pkcs11.txt")" == nobody && "$(stat -c %U:%a "$H/.pki" "$H/.pki/nssdb/pkcs11.txt" | tr '\n' ' ')" == "nobody:700 nobody:600 " ]] &&
+    ok "a profile changed by root stays its owner's (pkcs11.txt); the ~/.pki/nssdb it created is the user's" ||
+    fail "pkcs11.txt of $P3 is now $(stat -c %U "$P3/pkcs11.txt")'s; .pki: $(stat -c %U:%a "$H/.pki" "$H/.pki/nssdb/pkcs11.txt")"
 "$REG" --undo-recorded --quiet --root "$R"
 if [[ "$(jqv .policies "$FF")" == "{\"DisableTelemetry\":true,\"SecurityDevices\":{\"Add\":{\"Other\":\"/opt/other.so\"},\"Delete\":[\"$NAME\"]}}" &&
       "$(jq -S -c . "$TB")" == "$(jq -S -c . "$T/tb7.orig")" ]]; then
@@ -165,6 +166,108 @@ else ok "--undo-recorded refuses targets ($out)"; fi
 R9=$T/r9; mkdir -p "$R9/var/lib"; cp "$REG" "$T/reg9"; chown -R nobody:nogroup "$R9"; chmod 0555 "$R9/var/lib"
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$T/reg9" --module "$MOD" --root "$R9" --firefox 2>&1) || true
 [[ "$out" == *"not recorded"* ]] && ok "a run that cannot record says so" || fail "no note when not recorded: $out"
+
+# 8. Where the profiles are: Firefox's XDG ~/.config/mozilla/firefox (profiles.ini, relative
+#    Path), the classic ~/.mozilla/firefox (no profiles.ini), an absolute Path= inside the
+#    home, the Flatpak location, Thunderbird; Chromium's ~/.pki/nssdb created when missing;
+#    a listed profile that never started (no cert9.db) is skipped.
+H=$T/home8
+X=$H/.config/mozilla/firefox C=$H/.mozilla/firefox FP=$H/.var/app/org.mozilla.firefox/.mozilla/firefox
+mkdir -p "$X/ab12.default-esr" "$X/never.started" "$C/old.default" "$H/custom/work" "$FP/fl.default" "$H/.thunderbird/tb.default"
+printf '[Profile1]\nName=work\nIsRelative=0\nPath=%s\n\n[Profile0]\nName=default-esr\nIsRelative=1\nPath=ab12.default-esr\nDefault=1\n\n[Profile2]\nName=x\nIsRelative=1\nPath=never.started\n\n[General]\nVersion=2\n' \
+    "$H/custom/work" > "$X/profiles.ini"
+for p in "$X/ab12.default-esr" "$C/old.default" "$H/custom/work" "$FP/fl.default" "$H/.thunderbird/tb.default"; do
+    certutil -N -d "sql:$p" --empty-password
+done
+chown -R nobody:nogroup "$H"
+out=$(reg --state "$T/s8" --home "$H" 2>&1) || fail "--home (locations): $out"
+status=$("$REG" --status --home "$H" --module "$MOD" 2>&1) || fail "--status (locations): $status"
+expected="profile $C/old.default: registered
+profile $X/ab12.default-esr: registered
+profile $X/never.started: registered
+profile $H/custom/work: registered
+profile $FP/fl.default: registered
+profile $H/.thunderbird/tb.default: registered
+profile $H/.pki/nssdb: registered"
+expected=$(grep -v never.started <<<"$expected")
+[[ "$(sort <<<"$status")" == "$(sort <<<"$expected")" ]] &&
+    ok "--home: XDG (profiles.ini, relative and absolute Path), classic, Flatpak, Thunderbird profiles and a new ~/.pki/nssdb" ||
+    fail "--home locations: $status"
+[[ ! -e "$X/never.started/cert9.db" && "$(stat -c %U "$H/.pki/nssdb/cert9.db")" == nobody ]] &&
+    ok "a listed profile that never started is left alone; ~/.pki/nssdb made as the user" || fail "never.started or nssdb: $(ls -la "$X/never.started" "$H/.pki/nssdb")"
+reg --state "$T/s8" --home "$H" --remove
+if out=$("$REG" --status --home "$H" --module "$MOD" 2>&1) || grep -q ': registered' <<<"$out"; then
+    fail "--remove --home (locations): $out"
+else ok "--remove --home takes the module out of every one of them"; fi
+
+# 9. Root and a user's symbolic links: ~/.thunderbird -> /, ~/.pki -> a root directory, a
+#    ~/.thunderbird -> a root directory holding a profile (in a second home), a
+#    profile directory that is a symbolic link to root's profile, profiles.ini paths leading
+#    outside the home, a pkcs11.txt that is a symbolic link to a root file. A modutil/certutil
+#    stand-in first in PATH records its uid: never 0 for the user's home; root's files keep
+#    every byte; the user's real profile gets the module (as the user); the run says what it
+#    refused and exits 1. Then, after the registration, the user swaps the recorded profile for
+#    a symbolic link to root's profile: --undo-recorded (the package's prerm) refuses it.
+if [[ $EUID -eq 0 ]]; then
+    H=$T/home9 RP=$T/rootprof RF=$T/rootfile UIDS=$T/uids.log
+    mkdir -p "$T/bin" "$RP/a" "$RP/b" "$RP/c" "$T/rootpki/nssdb" "$H/.mozilla/firefox/good.default" "$H/.config/mozilla/firefox/x.default"
+    for t in modutil certutil; do
+        printf '#!/bin/bash\necho "$(id -u) %s $*" >> %q\nexec /usr/bin/%s "$@"\n' "$t" "$UIDS" "$t" > "$T/bin/$t"
+        chmod 0755 "$T/bin/$t"
+    done
+    : > "$UIDS"; chmod 0666 "$UIDS"
+    for p in "$RP/a" "$RP/b" "$RP/c" "$T/rootpki/nssdb" "$H/.mozilla/firefox/good.default" "$H/.config/mozilla/firefox/x.default"; do
+        certutil -N -d "sql:$p" --empty-password
+    done
+    modutil -dbdir "sql:$RP/c" -add "$NAME" -libfile "$MOD" -force >/dev/null 2>&1  # root's own, with our module
+    echo "root's file" > "$RF"; chmod 0600 "$RF"
+    rm -f "$H/.config/mozilla/firefox/x.default/pkcs11.txt"
+    ln -s "$RF" "$H/.config/mozilla/firefox/x.default/pkcs11.txt"
+    ln -s "$RP/a" "$H/.mozilla/firefox/evil.default"
+    ln -s / "$H/.thunderbird"
+    mkdir -p "$T/roottb/r.default" "$T/home9b" && certutil -N -d "sql:$T/roottb/r.default" --empty-password
+    ln -s "$T/roottb" "$T/home9b/.thunderbird"; chown -R -h nobody:nogroup "$T/home9b"
+    ln -s "$T/rootpki" "$H/.pki"
+    printf '[Profile0]\nIsRelative=1\nPath=good.default\n[Profile1]\nIsRelative=1\nPath=evil.default\n[Profile2]\nIsRelative=0\nPath=%s\n[Profile3]\nIsRelative=1\nPath=../../../rootprof/b\n' \
+        "$RP/b" > "$H/.mozilla/firefox/profiles.ini"
+    chown -R -h nobody:nogroup "$H"
+    chmod -R go-rwx "$RP" "$T/rootpki" "$T/roottb"
+    before=$(find "$RP" "$RF" "$T/rootpki" "$T/roottb" -type f -exec sha256sum {} + | sort)
+    if out=$(PATH=$T/bin:$PATH "$REG" --module "$MOD" --state "$T/s9" --home "$T/home9b" 2>&1) ||
+       out+=$(PATH=$T/bin:$PATH "$REG" --module "$MOD" --state "$T/s9" --home "$H" 2>&1); then
+        fail "a home with planted symbolic links: exit 0 ($out)"
+    else
+        miss=""
+        for m in "$H/.thunderbird: refused: a symbolic link" "$T/home9b/.thunderbird: refused: a symbolic link" "$H/.pki: refused: a symbolic link" \
+                 "evil.default: refused: a symbolic link" "$RP/b: refused: outside the home" \
+                 "x.default/pkcs11.txt: refused: a symbolic link" "rootprof/b: refused: outside the home"; do
+            grep -qF -- "$m" <<<"$out" || miss+=" [$m]"
+        done
+        [[ -z "$miss" ]] && ok "symbolic links planted in the home: each refused with its reason, exit 1" ||
+            fail "refusals missing:$miss in: $out"
+    fi
+    uids=$(cut -d' ' -f1 "$UIDS" | sort -u | tr '\n' ' ')
+    [[ "$uids" == "$(id -u nobody) " ]] && ok "modutil ran only as the home's owner (uids: $uids)" ||
+        fail "modutil/certutil ran as uid(s) $uids: $(cat "$UIDS")"
+    [[ "$(find "$RP" "$RF" "$T/rootpki" "$T/roottb" -type f -exec sha256sum {} + | sort)" == "$before" ]] &&
+        ok "root's profiles and files keep every byte" || fail "a root-owned file changed"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- modutil -dbdir "sql:$H/.mozilla/firefox/good.default" -list 2>&1 |
+        grep -qF "$NAME" && ok "the user's real profile got the module, as the user" || fail "good.default has no module"
+    # The undo: good.default is now a symbolic link to root's profile that has the module.
+    mv "$H/.mozilla/firefox/good.default" "$H/.mozilla/firefox/good.moved"
+    ln -s "$RP/c" "$H/.mozilla/firefox/good.default"; chown -h nobody:nogroup "$H/.mozilla/firefox/good.default"
+    : > "$UIDS"
+    before=$(find "$RP" "$RF" "$T/rootpki" -type f -exec sha256sum {} + | sort)
+    if out=$(PATH=$T/bin:$PATH "$REG" --undo-recorded --state "$T/s9" 2>&1); then
+        fail "--undo-recorded through a swapped profile: exit 0 ($out)"
+    elif [[ "$(find "$RP" "$RF" "$T/rootpki" -type f -exec sha256sum {} + | sort)" != "$before" ]] || grep -q '^0 ' "$UIDS"; then
+        fail "--undo-recorded touched root's profile: $(cat "$UIDS")"
+    elif ! grep -qF "good.default: refused: a symbolic link" <<<"$out" || ! grep -qF "good.default" "$T/s9/registrations"; then
+        fail "--undo-recorded: no refusal or record dropped: $out"
+    else ok "--undo-recorded refuses a recorded profile swapped for a symbolic link (root's profile untouched, still recorded)"; fi
+else
+    echo "skip: section 9 needs root (creates files of the user nobody)"
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
