@@ -4,7 +4,7 @@
 Manage Certificates -> Your Certificates show: the PKCS#11 modules with their slots and tokens
 (nsIPKCS11ModuleDB) and the certificates on the token IAS-ECC SIM (nsIX509CertDB). Prints JSON.
 
-  tb_certs.py --port P
+  tb_certs.py --port P [--wait SECONDS]   (also on Firefox: the same chrome code)
 """
 import argparse
 import json
@@ -38,11 +38,12 @@ return (async () => {
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--wait", type=float, default=30, help="seconds to wait for the module and its certificates")
     a = ap.parse_args()
     m = Marionette(a.port)
     m.call("WebDriver:NewSession", {})
     m.call("Marionette:SetContext", {"value": "chrome"})
-    deadline = time.time() + 30
+    deadline = time.time() + a.wait
     while True:  # the policy adds the module during startup
         seen = m.js(LIST)
         if any(mod["library"] and mod["name"] == "IAS-ECC (ias-pkcs11)" for mod in seen["modules"]) and seen["certs"]:
