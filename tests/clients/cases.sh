@@ -48,7 +48,8 @@ case_nss_tstclnt() {
         tls_server "$v" "$n"
         page=$(timeout 60 tstclnt -4 -h localhost -p "$SERVER_PORT" -d "sql:$db" -n "IAS-ECC SIM:Authentication certificate" \
             -W "$WORK/pin" -V "tls$v:tls$v" -A "$WORK/request" 2>&1) || fail "tstclnt TLS $v: $page"
-        works "$(tls_check "$page" "$v")"
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "$checked"
     done
     command_used "tstclnt -4 -h localhost -p PORT -d sql:DB -n 'IAS-ECC SIM:Authentication certificate' -W PINFILE -V tls1.2:tls1.2 (and tls1.3:tls1.3) -A REQUEST"
 }
@@ -94,7 +95,8 @@ case_gnutls_cli() {
             --x509cafile "$TLS/ca.crt" --x509certfile "$cert_url" --x509keyfile "$key_url" \
             --priority "NORMAL:-VERS-ALL:+VERS-TLS$v" -p "$SERVER_PORT" localhost < "$WORK/stdin" 2>&1) || true
         kill "$feeder" 2>/dev/null || true
-        works "$(tls_check "$page" "$v")"
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "$checked"
     done
     command_used "GNUTLS_PIN=<PIN> gnutls-cli --provider $MODULE --x509cafile SERVER-CA --x509certfile 'pkcs11:...;type=cert' --x509keyfile 'pkcs11:...;type=private' --priority NORMAL:-VERS-ALL:+VERS-TLS1.2 (and 1.3) -p PORT localhost"
 }
@@ -149,7 +151,8 @@ case_openssl_s_client() {
         page=$(printf "$HTTP_GET" | timeout 60 openssl s_client -engine pkcs11 -keyform engine -key "$KEY_URI" \
             -cert "$WORK/card.pem" -CAfile "$TLS/ca.crt" -verify_return_error -connect "127.0.0.1:$SERVER_PORT" \
             -servername localhost "-tls1_${v#1.}" -quiet -ign_eof 2>&1) || fail "s_client TLS $v: $page"
-        works "$(tls_check "$page" "$v")"
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "$checked"
     done
     command_used "openssl s_client -engine pkcs11 -keyform engine -key 'pkcs11:token=IAS-ECC%20SIM;id=%45;type=private;pin-value=<PIN>' -cert CARD.pem -CAfile SERVER-CA -verify_return_error -connect 127.0.0.1:PORT -tls1_2 (and -tls1_3)"
 }
@@ -275,7 +278,8 @@ case_java_tls() {
         tls_server "$v" "$n"
         page=$(IAS_TEST_PIN=$PIN timeout 120 java "$HERE/Pkcs11Tls.java" "$WORK/sunpkcs11.cfg" "Authentication certificate" \
             "$TLS/ca.crt" localhost "$SERVER_PORT" "TLSv$v" 2>&1) || fail "Java TLS $v: $page"
-        works "$(tls_check "$page" "$v")"
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "$checked"
     done
     command_used "java tests/clients/Pkcs11Tls.java CFG 'Authentication certificate' SERVER-CA localhost PORT TLSv1.2 (and TLSv1.3) (SSLContext with the PKCS11 KeyStore, PIN from IAS_TEST_PIN)"
 }

@@ -109,7 +109,8 @@ EOF
         page=$(awk -v u="PAGE https://localhost:$port/" '$0 == u {p=1; next} /^END PAGE$/ {p=0} p' <<<"$out")
         [[ -n "$page" ]] || fail "no page for TLS $v"
         if [[ $v == 1.2 ]]; then SERVER_LOG=$log12 SERVER_PID=$pid12; else SERVER_LOG=$log13 SERVER_PID=$pid13; fi
-        works "Select Automatically, $(tls_check "$page" "$v")"
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "Select Automatically, $checked"
     done
     command_used "policies.json SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}; user.js security.default_personal_cert=\"Select Automatically\""
     command_used "firefox-esr --profile PROFILE --marionette (Xvfb) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/ff_tls.py)"
@@ -155,4 +156,49 @@ PY
     works "the token's 2 certificates (same SHA-256 fingerprints as read by pkcs11-tool) in Thunderbird's certificate database, without a PIN"
     command_used "/etc/thunderbird/policies/policies.json (private mount) SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}"
     command_used "thunderbird --headless --marionette; nsIPKCS11ModuleDB.listModules(), nsIX509CertDB.getCerts() (tests/clients/tb_certs.py)"
+}
+
+# Chromium reads PKCS#11 modules from the user's NSS database ~/.pki/nssdb (Linux): the module is
+# registered there by ias-pkcs11-register --home (which makes the database), the certificate
+# is chosen by the AutoSelectCertificateForUrls policy of a private copy of /etc/chromium
+# (policies/managed, mounted for Chromium only), the PIN is typed by xdotool into Chromium's
+# "Unlock Security Device" dialog under Xvfb (tests/clients/chromium_tls.py; headless Chromium has no dialog).
+case_chromium() {
+    local tool
+    for tool in chromium chromedriver Xvfb xdotool import; do
+        command -v "$tool" >/dev/null || fail "$tool missing (apt-get install chromium chromium-driver xvfb xdotool imagemagick)"
+    done
+    [[ $(id -u) -eq 0 ]] || fail "needs root (unshare/mount for the private policy)"
+    # IAS_REGISTER (ctest: the tree's), else the installed one (the package test), else the tree's.
+    local reg="${IAS_REGISTER:-$(command -v ias-pkcs11-register || echo "$REPO/build/release/tools/ias-pkcs11-register")}"
+    local home="$WORK/home" v out page
+    [[ -x "$reg" ]] || fail "no ias-pkcs11-register at $reg (IAS_REGISTER)"
+    fresh_card
+    row_version "Chromium $(chromium --version 2>/dev/null | awk '{print $2}')"
+    tls_setup
+    mkdir -p "$home"
+    "$reg" --quiet --module "$MODULE" --state "$WORK/state" --home "$home" || fail "ias-pkcs11-register --home"
+    certutil -A -d "sql:$home/.pki/nssdb" -n "clients test server CA" -t "C,," -i "$TLS/ca.crt"
+    works "ias-pkcs11-register --home made ~/.pki/nssdb and added the module"
+    tls_server 1.2 c12 5; local port12=$SERVER_PORT log12=$SERVER_LOG pid12=$SERVER_PID
+    tls_server 1.3 c13 5; local port13=$SERVER_PORT log13=$SERVER_LOG pid13=$SERVER_PID
+    mkdir -p "$WORK/etc"; cp -a /etc/chromium/. "$WORK/etc/"; mkdir -p "$WORK/etc/policies/managed"
+    printf '{"AutoSelectCertificateForUrls": ["{\\"pattern\\":\\"https://localhost:%d\\",\\"filter\\":{}}", "{\\"pattern\\":\\"https://localhost:%d\\",\\"filter\\":{}}"]}\n' \
+        "$port12" "$port13" > "$WORK/etc/policies/managed/ias-pkcs11-test.json"
+    start_xvfb
+    out=$(with_mounts "$WORK/etc" /etc/chromium -- env HOME="$home" IAS_TEST_PIN="$PIN" \
+        timeout 150 /usr/bin/python3 "$HERE/chromium_tls.py" --user-data-dir "$WORK/profile" --out "$WORK" \
+        --url "https://localhost:$port12/" --url "https://localhost:$port13/" 2>&1) || fail "Chromium TLS client authentication: $out"
+    stop_gui
+    echo "$out" | grep '^chromium:'
+    for v in 1.2 1.3; do
+        local port=$port12; [[ $v == 1.3 ]] && port=$port13
+        page=$(awk -v u="PAGE https://localhost:$port/" '$0 == u {p=1; next} /^END PAGE$/ {p=0} p' <<<"$out")
+        [[ -n "$page" ]] || fail "no page for TLS $v: $out"
+        if [[ $v == 1.2 ]]; then SERVER_LOG=$log12 SERVER_PID=$pid12; else SERVER_LOG=$log13 SERVER_PID=$pid13; fi
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "AutoSelectCertificateForUrls, PIN typed in Chromium's dialog, $checked"
+    done
+    command_used "ias-pkcs11-register --home HOME (~/.pki/nssdb); /etc/chromium/policies/managed (private mount) AutoSelectCertificateForUrls"
+    command_used "HOME=HOME chromium --user-data-dir DIR (Xvfb, chromedriver) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/chromium_tls.py)"
 }

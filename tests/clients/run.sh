@@ -23,7 +23,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 all_cases=(nss-list nss-tstclnt gnutls-p11tool gnutls-cli openssl-engine openssl-s_client p11-kit pykcs11
-           ssh-keygen java java-tls firefox thunderbird)
+           ssh-keygen java java-tls firefox thunderbird chromium)
 mode=all cases=("${all_cases[@]}")
 case "${1:-}" in
     --list) printf '%s\n' "${all_cases[@]}"; exit 0 ;;
