@@ -98,8 +98,9 @@ reg_setup() {
         fail "ias-pkcs11-register: $out $(cat "$REG_FF")"
     fi
     out=$(cut -f1,2 /var/lib/ias-pkcs11/registrations 2>&1 | grep -v '^dir' | sort | tr '\t\n' ' /')
-    [[ "$out" == "policy $REG_FF/policy /etc/thunderbird/policies/policies.json/profile $REG_HOME/.mozilla/firefox/a.default-esr/" ]] &&
-        ok "registrations recorded in /var/lib/ias-pkcs11 (not the admin's own profile entry)" || fail "record: $out"
+    [[ "$out" == "policy $REG_FF/policy /etc/thunderbird/policies/policies.json/profile $REG_HOME/.mozilla/firefox/a.default-esr/profile $REG_HOME/.pki/nssdb/" &&
+       "$(stat -c %U "$REG_HOME/.pki/nssdb/pkcs11.txt")" == nobody ]] &&
+        ok "registrations recorded in /var/lib/ias-pkcs11 (not the admin's own profile entry; Chromium's ~/.pki/nssdb made as the user)" || fail "record: $out"
 }
 reg_check_removed() {  # after apt-get remove ias-pkcs11 (prerm: --undo-recorded)
     local a=$REG_HOME/.mozilla/firefox/a.default-esr b=$REG_HOME/.thunderbird/b.default
@@ -107,7 +108,7 @@ reg_check_removed() {  # after apt-get remove ias-pkcs11 (prerm: --undo-recorded
        "$(jq -c '.policies.DisableTelemetry' "$REG_FF")" == true ]] &&
         ok "remove: the module left Firefox's policy Add (named in Delete for the profiles), the rest kept" ||
         fail "remove: $REG_FF: $(cat "$REG_FF")"
-    if reg_has "$a"; then fail "remove: the module is still in the registered profile"
+    if reg_has "$a" || reg_has "$REG_HOME/.pki/nssdb"; then fail "remove: the module is still in a registered profile"
     elif ! reg_has "$b"; then fail "remove: the admin's own profile entry was removed"
     elif [[ "$(stat -c %U "$a/pkcs11.txt")" != nobody ]]; then fail "remove: $a/pkcs11.txt is no longer the user's"
     else ok "remove: out of the profile it was added to (still the user's), the admin's own entry kept"; fi
