@@ -56,6 +56,19 @@ etc_policy() {
     policy_dir /nonexistent "$2/policies"
 }
 
+# browser_pages OUT WHAT PORT12 LOG12 PID12 PORT13 LOG13 PID13: the pages a browser driver
+# printed ("PAGE URL" ... "END PAGE") for the TLS 1.2 and 1.3 servers, each checked (tls_check).
+browser_pages() {
+    local out=$1 what=$2 v port page checked
+    for v in 1.2 1.3; do
+        if [[ $v == 1.2 ]]; then port=$3 SERVER_LOG=$4 SERVER_PID=$5; else port=$6 SERVER_LOG=$7 SERVER_PID=$8; fi
+        page=$(awk -v u="PAGE https://localhost:$port/" '$0 == u {p=1; next} /^END PAGE$/ {p=0} p' <<<"$out")
+        [[ -n "$page" ]] || fail "no page for TLS $v: $out"
+        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
+        works "$what, $checked"
+    done
+}
+
 case_firefox() {
     local tool
     for tool in firefox-esr Xvfb xdotool import; do
@@ -103,15 +116,7 @@ EOF
     expect_contains "$out" "Firefox asks for the token password" "Firefox asked for the token's PIN"
     mkdir -p "$SHOTS" && cp "$WORK"/*.png "$SHOTS/"
     works "policy SecurityDevices loads the module; NSS password prompt for the token answered by xdotool (PIN)"
-    local v page
-    for v in 1.2 1.3; do
-        local port=$port12; [[ $v == 1.3 ]] && port=$port13
-        page=$(awk -v u="PAGE https://localhost:$port/" '$0 == u {p=1; next} /^END PAGE$/ {p=0} p' <<<"$out")
-        [[ -n "$page" ]] || fail "no page for TLS $v"
-        if [[ $v == 1.2 ]]; then SERVER_LOG=$log12 SERVER_PID=$pid12; else SERVER_LOG=$log13 SERVER_PID=$pid13; fi
-        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
-        works "Select Automatically, $checked"
-    done
+    browser_pages "$out" "Select Automatically" "$port12" "$log12" "$pid12" "$port13" "$log13" "$pid13"
     command_used "policies.json SecurityDevices {\"IAS-ECC (ias-pkcs11)\": \"$MODULE\"}; user.js security.default_personal_cert=\"Select Automatically\""
     command_used "firefox-esr --profile PROFILE --marionette (Xvfb) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/ff_tls.py)"
 }
@@ -171,7 +176,7 @@ case_chromium() {
     [[ $(id -u) -eq 0 ]] || fail "needs root (unshare/mount for the private policy)"
     # IAS_REGISTER (ctest: the tree's), else the installed one (the package test), else the tree's.
     local reg="${IAS_REGISTER:-$(command -v ias-pkcs11-register || echo "$REPO/build/release/tools/ias-pkcs11-register")}"
-    local home="$WORK/home" v out page
+    local home="$WORK/home" out
     [[ -x "$reg" ]] || fail "no ias-pkcs11-register at $reg (IAS_REGISTER)"
     fresh_card
     row_version "Chromium $(chromium --version 2>/dev/null | awk '{print $2}')"
@@ -191,14 +196,7 @@ case_chromium() {
         --url "https://localhost:$port12/" --url "https://localhost:$port13/" 2>&1) || fail "Chromium TLS client authentication: $out"
     stop_gui
     echo "$out" | grep '^chromium:'
-    for v in 1.2 1.3; do
-        local port=$port12; [[ $v == 1.3 ]] && port=$port13
-        page=$(awk -v u="PAGE https://localhost:$port/" '$0 == u {p=1; next} /^END PAGE$/ {p=0} p' <<<"$out")
-        [[ -n "$page" ]] || fail "no page for TLS $v: $out"
-        if [[ $v == 1.2 ]]; then SERVER_LOG=$log12 SERVER_PID=$pid12; else SERVER_LOG=$log13 SERVER_PID=$pid13; fi
-        checked=$(tls_check "$page" "$v") || fail "TLS $v: not the handshake expected (see above)"
-        works "AutoSelectCertificateForUrls, PIN typed in Chromium's dialog, $checked"
-    done
+    browser_pages "$out" "AutoSelectCertificateForUrls, PIN typed in Chromium's dialog" "$port12" "$log12" "$pid12" "$port13" "$log13" "$pid13"
     command_used "ias-pkcs11-register --home HOME (~/.pki/nssdb); /etc/chromium/policies/managed (private mount) AutoSelectCertificateForUrls"
     command_used "HOME=HOME chromium --user-data-dir DIR (Xvfb, chromedriver) -> https://localhost:PORT/ (s_server -www -Verify 1, TLS 1.2 and 1.3); PIN typed by xdotool (tests/clients/chromium_tls.py)"
 }
