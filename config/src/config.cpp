@@ -187,7 +187,7 @@ LoadResult loadFromEnvironment(bool privileged, const std::string& systemPath) {
             level = v.substr(0, colon);
             const std::string_view file = v.substr(colon + 1);
             if (file == kLogToSyslog || file.starts_with('/')) r.config.logFile = std::string(file);
-            else r.diagnostics.push_back("IAS_PKCS11_LOG: the log file must be an absolute path or syslog");
+            else r.diagnostics.emplace_back("IAS_PKCS11_LOG: the log file must be an absolute path or syslog");
         }
         if (auto l = parseLogLevel(level)) r.config.logLevel = *l;
         else r.diagnostics.push_back("IAS_PKCS11_LOG: unknown level, keeping " + std::string(toString(r.config.logLevel)));
@@ -202,7 +202,7 @@ LoadResult loadFromEnvironment(bool privileged, const std::string& systemPath) {
         }
         if (!r.config.serviceUrl.empty()) {
             // libcurl reads SSLKEYLOGFILE, proxies etc. from the environment with getenv.
-            r.diagnostics.push_back("privileged process: unblock service not used (libcurl trusts the environment)");
+            r.diagnostics.emplace_back("privileged process: unblock service not used (libcurl trusts the environment)");
             r.config.serviceUrl.clear();
         }
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -30,8 +31,10 @@ std::string fixturePin() {
     FILE* f = std::fopen(testTls().cert.c_str(), "r");
     if (f == nullptr) return {};
     X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
-    std::fclose(f);
-    if (x == nullptr) return {};
+    if (std::fclose(f) != 0 || x == nullptr) {
+        X509_free(x);
+        return {};
+    }
     unsigned char* der = nullptr;
     const int n = i2d_PUBKEY(X509_get0_pubkey(x), &der);
     unsigned char digest[32];
@@ -48,6 +51,9 @@ std::string fixturePin() {
 class TlsServer {
 public:
     explicit TlsServer(int maxVersion) : ctx_(SSL_CTX_new(TLS_server_method())) {
+        // A client that refuses the server (pin, TLS version) closes first: the server's
+        // write must fail, not kill the test process.
+        std::signal(SIGPIPE, SIG_IGN);
         SSL_CTX_set_security_level(ctx_, 0);
         SSL_CTX_set_min_proto_version(ctx_, TLS1_VERSION);
         SSL_CTX_set_max_proto_version(ctx_, maxVersion);
@@ -81,7 +87,9 @@ public:
 private:
     void serve() {
         while (!stop_) {
-            const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            sockaddr_in peer{};
+            socklen_t peerLen = sizeof peer;
+            const int c = accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &peerLen, SOCK_CLOEXEC);
             if (c < 0) return;
             SSL* ssl = SSL_new(ctx_);
             SSL_set_fd(ssl, c);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     CK_FUNCTION_LIST_PTR f = nullptr;
     if (getList == nullptr || getList(&f) != CKR_OK || f == nullptr) {
         std::fprintf(stderr, "loader: no C_GetFunctionList\n");
+        dlclose(handle);
         return 4;
     }
     CK_RV init = CKR_OK, getInfo = CKR_OK, fin = CKR_OK;

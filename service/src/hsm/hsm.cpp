@@ -22,13 +22,13 @@ CK_OBJECT_HANDLE deriveDes2(const Session& s, CK_OBJECT_HANDLE base, apdu::ByteV
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
     CK_KEY_TYPE type = CKK_DES2;
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    CK_BBOOL encrypt = use == KeyUse::Encrypt ? CK_TRUE : CK_FALSE;
-    CK_BBOOL derive = use == KeyUse::Derive ? CK_TRUE : CK_FALSE;
+    CK_BBOOL canEncrypt = use == KeyUse::Encrypt ? CK_TRUE : CK_FALSE;
+    CK_BBOOL canDerive = use == KeyUse::Derive ? CK_TRUE : CK_FALSE;
     CK_ATTRIBUTE tmpl[] = {
         {CKA_CLASS, &cls, sizeof cls},         {CKA_KEY_TYPE, &type, sizeof type},
         {CKA_TOKEN, &no, sizeof no},           {CKA_SENSITIVE, &yes, sizeof yes},
-        {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_ENCRYPT, &encrypt, sizeof encrypt},
-        {CKA_DERIVE, &derive, sizeof derive},
+        {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_ENCRYPT, &canEncrypt, sizeof canEncrypt},
+        {CKA_DERIVE, &canDerive, sizeof canDerive},
     };
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     check(s.fn()->C_DeriveKey(s.handle(), &mech, base, tmpl, std::size(tmpl), &h), "C_DeriveKey");
