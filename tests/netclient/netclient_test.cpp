@@ -53,7 +53,7 @@ public:
     explicit TlsServer(int maxVersion) : ctx_(SSL_CTX_new(TLS_server_method())) {
         // A client that refuses the server (pin, TLS version) closes first: the server's
         // write must fail, not kill the test process.
-        std::signal(SIGPIPE, SIG_IGN);
+        if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) throw std::runtime_error("test server: cannot ignore SIGPIPE");
         SSL_CTX_set_security_level(ctx_, 0);
         SSL_CTX_set_min_proto_version(ctx_, TLS1_VERSION);
         SSL_CTX_set_max_proto_version(ctx_, maxVersion);
