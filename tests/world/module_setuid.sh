@@ -37,9 +37,9 @@ if [[ ! -d /etc/ias-pkcs11 ]]; then mkdir -m 755 /etc/ias-pkcs11 && created_etc=
 run_as_nobody() {
     unshare --mount --propagation private bash -c '
         mount --bind "$1/etc" /etc/ias-pkcs11
-        exec setpriv --reuid='$NOBODY' --regid='$NOBODY' --clear-groups \
+        exec setpriv --reuid="$3" --regid="$3" --clear-groups \
             env IAS_PKCS11_CONF="$1/user/user.conf" IAS_PKCS11_LOG="$2" SSLKEYLOGFILE="$1/user/keylog" \
-            "$1/loader" "$1/ias-pkcs11.so"' _ "$dir" "$1" 2>"$dir/stderr" >"$dir/stdout" || true
+            "$1/loader" "$1/ias-pkcs11.so"' _ "$dir" "$1" "$NOBODY" 2>"$dir/stderr" >"$dir/stdout" || true
     cat "$dir/stdout" "$dir/stderr"
 }
 
