@@ -32,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("service_connect_timeout_ms out of range");
     }
     if (c.adminKeysetRef == 0) fail("admin_keyset_ref 0");
+    if (!c.logFile.empty() && c.logFile != config::kLogToSyslog && c.logFile.front() != '/') {
+        fail("log_file neither absolute nor syslog");
+    }
     for (const std::string* s : {&c.logFile, &c.serviceUrl, &c.servicePinSha256, &c.serviceCaFile}) {
         if (!printable(*s)) fail("control character in a kept value");
     }

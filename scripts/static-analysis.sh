@@ -7,13 +7,13 @@
 #
 #   scripts/static-analysis.sh [--only tidy|cppcheck] [file or directory...]
 #                        default: both tools, every translation unit of the whole tree
-#                        (apdu protocol config module sim service tools bench
+#                        (apdu protocol netclient config module sim service tools bench
 #                        p11-conformance fuzz tests); CI (scripts/test.sh) runs it so.
 # A directory selects the translation units under it (e.g. `tests/service`); findings in
 # the project's headers are reported from whichever selected file includes them.
 #
 # Compilation databases (configure only, nothing is built): build/tidy (clang-14, tests on:
-# apdu protocol config module sim service tools bench tests p11-conformance) and
+# apdu protocol netclient config module sim service tools bench tests p11-conformance) and
 # build/tidy-fuzz (IAS_FUZZ=ON, for fuzz/ only), merged into build/tidy/db.
 # Reports: build/tidy/clang-tidy.log, build/tidy/cppcheck.log (build/tidy: $IAS_STATIC_BUILD);
 # CPU seconds per file: build/tidy/tidy-out/cpu.
@@ -63,7 +63,7 @@ mkdir -p "$out/db"
 
 # One entry per project source (fuzz_fail.cpp is compiled once per fuzz target), then the
 # check that every committed .c/.cpp of the project dirs is in it.
-dirs=(apdu protocol config module sim service tools bench p11-conformance fuzz tests)
+dirs=(apdu protocol netclient config module sim service tools bench p11-conformance fuzz tests)
 mapfile -t all_sources < <(git ls-files -- "${dirs[@]/%//*.cpp}" "${dirs[@]/%//*.c}" | sed "s|^|$root/|")
 python3 - "$root" "$out/compile_commands.json" "$out-fuzz/compile_commands.json" \
   "$out/db/compile_commands.json" "${all_sources[@]}" <<'EOF'
@@ -109,7 +109,7 @@ if [[ "$only" != cppcheck ]]; then
   rm -rf "$out/tidy-out" && mkdir -p "$out/tidy-out"
   # One clang-tidy per file, nproc in parallel; each writes its own report. The header filter
   # is narrowed to this checkout's project dirs (never /usr/include, never build/).
-  filter="^$(printf '%s' "$root" | sed 's/[][\.*^$+?(){}|]/\\&/g')/(apdu|protocol|config|module|sim|service|tools|bench|p11-conformance|fuzz|tests)/"
+  filter="^$(printf '%s' "$root" | sed 's/[][\.*^$+?(){}|]/\\&/g')/(apdu|protocol|netclient|config|module|sim|service|tools|bench|p11-conformance|fuzz|tests)/"
   # CPU seconds per file go to tidy-out/cpu ("user sys file").
   printf '%s\n' "${files[@]}" | xargs -P"$jobs" -I{} bash -c '
     f=$1; log=$2/tidy-out/$(printf %s "$f" | tr / _).log; TIMEFORMAT="%U %S $f"

@@ -100,6 +100,7 @@ database = sqlite:$DIR/unblockd.sqlite
 hsm.module = $SOFTHSM_MODULE
 hsm.token = ias-unblockd
 hsm.pin_file = $DIR/hsm.pin
+hsm.admin_key_diversification = emv-cps-sn8
 admin.token_file = $DIR/admin.token
 audit_log = $DIR/audit.log
 outbox_dir = $DIR/outbox

@@ -1,5 +1,7 @@
 #include "ias/config/config.hpp"
 
+#include <sys/auxv.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -110,7 +112,8 @@ LoadResult parse(std::string_view text, const std::string& name) {
             if (auto l = parseLogLevel(value)) c.logLevel = *l;
             else problem(lineNo, "log_level must be off, error, warn, info or debug; keeping " + std::string(toString(c.logLevel)));
         } else if (key == "log_file") {
-            c.logFile = std::string(value);
+            if (value.empty() || value == kLogToSyslog || value.front() == '/') c.logFile = std::string(value);
+            else problem(lineNo, "log_file must be an absolute path or syslog; logging to stderr");
         } else if (key == "reader_filter") {
             c.readerFilter = splitList(value);
         } else if (key == "service_url") {
@@ -166,19 +169,42 @@ LoadResult loadFile(const std::string& path) {
     return parse(text, path);
 }
 
-LoadResult loadFromEnvironment() {
-    const char* path = std::getenv("IAS_PKCS11_CONF");
-    LoadResult r = loadFile(path && *path ? path : kDefaultPath);
+bool privilegedProcess() noexcept { return getauxval(AT_SECURE) != 0; }
+
+LoadResult loadFromEnvironment() { return loadFromEnvironment(privilegedProcess(), kDefaultPath); }
+
+LoadResult loadFromEnvironment(bool privileged, const std::string& systemPath) {
+    // secure_getenv: nothing in a set-user-ID, set-group-ID or file-capability process, where
+    // the environment belongs to the user who started it; `privileged` also covers a caller
+    // that knows better (tests).
+    const char* path = privileged ? nullptr : secure_getenv("IAS_PKCS11_CONF");
+    LoadResult r = loadFile(path && *path ? std::string(path) : systemPath);
     // IAS_PKCS11_LOG=debug | info | ... | debug:/path/to/file
-    if (const char* env = std::getenv("IAS_PKCS11_LOG"); env && *env) {
+    if (const char* env = privileged ? nullptr : secure_getenv("IAS_PKCS11_LOG"); env && *env) {
         std::string_view v(env);
         std::string_view level = v;
         if (const std::size_t colon = v.find(':'); colon != std::string_view::npos) {
             level = v.substr(0, colon);
-            r.config.logFile = std::string(v.substr(colon + 1));
+            const std::string_view file = v.substr(colon + 1);
+            if (file == kLogToSyslog || file.starts_with('/')) r.config.logFile = std::string(file);
+            else r.diagnostics.emplace_back("IAS_PKCS11_LOG: the log file must be an absolute path or syslog");
         }
         if (auto l = parseLogLevel(level)) r.config.logLevel = *l;
         else r.diagnostics.push_back("IAS_PKCS11_LOG: unknown level, keeping " + std::string(toString(r.config.logLevel)));
+    }
+    if (privileged) {
+        r.diagnostics.push_back(std::string("privileged process (AT_SECURE): IAS_PKCS11_CONF and IAS_PKCS11_LOG ignored, using ") +
+                                systemPath);
+        if (!r.config.logFile.empty() && r.config.logFile != kLogToSyslog) {
+            // Never a file created or appended to by root for a user: syslog instead.
+            r.diagnostics.push_back("privileged process: log_file " + r.config.logFile + " not opened, logging to syslog");
+            r.config.logFile = kLogToSyslog;
+        }
+        if (!r.config.serviceUrl.empty()) {
+            // libcurl reads SSLKEYLOGFILE, proxies etc. from the environment with getenv.
+            r.diagnostics.emplace_back("privileged process: unblock service not used (libcurl trusts the environment)");
+            r.config.serviceUrl.clear();
+        }
     }
     return r;
 }

@@ -20,18 +20,34 @@ Bytes serialIcc(ByteView serial) {
     return out;
 }
 
-Bytes adminKeyDerivationData(ByteView sn8, bool forMac) {
+Bytes cardKeyDerivationData(ByteView sn8) {
     require(sn8.size() == kSerialIccSize, "SN.ICC must be 8 bytes");
     Bytes d(sn8.begin(), sn8.end());
-    d.resize(16, 0x00);
-    d[15] = forMac ? 0x02 : 0x01;
+    for (const std::uint8_t b : sn8) d.push_back(static_cast<std::uint8_t>(~b));
     return d;
 }
 
+Bytes adminKeyDerivationData(ByteView sn8, bool forMac) {
+    require(sn8.size() == kSerialIccSize, "SN.ICC must be 8 bytes");
+    const std::uint8_t keyId = forMac ? 0x02 : 0x01;
+    Bytes d;
+    for (const std::uint8_t tag : {std::uint8_t{0xF0}, std::uint8_t{0x0F}}) {
+        d.insert(d.end(), sn8.begin() + 2, sn8.end());  // six least significant bytes
+        d.push_back(tag);
+        d.push_back(keyId);
+    }
+    return d;
+}
+
+SecureBytes cardMasterKey(ByteView master16, ByteView sn8) {
+    return crypto::des3EcbEncrypt(master16, cardKeyDerivationData(sn8));
+}
+
 AdminKeys deriveAdminKeys(ByteView master16, ByteView sn8) {
+    const SecureBytes card = cardMasterKey(master16, sn8);
     AdminKeys k;
-    k.enc = crypto::des3EcbEncrypt(master16, adminKeyDerivationData(sn8, false));
-    k.mac = crypto::des3EcbEncrypt(master16, adminKeyDerivationData(sn8, true));
+    k.enc = crypto::des3EcbEncrypt(card, adminKeyDerivationData(sn8, false));
+    k.mac = crypto::des3EcbEncrypt(card, adminKeyDerivationData(sn8, true));
     return k;
 }
 

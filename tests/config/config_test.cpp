@@ -70,6 +70,50 @@ TEST(Config, EnvironmentOverridesLevelAndFile) {
     EXPECT_EQ(r.config.logFile, "/tmp/ias-debug.log");
 }
 
+TEST(Config, PrivilegedProcessIgnoresTheEnvironment) {
+    const std::string path = testing::TempDir() + "/ias-env-priv.conf";
+    std::ofstream(path) << "log_level = warn\nservice_url = https://evil.example\n";
+    setenv("IAS_PKCS11_CONF", path.c_str(), 1);
+    setenv("IAS_PKCS11_LOG", "debug:/tmp/ias-debug.log", 1);
+    const std::string system = testing::TempDir() + "/ias-env-system.conf";
+    std::ofstream(system) << "log_level = info\n";
+    const auto r = loadFromEnvironment(true, system);
+    const auto unprivileged = loadFromEnvironment();  // this test runs without AT_SECURE
+    unsetenv("IAS_PKCS11_CONF");
+    unsetenv("IAS_PKCS11_LOG");
+    EXPECT_FALSE(privilegedProcess());
+    EXPECT_EQ(unprivileged.config.serviceUrl, "https://evil.example");
+    EXPECT_EQ(r.config.logLevel, LogLevel::Info) << "the system config";
+    EXPECT_TRUE(r.config.logFile.empty());
+    EXPECT_NE(r.config.serviceUrl, "https://evil.example");
+    ASSERT_FALSE(r.diagnostics.empty());
+    EXPECT_NE(r.diagnostics.front().find("AT_SECURE"), std::string::npos) << r.diagnostics.front();
+}
+
+TEST(Config, PrivilegedProcessLogsToSyslogNotToAFileAndNotToTheService) {
+    // The system file itself may name a file and a service: in a privileged process neither.
+    const std::string system = testing::TempDir() + "/ias-priv-system.conf";
+    std::ofstream(system) << "log_file = /var/log/ias.log\nservice_url = https://unblock.example\n";
+    const auto r = loadFromEnvironment(true, system);
+    EXPECT_EQ(r.config.logFile, kLogToSyslog);
+    EXPECT_TRUE(r.config.serviceUrl.empty());
+    EXPECT_EQ(loadFromEnvironment(false, system).config.logFile, "/var/log/ias.log");
+}
+
+TEST(Config, LogFileMustBeAbsoluteOrSyslog) {
+    auto r = parse("log_file = ias.log\n", "u.conf");
+    EXPECT_TRUE(r.config.logFile.empty());
+    EXPECT_EQ(r.diagnostics.size(), 1u);
+    r = parse("log_file = syslog\n", "u.conf");
+    EXPECT_EQ(r.config.logFile, kLogToSyslog);
+    EXPECT_TRUE(r.diagnostics.empty());
+    setenv("IAS_PKCS11_LOG", "debug:relative.log", 1);
+    r = loadFromEnvironment();
+    unsetenv("IAS_PKCS11_LOG");
+    EXPECT_EQ(r.config.logLevel, LogLevel::Debug);
+    EXPECT_NE(r.config.logFile, "relative.log");
+}
+
 TEST(Config, UnblockKeys) {
     auto r = parse("so_login = puk\nadmin_keyset_ref = 01\nunblock_secret_as_user_pin = no\n", "u.conf");
     EXPECT_FALSE(r.config.secretAsUserPin);

@@ -80,6 +80,7 @@ TEST(ServiceConfigValues, CountsOutsideTheirRangeAreRefusedWithTheKey) {
         {"threads", "-1"},      {"threads", "100000"},       {"database.pool", "0"},
         {"hsm.sessions", "-1"}, {"hsm.sessions", "0"},       {"hsm.reinit_after", "-5"},
         {"answers.iterations", "10"}, {"port", "99999999999"}, {"threads", "12x"},
+        {"hsm.admin_key_diversification", "sn8-pad"}, {"hsm.admin_key_diversification", ""},
     };
     for (const auto& [key, value] : bad) {
         try {
@@ -96,6 +97,7 @@ TEST(ServiceConfigValues, CountsOutsideTheirRangeAreRefusedWithTheKey) {
     applySetting(c, "hsm.sessions", "16");
     applySetting(c, "hsm.reinit_after", "0");
     applySetting(c, "threads", "4096");
+    applySetting(c, "hsm.admin_key_diversification", "emv-cps-sn8");  // the scheme implemented
     EXPECT_EQ(c.hsm.sessions, 16u);
     EXPECT_EQ(c.hsm.reinitAfterCryptograms, 0u);
     EXPECT_EQ(c.threads, 4096);

@@ -42,4 +42,17 @@ TEST(HolderLink, Origin) {
     EXPECT_NE(originOf("https://127.0.0.1:8443"), originOf("https://127.0.0.1:9443"));
 }
 
+// Issue 18: ias-unblock sends the answers only to the configured service.
+TEST(HolderLink, OnlyTheConfiguredServiceIsAccepted) {
+    const HolderLink link = *parseHolderLink("https://Unblock.Example.org:8443/issuer/h/abc123");
+    EXPECT_EQ(foreignLinkOrigin(link, "https://unblock.example.org:8443"), std::nullopt);
+    EXPECT_EQ(foreignLinkOrigin(link, "https://unblock.example.org:8443/issuer/"), std::nullopt) << "path prefix";
+    EXPECT_EQ(foreignLinkOrigin(link, "https://unblock.example.org"), "https://unblock.example.org:8443") << "port";
+    EXPECT_EQ(foreignLinkOrigin(link, "https://evil.example.org:8443"), "https://unblock.example.org:8443");
+    EXPECT_EQ(foreignLinkOrigin(link, ""), "https://unblock.example.org:8443") << "no service_url: no link";
+    EXPECT_EQ(foreignLinkOrigin(*parseHolderLink("https://unblock.example.org.evil.test:8443/h/abc"),
+                                "https://unblock.example.org:8443"),
+              "https://unblock.example.org.evil.test:8443");
+}
+
 }  // namespace ias::tools

@@ -63,6 +63,21 @@ TEST(Options, BadInput) {
     EXPECT_EQ(r.problem->detail.find("0123456789abcdef"), std::string::npos);
 }
 
+// Issue 18: the link can come from a file or standard input (not in /proc/*/cmdline).
+TEST(Options, LinkFromAFileOrStandardInput) {
+    auto r = parseOptions({"--link-file", "-", "--non-interactive", "--answers-file", "a.txt", "--new-pin-file", "p"});
+    ASSERT_FALSE(r.problem);
+    EXPECT_EQ(r.options.linkFile, "-");
+    EXPECT_FALSE(r.options.link);
+    r = parseOptions({"--link-file=/home/h/link.txt", "--non-interactive", "--answers-file", "a", "--new-pin-fd", "0"});
+    ASSERT_FALSE(r.problem);
+    EXPECT_EQ(r.options.linkFile, "/home/h/link.txt");
+    EXPECT_EQ(problem({kLink, "--link-file", "l.txt"}), Msg::OptExtraArgument) << "two links";
+    EXPECT_EQ(problem({"--link-file", "l.txt", "--secret-file", "s"}), Msg::OptSecretWithLink);
+    EXPECT_EQ(problem({"--link-file"}), Msg::OptMissingValue);
+    EXPECT_EQ(problem({"--link-file", ""}), Msg::OptBadValue);
+}
+
 TEST(Options, HelpSkipsChecks) {
     const auto r = parseOptions({"--non-interactive", "--help"});
     EXPECT_FALSE(r.problem);

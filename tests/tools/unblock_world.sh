@@ -3,8 +3,10 @@
 # ias-unblockd (scripts/unblock-world.sh), the PC/SC test world (scripts/test-world.sh) and
 # our module, driven by `ias-unblock <link> --non-interactive`:
 #   fresh card (serial 0010000000123456) -> 3 wrong PINs (locked) -> support opens a case ->
-#   wrong answers (exit 3, nothing changed) -> right answers (exit 0) -> token unlocked with
-#   3 tries -> signs with the new PIN, old PIN refused -> same link again (exit 4).
+#   the link rewritten to another origin (exit 1, refusal naming both, nothing spent) ->
+#   wrong answers, link on standard input (exit 3, nothing changed) -> right answers, link
+#   in a file (exit 0) -> token unlocked with 3 tries -> signs with the new PIN, old PIN
+#   refused -> same link again, on the command line (exit 4).
 # No PIN, answer, secret or link token may appear in the tool's output.
 # Environment from ctest: IAS_MODULE, IAS_SIM_BIN, IAS_UNBLOCKD_BIN, IAS_UNBLOCK_BIN.
 set -euo pipefail
@@ -53,7 +55,7 @@ fi
 # A fresh card personalised with the simulator's default (test) master key, the one the
 # unblock world imported into its HSM.
 template="$WORLD/templates/ias-unblock-$SERIAL.json"
-if [[ ! -f "$template" ]]; then
+if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may derive other keys
     mkdir -p "$WORLD/templates"
     "$SIM" personalise --state "$template.tmp" --serial "$SERIAL" --pin 4711 --puk 12345678 \
         --ca-dir "$WORLD/templates/ca" --label "IAS-ECC SIM" --holder "Jean Dupont" >/dev/null
@@ -77,10 +79,16 @@ printf 'lyon\nRex\n' > "$WORK/wrong-answers"   # case-sensitive: "lyon" is wrong
 printf 'Lyon\nRex\n' > "$WORK/answers"
 chmod 600 "$WORK/new-pin" "$WORK/answers" "$WORK/wrong-answers"
 
-run_tool() { # $1 answers file; output in $WORK/out.N, exit code echoed
-    local rc=0
-    "$TOOL" "$link" --non-interactive --answers-file "$1" --new-pin-file "$WORK/new-pin" --module "$MODULE" \
-        > "$WORK/out.$2" 2>&1 || rc=$?
+printf '%s\n' "$link" > "$WORK/link"
+chmod 600 "$WORK/link"
+
+run_tool() { # $1 answers file, $2 run number, $3 how the link is given (arg, stdin, file)
+    local rc=0 how=${3:-arg} linkArgs=("$link") input=/dev/null
+    [[ $how != stdin ]] || { linkArgs=(--link-file -); input=$WORK/link; }
+    [[ $how != file ]] || linkArgs=(--link-file "$WORK/link")
+    [[ $how != other ]] || linkArgs=("${link/127.0.0.1/localhost}")
+    "$TOOL" "${linkArgs[@]}" --non-interactive --answers-file "$1" --new-pin-file "$WORK/new-pin" --module "$MODULE" \
+        < "$input" > "$WORK/out.$2" 2>&1 || rc=$?
     cat "$WORK/out.$2" >&2
     echo "$rc"
 }
@@ -91,13 +99,21 @@ no_secrets_in() {
     if grep -qE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}' "$1"; then fail "a secret-like value in $1"; fi
 }
 
-rc="$(run_tool "$WORK/wrong-answers" 1)"
+# A link to another origin than service_url (same service, other name: the pin would not
+# apply to it): refused before anything is sent, both origins named.
+rc="$(run_tool "$WORK/answers" 0 other)"
+[[ "$rc" == 1 ]] || fail "link to another origin: exit $rc, expected 1"
+expect_contains "$(cat "$WORK/out.0")" "le lien mène à https://localhost:" "refusal names the link's origin"
+expect_contains "$(cat "$WORK/out.0")" "le service de déblocage configuré est https://127.0.0.1:" "and the service"
+no_secrets_in "$WORK/out.0"
+
+rc="$(run_tool "$WORK/wrong-answers" 1 stdin)"
 [[ "$rc" == 3 ]] || fail "wrong answers: exit $rc, expected 3"
-expect_contains "$(cat "$WORK/out.1")" "Essais restants : 2" "tries left after one wrong submission"
+expect_contains "$(cat "$WORK/out.1")" "Essais restants : 2" "tries left after one wrong submission (the refused link spent none)"
 expect_contains "$(p11 -L)" "user PIN locked" "still locked after wrong answers"
 no_secrets_in "$WORK/out.1"
 
-rc="$(run_tool "$WORK/answers" 2)"
+rc="$(run_tool "$WORK/answers" 2 file)"
 [[ "$rc" == 0 ]] || fail "ias-unblock exit $rc, expected 0"
 out="$(cat "$WORK/out.2")"
 expect_contains "$out" "1 Initialisation · 2 Choix du PIN · 3 Réponses secrètes · [4 Confirmation]" "step 4 shown"
@@ -125,4 +141,4 @@ rc="$(run_tool "$WORK/answers" 3)"
 [[ "$rc" == 4 ]] || fail "same link again: exit $rc, expected 4"
 no_secrets_in "$WORK/out.3"
 
-echo "ok [ias-unblock world]: locked token unblocked through the link (wrong answers 3, success 0, reuse 4), new PIN signs"
+echo "ok [ias-unblock world]: locked token unblocked through the link (other origin 1, wrong answers 3 via stdin, success 0 via --link-file, reuse 4), new PIN signs"

@@ -1,31 +1,13 @@
 #include "holder_api.hpp"
 
-#include <curl/curl.h>
-
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
-
-#include "ias/apdu/crypto.hpp"
+#include <optional>
 
 namespace ias::tools {
 
 namespace {
 
 using nlohmann::json;
-constexpr std::size_t kMaxReply = std::size_t{64} * 1024;
-
-std::once_flag gCurlInit;
-
-size_t collect(char* data, size_t size, size_t count, void* user) {
-    auto* body = static_cast<apdu::SecureBytes*>(user);
-    const size_t n = size * count;
-    if (body->size() + n > kMaxReply) return 0;
-    body->insert(body->end(), data, data + n);
-    return n;
-}
-
 std::string_view text(const apdu::SecureBytes& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 std::string stringField(const json& j, const char* name) {
@@ -153,57 +135,23 @@ HolderApiError refusalFromReply(long status, std::string_view body, const std::s
     return HolderApiError(HolderRefusal::Unexpected, what, tries, support);
 }
 
-CurlHolderApi::CurlHolderApi(HolderApiSettings settings) : settings_(std::move(settings)) {
-    std::call_once(gCurlInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+CurlHolderApi::CurlHolderApi(HolderApiSettings settings) : settings_(std::move(settings)) {}
 
 CurlHolderApi::Reply CurlHolderApi::call(const char* path, const apdu::SecureBytes* postBody) {
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
-    if (!curl) throw HolderApiError(HolderRefusal::Unreachable, "libcurl initialisation failed");
-    Reply reply;
-    reply.requestId = apdu::toHex(apdu::crypto::randomBytes(8));
-    const std::string url = settings_.apiBase + path;
-    const std::string idHeader = "X-Request-Id: " + reply.requestId;
     apdu::SecureBytes auth = apdu::secureCopy(std::string_view("Authorization: Bearer "));
     apdu::append(auth, settings_.token);
-    auth.push_back('\0');
-    curl_slist* raw = curl_slist_append(nullptr, "Content-Type: application/json");
-    raw = curl_slist_append(raw, "Accept: application/json");
-    raw = curl_slist_append(raw, idHeader.c_str());
-    raw = curl_slist_append(raw, reinterpret_cast<const char*>(auth.data()));
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(raw, &curl_slist_free_all);
-    CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings_.connectTimeout.count()));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.totalTimeout.count()));
-    if (postBody) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(postBody->data()));
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(postBody->size()));
+    netclient::Request request;
+    request.url = settings_.apiBase + path;
+    request.headers = {"Content-Type: application/json", "Accept: application/json"};
+    request.secretHeader = &auth;
+    if (postBody) request.postBody = apdu::ByteView(*postBody);
+    const netclient::Settings transport{settings_.pinnedPublicKey, settings_.caFile, settings_.connectTimeout,
+                                        settings_.totalTimeout};
+    try {
+        return netclient::perform(transport, request);
+    } catch (const netclient::TransportError& e) {
+        throw HolderApiError(HolderRefusal::Unreachable, e.what());
     }
-    if (!settings_.pinnedPublicKey.empty())
-        curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, settings_.pinnedPublicKey.c_str());
-    if (!settings_.caFile.empty()) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, settings_.caFile.c_str());
-    } else if (!settings_.pinnedPublicKey.empty()) {
-        // The pinned key alone authenticates the service (self-signed certificate).
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    const CURLcode rc = curl_easy_perform(c);
-    headers.reset();
-    if (rc != CURLE_OK) {
-        throw HolderApiError(HolderRefusal::Unreachable,
-                             std::string(curl_easy_strerror(rc)) + " (request " + reply.requestId + ")");
-    }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-    return reply;
 }
 
 CaseInfo CurlHolderApi::fetchCase() {

@@ -1,5 +1,6 @@
 // The holder JSON API of ias-unblockd (service/src/http/holder_api_routes.cpp), reached from
-// the e-mail link with the link token as bearer:
+// the e-mail link with the link token as bearer, over netclient (the pinned client shared with
+// the module):
 //   GET  /v1/holder/case     -> serial, questions, tries_left, expires_in, support contacts
 //   POST /v1/holder/answers  {"answers": [...]} -> {"secret": "XXXX-XXXX-XXXX-XXXX-CC", ...}
 // Refusals: 403 wrong_answers (+tries_left), 410 blocked / expired / used_up, 404 no_case.
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "ias/apdu/bytes.hpp"
+#include "ias/netclient/pinned_https.hpp"
 
 namespace ias::tools {
 
@@ -81,11 +83,7 @@ public:
     apdu::SecureBytes submitAnswers(const std::vector<apdu::SecureBytes>& answers) override;
 
 private:
-    struct Reply {
-        long status = 0;
-        apdu::SecureBytes body;
-        std::string requestId;
-    };
+    using Reply = netclient::Reply;
     Reply call(const char* path, const apdu::SecureBytes* postBody);
 
     HolderApiSettings settings_;

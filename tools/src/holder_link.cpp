@@ -35,6 +35,13 @@ std::string originOf(std::string_view url) {
     return out;
 }
 
+std::optional<std::string> foreignLinkOrigin(const HolderLink& link, std::string_view serviceUrl) {
+    const std::string service = originOf(serviceUrl);
+    std::string linked = originOf(link.apiBase);
+    if (!service.empty() && service == linked) return std::nullopt;
+    return linked;
+}
+
 std::optional<HolderLink> parseHolderLink(std::string_view text) {
     text = trim(text);
     if (text.size() >= 2 && text.front() == '<' && text.back() == '>') text = trim(text.substr(1, text.size() - 2));

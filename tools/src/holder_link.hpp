@@ -25,4 +25,9 @@ std::optional<HolderLink> parseHolderLink(std::string_view text);
 // applies to the link's host.
 std::string originOf(std::string_view url);
 
+// The holder's answers go only to the configured service: nullopt when the link's origin is
+// the origin of the module config's service_url, else the link's origin (for the refusal,
+// which names both). An unset service_url matches no link.
+std::optional<std::string> foreignLinkOrigin(const HolderLink& link, std::string_view serviceUrl);
+
 }  // namespace ias::tools

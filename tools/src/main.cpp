@@ -38,15 +38,26 @@ std::optional<UsageProblem> readPresets(const Options& o, PresetInputs& p) {
     return std::nullopt;
 }
 
-// Trust for the holder API: --ca-file, else the module's service_ca_file and pinned key when
-// the link points at the configured service; else the system trust store.
+// --link-file: the link from a file or standard input ("-"), so that it is not in the
+// process's command line (/proc/*/cmdline, ps). The first line; checked like the argument.
+std::optional<UsageProblem> readLink(Options& o) {
+    if (o.linkFile.empty()) return std::nullopt;
+    auto lines = o.linkFile == "-" ? readSecretLinesFromFd(0) : readSecretLinesFromFile(o.linkFile);
+    const std::optional<ias::apdu::SecureBytes> line = readFirstLine(std::move(lines));
+    if (!line) return UsageProblem{Msg::InputUnreadable, o.linkFile == "-" ? "--link-file -" : o.linkFile};
+    o.link = std::string(line->begin(), line->end());
+    if (!parseHolderLink(*o.link)) return UsageProblem{Msg::OptBadLink, ""};
+    return std::nullopt;
+}
+
+// Trust for the holder API, whose origin is the configured service's: --ca-file, else the
+// module's service_ca_file and pinned key.
 HolderApiSettings holderSettings(HolderLink link, const Options& o, const ias::config::Config& c) {
     HolderApiSettings s;
-    const bool sameService = !c.serviceUrl.empty() && originOf(c.serviceUrl) == originOf(link.apiBase);
     s.apiBase = std::move(link.apiBase);
     s.token = std::move(link.token);
-    s.caFile = !o.caFile.empty() ? o.caFile : (sameService ? c.serviceCaFile : std::string());
-    if (sameService) s.pinnedPublicKey = c.servicePinSha256;
+    s.caFile = !o.caFile.empty() ? o.caFile : c.serviceCaFile;
+    s.pinnedPublicKey = c.servicePinSha256;
     s.connectTimeout = std::max(c.serviceConnectTimeout, std::chrono::milliseconds(3000));
     s.totalTimeout = std::max(c.serviceTimeout, std::chrono::milliseconds(20000));
     return s;
@@ -59,6 +70,7 @@ int main(int argc, char** argv) {
     ParsedOptions parsed = parseOptions(args);
     const Messages msg(chooseLanguageFromEnvironment(parsed.options.lang));
     if (parsed.problem) return usageError(msg, *parsed.problem);
+    if (auto p = readLink(parsed.options)) return usageError(msg, *p);
     const Options& o = parsed.options;
     if (o.help) {
         std::cout << msg.text(Msg::Help);
@@ -82,7 +94,17 @@ int main(int argc, char** argv) {
         return toInt(ExitCode::NotConfigured);
     }
     std::unique_ptr<HolderApi> holder;
-    if (o.link) holder = std::make_unique<CurlHolderApi>(holderSettings(*parseHolderLink(*o.link), o, config));
+    if (o.link) {
+        HolderLink link = *parseHolderLink(*o.link);
+        // The answers go to the configured service only: a link to another origin (phishing,
+        // a mistyped or stale link) is refused before anything is sent, naming both.
+        if (const auto foreign = foreignLinkOrigin(link, config.serviceUrl)) {
+            const std::string configured = config.serviceUrl.empty() ? "(service_url not set)" : originOf(config.serviceUrl);
+            std::cerr << "ias-unblock: " << msg.format(Msg::LinkOtherService, {*foreign, configured}) << std::endl;
+            return toInt(ExitCode::Usage);
+        }
+        holder = std::make_unique<CurlHolderApi>(holderSettings(std::move(link), o, config));
+    }
 
     UnblockFlow flow(o, msg, console, *module, holder.get(), std::move(preset));
     return toInt(flow.run());

@@ -194,15 +194,24 @@ constexpr Entry kTable[] = {
      "invalid link (expected: https://host[:port]/h/<token>)"},
     {Msg::OptExtraArgument, "argument en trop (un seul lien est attendu)", "unexpected argument (one link at most)"},
     {Msg::InputUnreadable, "lecture impossible : {}", "cannot read: {}"},
+    {Msg::LinkOtherService,
+     "refusé : le lien mène à {} mais le service de déblocage configuré est {} ; vos réponses ne sont envoyées "
+     "qu'au service configuré (service_url de la configuration du module). Ce lien ne vient peut-être pas de "
+     "votre émetteur : contactez son support.",
+     "refused: the link leads to {} but the configured unblock service is {}; your answers are sent only to the "
+     "configured service (service_url of the module configuration). This link may not come from your issuer: "
+     "contact its support."},
     {Msg::Help,
      "Usage : ias-unblock [LIEN] [options]\n"
      "Débloque votre support (PIN bloqué) en quatre étapes : 1 Initialisation · 2 Choix du PIN · "
      "3 Réponses secrètes · 4 Confirmation.\n"
-     "  LIEN                  le lien personnel du courriel (https://hôte:port/h/<jeton>) ; sans lien, l'outil\n"
+     "  LIEN                  le lien personnel du courriel (https://hôte:port/h/<jeton>), qui doit mener au\n"
+     "                        service configuré (service_url) ; sans lien, l'outil\n"
      "                        demande le secret de déblocage affiché par les pages du service\n"
      "  --lang fr|en          langue (défaut : français ; anglais si LANG/LC_ALL commence par en)\n"
      "  --module FICHIER      module PKCS#11 (défaut : ias-pkcs11.so)\n"
      "  --config FICHIER      configuration du module (défaut : $IAS_PKCS11_CONF ou /etc/ias-pkcs11/ias-pkcs11.conf)\n"
+     "  --link-file FICHIER   lire le lien dans FICHIER (- : l'entrée standard) plutôt que sur la ligne de commande\n"
      "  --ca-file FICHIER     autorité de confiance du service (défaut : service_ca_file de la configuration)\n"
      "  --serial N            le support à débloquer quand plusieurs sont branchés\n"
      "  --show-answers        afficher les réponses saisies\n"
@@ -217,11 +226,13 @@ constexpr Entry kTable[] = {
      "Usage: ias-unblock [LINK] [options]\n"
      "Unblocks your token (locked PIN) in four steps: 1 Initialisation · 2 PIN choice · 3 Secret answers · "
      "4 Confirmation.\n"
-     "  LINK                  the personal link of the e-mail (https://host:port/h/<token>); without a link the\n"
+     "  LINK                  the personal link of the e-mail (https://host:port/h/<token>), which must lead to\n"
+     "                        the configured service (service_url); without a link the\n"
      "                        tool asks for the unblock secret shown by the service's pages\n"
      "  --lang fr|en          language (default French; English when LANG/LC_ALL starts with en)\n"
      "  --module FILE         PKCS#11 module (default: ias-pkcs11.so)\n"
      "  --config FILE         module configuration (default: $IAS_PKCS11_CONF or /etc/ias-pkcs11/ias-pkcs11.conf)\n"
+     "  --link-file FILE      read the link from FILE (-: standard input) instead of the command line\n"
      "  --ca-file FILE        trust anchor for the service (default: service_ca_file of the configuration)\n"
      "  --serial N            the token to unblock when several are plugged in\n"
      "  --show-answers        show the typed answers\n"

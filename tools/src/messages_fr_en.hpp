@@ -49,6 +49,7 @@ enum class Msg {
     // command line
     UsageHint, OptUnknown, OptMissingValue, OptBadValue, OptNeedPin, OptNeedAuth, OptAnswersNeedLink,
     OptSecretWithLink, OptTwoPinSources, OptBadLink, OptExtraArgument, InputUnreadable,
+    LinkOtherService,
     Help,
     Count_
 };

@@ -16,14 +16,16 @@ std::optional<int> parseFd(const std::string& s) {
 }
 
 std::optional<UsageProblem> checkCombinations(const Options& o) {
+    const bool hasLink = o.link || !o.linkFile.empty();
+    if (o.link && !o.linkFile.empty()) return UsageProblem{Msg::OptExtraArgument, "--link-file"};
     if (!o.newPinFile.empty() && o.newPinFd) return UsageProblem{Msg::OptTwoPinSources, ""};
-    if (!o.answersFile.empty() && !o.link) return UsageProblem{Msg::OptAnswersNeedLink, "--answers-file"};
-    if (!o.secretFile.empty() && o.link) return UsageProblem{Msg::OptSecretWithLink, "--secret-file"};
+    if (!o.answersFile.empty() && !hasLink) return UsageProblem{Msg::OptAnswersNeedLink, "--answers-file"};
+    if (!o.secretFile.empty() && hasLink) return UsageProblem{Msg::OptSecretWithLink, "--secret-file"};
     if (o.link && !parseHolderLink(*o.link)) return UsageProblem{Msg::OptBadLink, ""};
     if (o.nonInteractive) {
         if (o.newPinFile.empty() && !o.newPinFd) return UsageProblem{Msg::OptNeedPin, ""};
-        const bool byAnswers = o.link && !o.answersFile.empty();
-        const bool bySecret = !o.link && !o.secretFile.empty();
+        const bool byAnswers = hasLink && !o.answersFile.empty();
+        const bool bySecret = !hasLink && !o.secretFile.empty();
         if (!byAnswers && !bySecret) return UsageProblem{Msg::OptNeedAuth, ""};
     }
     return std::nullopt;
@@ -71,7 +73,8 @@ ParsedOptions parseOptions(const std::vector<std::string>& args) {
         } else if (a == "--show-answers") {
             if (!flag(o.showAnswers)) return fail(Msg::OptBadValue, a);
         } else if (a == "--lang" || a == "--module" || a == "--config" || a == "--ca-file" || a == "--serial" ||
-                   a == "--new-pin-file" || a == "--new-pin-fd" || a == "--secret-file" || a == "--answers-file") {
+                   a == "--new-pin-file" || a == "--new-pin-fd" || a == "--secret-file" || a == "--answers-file" ||
+                   a == "--link-file") {
             if (!value(v)) return fail(Msg::OptMissingValue, a);
             if (v.empty()) return fail(Msg::OptBadValue, a);
             if (a == "--lang") {
@@ -92,6 +95,8 @@ ParsedOptions parseOptions(const std::vector<std::string>& args) {
                 if (!o.newPinFd) return fail(Msg::OptBadValue, a);
             } else if (a == "--secret-file") {
                 o.secretFile = v;
+            } else if (a == "--link-file") {
+                o.linkFile = v;
             } else {
                 o.answersFile = v;
             }

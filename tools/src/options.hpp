@@ -11,6 +11,7 @@ namespace ias::tools {
 
 struct Options {
     std::optional<std::string> link;      // the e-mail link (positional); a credential, never printed
+    std::string linkFile;                 // --link-file: the link's file, "-" = standard input
     std::optional<Lang> lang;
     std::string modulePath;               // empty: default (see defaultModulePath)
     std::string configPath;               // empty: IAS_PKCS11_CONF or the default path
@@ -38,7 +39,8 @@ struct ParsedOptions {
 
 // Parses argv[1..]; checks the combinations: --non-interactive needs a new-PIN source and
 // either the link with --answers-file or --secret-file; --answers-file needs the link;
-// --secret-file excludes the link; one new-PIN source at most; the link must parse.
+// --secret-file excludes the link; one new-PIN source at most; the link must parse; the
+// link comes from the command line or from --link-file (kept out of /proc/*/cmdline), not both.
 ParsedOptions parseOptions(const std::vector<std::string>& args);
 
 }  // namespace ias::tools

@@ -1,17 +1,8 @@
 #include "pin_policy.hpp"
 
-#include "core/pin_policy.hpp"  // the module's rule (module/src/core)
-
 namespace ias::tools {
 
-PinVerdict checkNewPin(apdu::ByteView pin) noexcept {
-    switch (p11::checkNewUserPin(pin, true)) {
-        case CKR_OK: return PinVerdict::Ok;
-        case CKR_PIN_INVALID: return PinVerdict::NotDigits;
-        case CKR_PIN_LEN_RANGE: return PinVerdict::Length;
-        default: return PinVerdict::Weak;
-    }
-}
+PinVerdict checkNewPin(apdu::ByteView pin) noexcept { return protocol::checkNewUserPin(pin); }
 
 Msg explain(PinVerdict v) noexcept {
     switch (v) {

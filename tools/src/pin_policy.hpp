@@ -1,13 +1,14 @@
-// The new-PIN rule, checked before anything is sent to the card: the module's own rule
-// (module/src/core/pin_policy.cpp, compiled in), so tool and module never disagree.
+// The new-PIN rule, checked before anything is sent to the card: the rule the module applies
+// (protocol/pin_rule.hpp, one definition for both), so tool and module never disagree.
 #pragma once
 
 #include "ias/apdu/bytes.hpp"
+#include "ias/protocol/pin_rule.hpp"
 #include "messages_fr_en.hpp"
 
 namespace ias::tools {
 
-enum class PinVerdict { Ok, NotDigits, Length, Weak };
+using PinVerdict = protocol::PinVerdict;
 
 PinVerdict checkNewPin(apdu::ByteView pin) noexcept;
 

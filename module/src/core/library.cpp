@@ -45,6 +45,15 @@ UnblockSettings unblockSettingsFrom(const config::Config& c) {
         s.caFile = c.serviceCaFile;
         s.connectTimeout = c.serviceConnectTimeout;
         s.totalTimeout = c.serviceTimeout;
+        if (s.pinnedPublicKey.empty()) {
+            // Once per process, not per C_Initialize: a browser re-initialises modules often.
+            static std::once_flag warned;
+            std::call_once(warned, [&] {
+                logf(LogLevel::Warn,
+                     "service_pin_sha256 not set: the unblock service %s is trusted on %s; pin its public key",
+                     c.serviceUrl.c_str(), c.serviceCaFile.empty() ? "any public CA certificate" : "service_ca_file");
+            });
+        }
         u.service = std::make_shared<unblock::HttpsUnblockService>(std::move(s));
     }
     return u;

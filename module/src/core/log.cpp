@@ -1,6 +1,8 @@
 #include "log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,7 +17,60 @@ namespace {
 
 std::atomic<int> gLevel{static_cast<int>(LogLevel::Error)};
 std::mutex gSinkMutex;  // guards gFd; a leaf lock (nothing is called while holding it)
-int gFd = STDERR_FILENO;
+constexpr int kSyslog = -2;
+int gFd = STDERR_FILENO;  // or kSyslog
+
+int syslogPriority(LogLevel level) {
+    switch (level) {
+        case LogLevel::Error: return LOG_ERR;
+        case LogLevel::Warn: return LOG_WARNING;
+        case LogLevel::Info: return LOG_INFO;
+        case LogLevel::Debug:
+        case LogLevel::Off: break;
+    }
+    return LOG_DEBUG;
+}
+
+// Opens (creates) an absolute `path` for appending, or returns -1 with `why` set. Refused: a
+// symbolic link (O_NOFOLLOW), anything but a regular file (a FIFO or device, opened
+// non-blocking to check), and a directory that someone else could write to (group- or
+// other-writable, sticky or not, or owned by another user than root or us) where a file
+// could be swapped or pre-created.
+int openLogFile(const std::string& path, const char*& why) {
+    const std::size_t slash = path.rfind('/');
+    if (path.empty() || path.front() != '/' || slash == path.size() - 1) {
+        why = "not an absolute file path";
+        return -1;
+    }
+    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    const int dirFd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirFd < 0) {
+        why = "directory cannot be opened";
+        return -1;
+    }
+    struct stat st {};
+    int fd = -1;
+    if (fstat(dirFd, &st) != 0) {
+        why = "directory cannot be checked";
+    } else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        why = "directory writable by group or others";
+    } else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        why = "directory owned by another user";
+    } else {
+        fd = openat(dirFd, path.c_str() + slash + 1,
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
+        if (fd < 0) why = "cannot be opened (or is a symbolic link)";
+    }
+    close(dirFd);
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        why = "not a regular file";
+        close(fd);
+        return -1;
+    }
+    [[maybe_unused]] const int ignored = fcntl(fd, F_SETFL, O_APPEND);  // blocking again
+    return fd;
+}
 
 const char* levelName(LogLevel level) {
     switch (level) {
@@ -31,14 +86,20 @@ const char* levelName(LogLevel level) {
 }  // namespace
 
 void configureLog(LogLevel level, const std::string& file) {
-    std::lock_guard lock(gSinkMutex);
-    if (gFd != STDERR_FILENO) close(gFd);
-    gFd = STDERR_FILENO;
-    if (!file.empty()) {
-        const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd >= 0) gFd = fd;
+    const char* why = nullptr;
+    {
+        std::lock_guard lock(gSinkMutex);
+        if (gFd >= 0 && gFd != STDERR_FILENO) close(gFd);
+        gFd = STDERR_FILENO;
+        if (file == config::kLogToSyslog) {
+            gFd = kSyslog;
+        } else if (!file.empty()) {
+            const int fd = openLogFile(file, why);
+            if (fd >= 0) gFd = fd;
+        }
+        gLevel.store(static_cast<int>(level));
     }
-    gLevel.store(static_cast<int>(level));
+    if (why != nullptr) logf(LogLevel::Warn, "log file %s refused (%s): logging to stderr", file.c_str(), why);
 }
 
 bool logEnabled(LogLevel level) noexcept {
@@ -47,6 +108,16 @@ bool logEnabled(LogLevel level) noexcept {
 
 void logLine(LogLevel level, const char* text) noexcept {
     if (!logEnabled(level)) return;
+    bool toSyslog = false;
+    {
+        std::lock_guard lock(gSinkMutex);
+        toSyslog = gFd == kSyslog;
+    }
+    if (toSyslog) {
+        // No openlog(): the host application's ident and options are left alone.
+        syslog(LOG_USER | syslogPriority(level), "ias-pkcs11[%d] %s %s", static_cast<int>(getpid()), levelName(level), text);
+        return;
+    }
     char line[1200];
     const std::time_t now = std::time(nullptr);
     std::tm tm{};

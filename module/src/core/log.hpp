@@ -1,5 +1,6 @@
 // The module's log: off/error by default, IAS_PKCS11_LOG or log_level in the config file.
-// Lines go to stderr or to a file (append), never to stdout. Callers log headers, status
+// Lines go to stderr, syslog (log_file = syslog) or a file (append; refused, with a warning on
+// stderr, in a directory others can write to), never to stdout. Callers log headers, status
 // words, CK_RVs — never PIN, PUK, secret, ticket or key bytes.
 #pragma once
 

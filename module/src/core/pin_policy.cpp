@@ -1,22 +1,17 @@
 #include "pin_policy.hpp"
 
-#include <algorithm>
+#include "ias/protocol/pin_rule.hpp"
 
 namespace ias::p11 {
 
-namespace {
-constexpr std::size_t kPinLength = 4;
-}
-
 CK_RV checkNewUserPin(apdu::ByteView pin, bool version3Caller) noexcept {
-    if (!std::all_of(pin.begin(), pin.end(), [](std::uint8_t c) { return c >= '0' && c <= '9'; })) {
-        return CKR_PIN_INVALID;
+    switch (protocol::checkNewUserPin(pin)) {
+        case protocol::PinVerdict::Ok: return CKR_OK;
+        case protocol::PinVerdict::NotDigits: return CKR_PIN_INVALID;
+        case protocol::PinVerdict::Length: return CKR_PIN_LEN_RANGE;
+        case protocol::PinVerdict::Weak: break;
     }
-    if (pin.size() != kPinLength) return CKR_PIN_LEN_RANGE;
-    const bool sequence1234 = pin[0] == '1' && pin[1] == '2' && pin[2] == '3' && pin[3] == '4';
-    const bool repeated = std::all_of(pin.begin(), pin.end(), [&](std::uint8_t c) { return c == pin[0]; });
-    if (sequence1234 || repeated) return version3Caller ? CKR_PIN_TOO_WEAK : CKR_PIN_INVALID;
-    return CKR_OK;
+    return version3Caller ? CKR_PIN_TOO_WEAK : CKR_PIN_INVALID;
 }
 
 }  // namespace ias::p11

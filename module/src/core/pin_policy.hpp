@@ -1,4 +1,4 @@
-// The holder PIN policy (UNBLOCK.md): exactly 4 digits; 1234 and repeated digits refused.
+// The holder PIN policy (protocol/pin_rule.hpp, shared with ias-unblock) as CK_RVs.
 #pragma once
 
 #include "ias/apdu/bytes.hpp"

@@ -1,6 +1,6 @@
 // The module's client of ias-unblockd's module API (UNBLOCK.md "Module-facing API"):
-// verify, cryptogram, confirm over HTTPS with libcurl, the service authenticated by a
-// pinned public key (and/or a CA file). No PKCS#11 types; failures are UnblockError.
+// verify, cryptogram, confirm over HTTPS (netclient: the one pinned client shared with
+// ias-unblock), the service authenticated by a pinned public key (and/or a CA file). No PKCS#11 types; failures are UnblockError.
 // Secrets and tickets travel in wiping buffers and are never logged.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ias/apdu/bytes.hpp"
+#include "ias/netclient/pinned_https.hpp"
 
 namespace ias::unblock {
 
@@ -43,6 +44,8 @@ struct ServiceSettings {
     std::string caFile;
     std::chrono::milliseconds connectTimeout{3000};
     std::chrono::milliseconds totalTimeout{5000};
+
+    netclient::Settings transport() const { return {pinnedPublicKey, caFile, connectTimeout, totalTimeout}; }
 };
 
 struct Ticket {
@@ -67,11 +70,7 @@ public:
     void confirm(ByteView ticket, bool done, int triesAfter) override;
 
 private:
-    struct Reply {
-        long status = 0;
-        SecureBytes body;
-        std::string requestId;
-    };
+    using Reply = netclient::Reply;
     Reply post(const char* path, ByteView json);
     [[noreturn]] void refuse(const Reply& reply, const char* call);
 

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "ias/protocol/admin_key.hpp"
+
 #include <fstream>
 #include <functional>
 #include <map>
@@ -46,6 +48,13 @@ const std::map<std::string, Setter>& setters() {
         {"hsm.token", [](auto& c, auto& v) { c.hsm.tokenLabel = v; }},
         {"hsm.pin_file", [](auto& c, auto& v) { c.hsmPinFile = v; }},
         {"hsm.sessions", [](auto& c, auto& v) { c.hsm.sessions = static_cast<std::size_t>(toIntIn(v, 1, 256)); }},
+        // Names the card key diversification so that an issuer matches its personalisation;
+        // one scheme is implemented, anything else is refused at start-up.
+        {"hsm.admin_key_diversification",
+         [](auto&, auto& v) {
+             if (v != protocol::kAdminKeyDiversification)
+                 throw std::out_of_range(std::string("must be ") + protocol::kAdminKeyDiversification);
+         }},
         {"hsm.reinit_after", [](auto& c, auto& v) { c.hsm.reinitAfterCryptograms = static_cast<std::size_t>(toIntIn(v, 0, 1000000)); }},
         {"admin.token_file", [](auto& c, auto& v) { c.adminTokenFile = v; }},
         {"audit_log", [](auto& c, auto& v) { c.auditLog = v; }},

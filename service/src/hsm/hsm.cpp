@@ -12,17 +12,23 @@ CK_OBJECT_HANDLE findOne(Session& s, CK_OBJECT_CLASS cls, const char* label) {
     return found.front();
 }
 
-// Derives a session DES2 key = 3DES-ECB(base, data) (CKM_DES3_ECB_ENCRYPT_DATA).
-CK_OBJECT_HANDLE deriveDes2(const Session& s, CK_OBJECT_HANDLE base, apdu::ByteView data) {
+enum class KeyUse { Encrypt, Derive };
+
+// Derives a session DES2 key = 3DES-ECB(base, data) (CKM_DES3_ECB_ENCRYPT_DATA), usable either
+// to encrypt or (the per-card key KC) only to derive further keys.
+CK_OBJECT_HANDLE deriveDes2(const Session& s, CK_OBJECT_HANDLE base, apdu::ByteView data, KeyUse use = KeyUse::Encrypt) {
     CK_KEY_DERIVATION_STRING_DATA param{const_cast<CK_BYTE*>(data.data()), data.size()};
     CK_MECHANISM mech{CKM_DES3_ECB_ENCRYPT_DATA, &param, sizeof param};
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
     CK_KEY_TYPE type = CKK_DES2;
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_BBOOL canEncrypt = use == KeyUse::Encrypt ? CK_TRUE : CK_FALSE;
+    CK_BBOOL canDerive = use == KeyUse::Derive ? CK_TRUE : CK_FALSE;
     CK_ATTRIBUTE tmpl[] = {
         {CKA_CLASS, &cls, sizeof cls},         {CKA_KEY_TYPE, &type, sizeof type},
         {CKA_TOKEN, &no, sizeof no},           {CKA_SENSITIVE, &yes, sizeof yes},
-        {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_ENCRYPT, &yes, sizeof yes},
+        {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_ENCRYPT, &canEncrypt, sizeof canEncrypt},
+        {CKA_DERIVE, &canDerive, sizeof canDerive},
     };
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     check(s.fn()->C_DeriveKey(s.handle(), &mech, base, tmpl, std::size(tmpl), &h), "C_DeriveKey");
@@ -128,13 +134,17 @@ apdu::Bytes Hsm::cryptogram(apdu::ByteView sn8, apdu::ByteView challenge8) {
         Lease lease(*this);
         lease.countCryptogram();  // its derived keys stay in SoftHSM's memory until C_Finalize
         const Session& s = *lease;
-        const ScopedObject kEnc(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, false)));
-        const ScopedObject kMac(s, deriveDes2(s, master_, protocol::adminKeyDerivationData(sn8, true)));
-        // K_MAC's first half is 3DES-ECB(master, SN8) (ECB, first block of the derivation
-        // data), so deriving from SN8 || SN8 gives (K1, K1): single DES under K1 as 3DES.
-        apdu::Bytes doubled(sn8.begin(), sn8.end());
-        apdu::append(doubled, sn8);
-        const ScopedObject kMac1(s, deriveDes2(s, master_, doubled));
+        // Diversification emv-cps-sn8 (protocol/admin_key.hpp): the card key KC, then K_ENC
+        // and K_MAC from KC, all session objects that only the HSM can use.
+        const ScopedObject kCard(s, deriveDes2(s, master_, protocol::cardKeyDerivationData(sn8), KeyUse::Derive));
+        const apdu::Bytes macData = protocol::adminKeyDerivationData(sn8, true);
+        const ScopedObject kEnc(s, deriveDes2(s, kCard.get(), protocol::adminKeyDerivationData(sn8, false)));
+        const ScopedObject kMac(s, deriveDes2(s, kCard.get(), macData));
+        // K_MAC's first half K1 is 3DES-ECB(KC, D1), D1 = the first block of its derivation
+        // data, so deriving from D1 || D1 gives (K1, K1): single DES under K1 as 3DES.
+        apdu::Bytes doubled(macData.begin(), macData.begin() + 8);
+        apdu::append(doubled, apdu::ByteView(macData.data(), 8));
+        const ScopedObject kMac1(s, deriveDes2(s, kCard.get(), doubled));
 
         apdu::Bytes plain(challenge8.begin(), challenge8.end());
         apdu::append(plain, sn8);

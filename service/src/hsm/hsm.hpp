@@ -7,7 +7,7 @@
 // Thread-safe: a pool of logged-in sessions, one borrowed per operation.
 //
 // SoftHSMv2 frees a destroyed session object only at C_Finalize (its SessionObjectStore keeps
-// them all), so each cryptogram's 3 derived keys would stay in memory for the daemon's life.
+// them all), so each cryptogram's 4 derived keys would stay in memory for the daemon's life.
 // After `reinitAfterCryptograms` cryptograms the pool waits until every session is back,
 // then closes them, re-initialises the module (C_Finalize + C_Initialize), logs in again and
 // finds the keys again; new operations wait meanwhile (tens of ms). If that fails (HSM

@@ -20,7 +20,7 @@ std::optional<LogLevel> parseLogLevel(std::string_view text) noexcept;
 
 struct Config {
     LogLevel logLevel = LogLevel::Error;
-    std::string logFile;                 // empty = stderr
+    std::string logFile;                 // empty = stderr, kLogToSyslog = syslog, else an absolute path
     std::vector<std::string> readerFilter;  // reader name substrings; empty = all readers
     std::string serviceUrl;              // unblock service base URL; empty = unblock not configured
     std::string servicePinSha256;        // base64 SHA-256 of the service's public key (SPKI)
@@ -42,6 +42,7 @@ struct LoadResult {
 };
 
 constexpr const char* kDefaultPath = "/etc/ias-pkcs11/ias-pkcs11.conf";
+constexpr const char* kLogToSyslog = "syslog";
 
 // Parses config text (name is used in diagnostics).
 LoadResult parse(std::string_view text, const std::string& name);
@@ -51,6 +52,14 @@ LoadResult loadFile(const std::string& path);
 
 // Path from IAS_PKCS11_CONF, else kDefaultPath; then IAS_PKCS11_LOG overrides the level
 // (and "debug:/path" or "/path" style is accepted: see config.cpp).
+// In a privileged process (AT_SECURE: set-user-ID, set-group-ID, file capabilities) both
+// variables are ignored and the system config alone is used; a log_file path there becomes
+// syslog (root never creates or appends to a file for the user) and the unblock service is
+// not used (libcurl takes SSLKEYLOGFILE and proxies from the environment).
 LoadResult loadFromEnvironment();
+LoadResult loadFromEnvironment(bool privileged, const std::string& systemPath);
+
+// True in an AT_SECURE process.
+bool privilegedProcess() noexcept;
 
 }  // namespace ias::config
