@@ -6,6 +6,15 @@ namespace ias::p11 {
 
 namespace {
 constexpr std::size_t kPinLength = 4;
+constexpr unsigned kShortVerifyMax = 255;
+}  // namespace
+
+PinLengthRange pinLengthRange(const card::pkcs15::Pin& pin) noexcept {
+    PinLengthRange r;
+    r.max = pin.maxLength != 0 ? pin.maxLength : pin.storedLength != 0 ? pin.storedLength : kShortVerifyMax;
+    r.max = std::min(r.max, kShortVerifyMax);
+    r.min = std::min(std::max(1u, pin.minLength), r.max);
+    return r;
 }
 
 CK_RV checkNewUserPin(apdu::ByteView pin, bool version3Caller) noexcept {
