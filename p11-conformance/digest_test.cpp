@@ -6,14 +6,16 @@
 // called C_Digest cannot. A call that refuses ends the operation (§5.10: "A call to C_Digest
 // always terminates the active digest operation unless it returns CKR_BUFFER_TOO_SMALL or is
 // a successful call ... to determine the length").
+#include <array>
+
 #include "harness.hpp"
 
 namespace conf {
 namespace {
 
 // SHA-256("abc") (FIPS 180-2 appendix B.1).
-const Bytes kAbc{'a', 'b', 'c'};
-const Bytes kAbcSha256{0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+constexpr std::array<CK_BYTE, 3> kAbc{'a', 'b', 'c'};
+constexpr std::array<CK_BYTE, 32> kAbcSha256{0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
                        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
 
 class Digest : public P11Test {
@@ -48,7 +50,7 @@ TEST_F(Digest, SinglePartWithLengthQuery) {
     ASSERT_EQ(len, 32u);
     Bytes out(len);
     ASSERT_RV(CKR_OK, digest(out, len));
-    EXPECT_EQ(out, kAbcSha256);
+    EXPECT_EQ(out, Bytes(kAbcSha256.begin(), kAbcSha256.end()));
     EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, digest(out, len));
 }
 
@@ -60,7 +62,7 @@ TEST_F(Digest, MultiPart) {
     ASSERT_RV(CKR_OK, f->C_DigestFinal(s_, nullptr, &len));
     Bytes out(len);
     ASSERT_RV(CKR_OK, f->C_DigestFinal(s_, out.data(), &len));
-    EXPECT_EQ(out, kAbcSha256);
+    EXPECT_EQ(out, Bytes(kAbcSha256.begin(), kAbcSha256.end()));
     EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, f->C_DigestFinal(s_, out.data(), &len));
 }
 
