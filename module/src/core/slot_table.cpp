@@ -257,12 +257,12 @@ bool SlotTable::waitSlice(std::unique_ptr<apdu::PcscContext>& context, std::vect
             waited = true;
         } catch (const apdu::Error& e) {
             logf(LogLevel::Info, "waiting for slot events failed: %s", e.what());
-            context.reset();  // a new one next time (pcscd may have restarted)
         }
     }
     std::unique_lock lock(*waitMutex_);
     waitContexts_.erase(std::remove(waitContexts_.begin(), waitContexts_.end(), registered), waitContexts_.end());
     if (!waited) {
+        context.reset();  // unregistered first (cancelWaits() may use it until then); a new one next time
         // No PC/SC wait happened: never spin, sleep the slice (cancelWaits() wakes us).
         cancelSignal_.wait_for(lock, kWaitSlice, [this] { return cancelled_; });
     }
