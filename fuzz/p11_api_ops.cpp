@@ -381,9 +381,11 @@ void Driver::login() {
                                p.size());
     // Documented deviations: CKR_USER_NOT_LOGGED_IN for a context-specific login of an
     // operation whose user login was lost (front/login.cpp); CKR_FUNCTION_NOT_SUPPORTED for an
-    // SO login without an unblock service or PUK (UNBLOCK.md).
-    const bool documented = (user == CKU_CONTEXT_SPECIFIC && r == CKR_USER_NOT_LOGGED_IN) ||
-                            (user == CKU_SO && r == CKR_FUNCTION_NOT_SUPPORTED);
+    // SO login without an unblock service or PUK, CKR_PIN_LEN_RANGE / CKR_PIN_INVALID for a
+    // malformed unblock secret (UNBLOCK.md). A user PIN is never CKR_PIN_LEN_RANGE.
+    const bool documented =
+        (user == CKU_CONTEXT_SPECIFIC && r == CKR_USER_NOT_LOGGED_IN) ||
+        (user == CKU_SO && (r == CKR_FUNCTION_NOT_SUPPORTED || r == CKR_PIN_LEN_RANGE || r == CKR_PIN_INVALID));
     if (!documented) expect(rv::kLogin, r, "C_Login");
     if (r != CKR_OK || pcsc::answersForged()) return;
     if (nullPin) fail("C_Login succeeded with a NULL PIN pointer");

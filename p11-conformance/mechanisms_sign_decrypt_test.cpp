@@ -100,6 +100,28 @@ TEST_P(Sign, SinglePartAfterUpdateIsRefusedAndEndsTheOperation) {
     EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, f->C_SignFinal(s_, sig.data(), &len));
 }
 
+TEST_P(Sign, MultiPartAfterSinglePartIsRefusedAndEndsTheOperation) {
+    ASSERT_RV(CKR_OK, init());
+    CK_ULONG len = 0;
+    Bytes none;
+    ASSERT_RV(CKR_OK, sign(none, len));  // a length query: C_Sign began, the operation stays active
+    // v2.40 §5.11 C_SignFinal "finishes a multiple-part signature operation": none is active, so
+    // CKR_OPERATION_NOT_INITIALIZED (a single-part-only mechanism may say it does no multi-part),
+    // no signature comes out, and the refusal ends the operation.
+    Bytes sig(len);
+    EXPECT_RV_IN(f->C_SignFinal(s_, sig.data(), &len), CKR_OPERATION_NOT_INITIALIZED, CKR_FUNCTION_NOT_SUPPORTED);
+    EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, sign(sig, len));
+    // The same for C_SignUpdate after a short buffer.
+    ASSERT_RV(CKR_OK, init());
+    Bytes small(1);
+    CK_ULONG smallLen = small.size();
+    ASSERT_RV(CKR_BUFFER_TOO_SMALL, sign(small, smallLen));
+    EXPECT_RV_IN(f->C_SignUpdate(s_, input_.data(), input_.size()), CKR_OPERATION_NOT_INITIALIZED,
+                 CKR_FUNCTION_NOT_SUPPORTED);
+    len = sig.size();
+    EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, sign(sig, len));
+}
+
 TEST_P(Sign, NotLoggedIn) {
     ASSERT_RV(CKR_OK, f->C_Logout(s_));
     // v2.40 §5.11 C_SignInit lists CKR_USER_NOT_LOGGED_IN; the private key is also invisible
@@ -237,6 +259,18 @@ TEST_F(Decrypt, States) {
     EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, f->C_Decrypt(s_, cipher_.data(), cipher_.size(), out.data(), &len));
     ASSERT_RV(CKR_OK, init());
     EXPECT_RV(CKR_OPERATION_ACTIVE, f->C_DecryptInit(s_, &mech_, key_.privateKey));
+}
+
+TEST_F(Decrypt, FinalAfterSinglePartLengthQueryIsRefusedAndEndsTheOperation) {
+    ASSERT_RV(CKR_OK, init());
+    CK_ULONG len = 0;
+    ASSERT_RV(CKR_OK, f->C_Decrypt(s_, cipher_.data(), cipher_.size(), nullptr, &len));
+    // v2.40 §5.9: C_DecryptFinal finishes a multiple-part decryption, which is not active.
+    Bytes out(512);
+    len = out.size();
+    EXPECT_RV_IN(f->C_DecryptFinal(s_, out.data(), &len), CKR_OPERATION_NOT_INITIALIZED, CKR_FUNCTION_NOT_SUPPORTED);
+    len = out.size();
+    EXPECT_RV(CKR_OPERATION_NOT_INITIALIZED, f->C_Decrypt(s_, cipher_.data(), cipher_.size(), out.data(), &len));
 }
 
 TEST_F(Decrypt, WrongCiphertextLength) {

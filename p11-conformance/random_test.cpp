@@ -42,5 +42,13 @@ TEST_F(Random, SeedRandom) {
     EXPECT_RV_IN(f->C_SeedRandom(s, seed.data(), seed.size()), CKR_OK, CKR_RANDOM_SEED_NOT_SUPPORTED);
 }
 
+TEST_F(Random, SeedRandomNullSeed) {
+    // A NULL seed with a length is a bad argument (v2.40 §5.15 lists CKR_ARGUMENTS_BAD), checked
+    // before the token says whether it takes seed material at all.
+    const CK_SESSION_HANDLE s = openSession(false);
+    EXPECT_RV(CKR_ARGUMENTS_BAD, f->C_SeedRandom(s, nullptr, 1));
+    EXPECT_RV(CKR_ARGUMENTS_BAD, f->C_SeedRandom(s, nullptr, 16));
+}
+
 }  // namespace
 }  // namespace conf

@@ -75,6 +75,23 @@ TEST_F(Session, WrongPinThenRightPin) {
     EXPECT_FALSE(t.flags & CKF_USER_PIN_COUNT_LOW) << "a good PIN resets the counter";
 }
 
+TEST_F(Session, PinOutsideTokenLimitsIsIncorrect) {
+    // C_GetTokenInfo states the PIN lengths the token takes; a PIN outside them is not the PIN.
+    // v2.40 §5.6 C_Login has no CKR_PIN_LEN_RANGE among its return values (C_InitPIN and
+    // C_SetPIN have, for the new PIN): CKR_PIN_INCORRECT, and a card spends no try on it.
+    const CK_TOKEN_INFO t = tokenInfo();
+    ASSERT_LE(t.ulMinPinLen, t.ulMaxPinLen);
+    const CK_SESSION_HANDLE s = openSession(false);
+    if (t.ulMaxPinLen < 4096) {
+        EXPECT_RV(CKR_PIN_INCORRECT, login(s, CKU_USER, std::string(t.ulMaxPinLen + 1, '1'))) << "ulMaxPinLen + 1";
+    }
+    if (t.ulMinPinLen > 1) {
+        EXPECT_RV(CKR_PIN_INCORRECT, login(s, CKU_USER, std::string(t.ulMinPinLen - 1, '1'))) << "ulMinPinLen - 1";
+    }
+    EXPECT_EQ(state(f, s), CKS_RO_PUBLIC_SESSION);
+    loginUser(s);
+}
+
 TEST_F(Session, InvalidUserType) {
     const CK_SESSION_HANDLE s = openSession(true);
     EXPECT_RV(CKR_USER_TYPE_INVALID, login(s, 0x4242, profile().userPin));

@@ -133,12 +133,17 @@ TEST_F(SlotToken, MechanismInfoInvalid) {
 
 TEST_F(SlotToken, WaitForSlotEventDontBlock) {
     // Without pending events: CKR_NO_EVENT (v2.40 §5.5); a module may not support the function.
+    // An event is reported once: what the module found at start-up may count as at most one
+    // event per slot, then nothing happens and every call answers CKR_NO_EVENT.
+    CK_ULONG slots = 0;
+    ASSERT_RV(CKR_OK, f->C_GetSlotList(CK_FALSE, nullptr, &slots));
     CK_SLOT_ID s = 0;
     const CK_RV first = f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &s, nullptr);
     EXPECT_RV_IN(first, CKR_OK, CKR_NO_EVENT, CKR_FUNCTION_NOT_SUPPORTED);
     if (first == CKR_FUNCTION_NOT_SUPPORTED) return;
-    for (int i = 0; i < 8 && f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &s, nullptr) == CKR_OK;) ++i;
-    EXPECT_RV(CKR_NO_EVENT, f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &s, nullptr));
+    CK_RV rv = first;
+    for (CK_ULONG i = 1; i < slots && rv == CKR_OK; ++i) rv = f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &s, nullptr);
+    for (int i = 0; i < 3; ++i) EXPECT_RV(CKR_NO_EVENT, f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &s, nullptr)) << "call " << i;
 }
 
 TEST_F(SlotToken, InitTokenWithSessionOpen) {

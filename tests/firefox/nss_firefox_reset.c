@@ -6,7 +6,13 @@
  * with the one-time unblock secret typed as "Current password".
  *
  *   nss_firefox_reset CASE     CASE: reset | wrong-secret | used-up | weak-pin |
- *                              service-down-login | service-down-change | card-pulled
+ *                              service-down-login | service-down-change | card-pulled |
+ *                              slot-events
+ *
+ * slot-events (issue 20): Firefox's smart-card monitor (SmartCardMonitoringThread) — a thread
+ * blocked in SECMOD_WaitForAnyTokenEvent, i.e. C_WaitForSlotEvent — sees the card pulled and
+ * re-inserted, each once, and SECMOD_CancelWait (C_Finalize from another thread, then
+ * C_Initialize) ends its wait, as at Firefox shutdown.
  *
  * ctest LABELS world: needs scripts/test-world.sh and scripts/unblock-world.sh started
  * (IAS_WORLD_DIR, IAS_UNBLOCK_WORLD_DIR, IAS_UNBLOCK_PORT as set by the scripts or
@@ -21,6 +27,7 @@
 #include <secerr.h>
 #include <secmod.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,10 +341,89 @@ static void wait_token_back(void) {
     REQUIRE(0, "token not back after re-insertion");
 }
 
+/* Firefox's SmartCardMonitoringThread: waits for token events until the wait fails. */
+static struct {
+    pthread_mutex_t lock;
+    SECMODModule *mod;
+    int events;
+    int present[8];  /* PK11_IsPresent after each event */
+    int ended;
+    PRErrorCode endError;
+} monitor = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, {0}, 0, 0};
+
+static void *monitor_thread(void *arg) {
+    (void)arg;
+    for (;;) {
+        PK11SlotInfo *s = SECMOD_WaitForAnyTokenEvent(monitor.mod, 0, PR_SecondsToInterval(1));
+        if (!s) {
+            pthread_mutex_lock(&monitor.lock);
+            monitor.endError = PORT_GetError();
+            monitor.ended = 1;
+            pthread_mutex_unlock(&monitor.lock);
+            return NULL;
+        }
+        const int present = PK11_IsPresent(s) ? 1 : 0;
+        PK11_FreeSlot(s);
+        pthread_mutex_lock(&monitor.lock);
+        if (monitor.events < 8) monitor.present[monitor.events] = present;
+        ++monitor.events;
+        pthread_mutex_unlock(&monitor.lock);
+    }
+}
+
+static int monitor_events(void) {
+    pthread_mutex_lock(&monitor.lock);
+    int n = monitor.events;
+    pthread_mutex_unlock(&monitor.lock);
+    return n;
+}
+
+/* Waits up to 10 s for the monitor to have seen `n` events. */
+static void wait_events(int n) {
+    for (int i = 0; i < 100 && monitor_events() < n; ++i) sleep_ms(100);
+    CHECK(monitor_events() >= n, "the monitor saw %d event(s), expected %d", monitor_events(), n);
+}
+
+static void slot_events(void) {
+    monitor.mod = SECMOD_FindModule("ias-pkcs11");
+    REQUIRE(monitor.mod != NULL, "module not found");
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, NULL, monitor_thread, NULL) == 0, "no monitor thread");
+    sleep_ms(1500);
+    CHECK(monitor_events() == 0, "%d event(s) without a change (C_WaitForSlotEvent repeats itself)", monitor_events());
+    card_remove();
+    wait_events(1);
+    card_insert();
+    wait_events(2);
+    sleep_ms(1500);
+    pthread_mutex_lock(&monitor.lock);
+    printf("  monitor: %d event(s), present after each: %d %d\n", monitor.events, monitor.present[0], monitor.present[1]);
+    CHECK(monitor.events == 2, "%d events for one removal and one insertion", monitor.events);
+    CHECK(monitor.present[0] == 0, "token present after the removal event");
+    CHECK(monitor.present[1] == 1, "token absent after the insertion event");
+    CHECK(!monitor.ended, "the monitor's wait failed: %s", err_name(monitor.endError));
+    pthread_mutex_unlock(&monitor.lock);
+    /* Shutdown: SECMOD_CancelWait finalizes the module under the waiting thread (which must come
+     * back at once, SEC_ERROR_NO_EVENT) and initialises it again. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    EXPECT_OK(SECMOD_CancelWait(monitor.mod));
+    REQUIRE(pthread_join(thread, NULL) == 0, "monitor thread not joined");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const long ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+    printf("  SECMOD_CancelWait ended the wait in %ld ms (%s)\n", ms, err_name(monitor.endError));
+    CHECK(ms < 2000, "the blocked wait took %ld ms to end after C_Finalize", ms);
+    CHECK(monitor.endError == SEC_ERROR_NO_EVENT, "wait ended with %s", err_name(monitor.endError));
+    SECMOD_DestroyModule(monitor.mod);
+    /* The module works again after NSS's re-initialisation. */
+    wait_token_back();
+    CHECK(!(token_flags() & CKF_USER_PIN_LOCKED), "token flags after re-initialisation");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s reset|wrong-secret|used-up|weak-pin|service-down-login|"
-                        "service-down-change|card-pulled\n", argv[0]);
+                        "service-down-change|card-pulled|slot-events\n", argv[0]);
         return 2;
     }
     test_case = argv[1];
@@ -453,6 +539,9 @@ int main(int argc, char **argv) {
         CHECK(!(f & CKF_USER_PIN_TO_BE_CHANGED), "the secret login survived the removal");
         firefox_change_password(secret, NEW_PIN);
         expect_unlocked_and_signing(NEW_PIN);
+    } else if (strcmp(test_case, "slot-events") == 0) {
+        setup(secret, sizeof secret);
+        slot_events();
     } else {
         fprintf(stderr, "unknown case %s\n", test_case);
         return 2;

@@ -36,6 +36,39 @@ TEST(PinPolicy, WeakPinsByCallerVersion) {
     EXPECT_EQ(check("1233", false), CKR_OK);
 }
 
+TEST(PinLimits, FromTheCardsPinAttributes) {
+    card::pkcs15::Pin pin;
+    pin.minLength = 4;
+    pin.storedLength = 8;
+    pin.maxLength = 8;
+    PinLengthRange r = pinLengthRange(pin);
+    EXPECT_EQ(r.min, 4u);
+    EXPECT_EQ(r.max, 8u);
+    EXPECT_FALSE(r.contains(3));
+    EXPECT_TRUE(r.contains(4));
+    EXPECT_TRUE(r.contains(8));
+    EXPECT_FALSE(r.contains(12));
+    pin.maxLength = 0;  // optional in PKCS#15: the stored length bounds the PIN
+    pin.storedLength = 6;
+    EXPECT_EQ(pinLengthRange(pin).max, 6u);
+    pin.storedLength = 0;  // the card says nothing: the most one short VERIFY carries
+    pin.minLength = 0;     // and never an empty PIN (an empty VERIFY reads the counter)
+    r = pinLengthRange(pin);
+    EXPECT_EQ(r.min, 1u);
+    EXPECT_EQ(r.max, 255u);
+    EXPECT_FALSE(r.contains(0));
+    pin.minLength = 12;  // a card contradicting itself: never an empty range, min <= max
+    pin.maxLength = 8;
+    r = pinLengthRange(pin);
+    EXPECT_EQ(r.min, 8u);
+    EXPECT_EQ(r.max, 8u);
+    pin.maxLength = 100000;
+    pin.minLength = 100000;
+    r = pinLengthRange(pin);
+    EXPECT_EQ(r.max, 255u);
+    EXPECT_EQ(r.min, 255u);
+}
+
 TEST(PinEncoding, PadsOnlyWhenAsked) {
     const apdu::Bytes pin{'4', '7', '1', '1'};
     EXPECT_EQ(card::encodePin(pin, {}).size(), 4u);

@@ -83,14 +83,14 @@ protected:
 TEST_F(ModuleSecurity, EmptyOrNullPinAndSecretNeverAuthenticateAndReachNothing) {
     const long apdus = lines(apduLog_);
     const long audit = lines(auditLog_);
-    EXPECT_EQ(login(CKU_USER, ""), CKR_PIN_LEN_RANGE);
+    EXPECT_EQ(login(CKU_USER, ""), CKR_PIN_INCORRECT);  // CKR_PIN_LEN_RANGE is no C_Login value
     EXPECT_EQ(p11_->C_Login(session_, CKU_USER, nullptr, 0), CKR_ARGUMENTS_BAD);
     EXPECT_EQ(login(CKU_SO, ""), CKR_PIN_INCORRECT);
     EXPECT_EQ(p11_->C_Login(session_, CKU_SO, nullptr, 0), CKR_ARGUMENTS_BAD);
     EXPECT_EQ(login(CKU_CONTEXT_SPECIFIC, ""), CKR_OPERATION_NOT_INITIALIZED);  // no operation waits for it
     // C_SetPIN with an empty old PIN or secret, C_InitPIN without an SO login.
     CK_UTF8CHAR newPin[] = "2580";
-    EXPECT_EQ(p11_->C_SetPIN(session_, newPin, 0, newPin, 4), CKR_PIN_LEN_RANGE);
+    EXPECT_EQ(p11_->C_SetPIN(session_, newPin, 0, newPin, 4), CKR_PIN_INCORRECT);  // an empty old PIN is not it
     EXPECT_EQ(p11_->C_InitPIN(session_, newPin, 0), CKR_USER_NOT_LOGGED_IN);
     EXPECT_EQ(lines(apduLog_), apdus) << "an empty PIN reached the card";
     EXPECT_EQ(lines(auditLog_), audit) << "an empty secret reached the service";
@@ -102,33 +102,40 @@ TEST_F(ModuleSecurity, EmptyOrNullPinAndSecretNeverAuthenticateAndReachNothing) 
 
 TEST_F(ModuleSecurity, UserPinLengthsNonAsciiAndNulNeverAuthenticate) {
     const CK_TOKEN_INFO info = tokenInfo();
-    ASSERT_GE(info.ulMinPinLen, 1u);
-    ASSERT_LT(info.ulMaxPinLen, 255u);
-    // Out of the card's limits: refused locally, no APDU.
+    // The card's own limits (its AODF: 4 to 8), not the module's.
+    ASSERT_EQ(info.ulMinPinLen, 4u);
+    ASSERT_EQ(info.ulMaxPinLen, 8u);
+    // Out of the card's limits: not the PIN (CKR_PIN_LEN_RANGE is not among C_Login's return
+    // values, v2.40 §5.6), refused locally (no APDU), and no try spent.
     const std::string outside[] = {std::string(info.ulMinPinLen - 1, '4'), std::string(info.ulMaxPinLen + 1, '4'),
-                                   std::string(255, '4'), std::string(256, '4'), std::string(65536, '4')};
+                                   "471147114711", std::string(255, '4'), std::string(256, '4'),
+                                   std::string(65536, '4')};
     for (const std::string& pin : outside) {
         if (pin.empty()) continue;
         const long apdus = lines(apduLog_);
-        EXPECT_EQ(login(CKU_USER, pin), CKR_PIN_LEN_RANGE) << pin.size();
+        EXPECT_EQ(login(CKU_USER, pin), CKR_PIN_INCORRECT) << pin.size();
         EXPECT_EQ(lines(apduLog_), apdus) << pin.size() << " digits reached the card";
+        EXPECT_FALSE(tokenInfo().flags & CKF_USER_PIN_COUNT_LOW) << pin.size() << " digits spent a try";
     }
+    // The same for C_SetPIN's old PIN; a new PIN outside the policy stays CKR_PIN_LEN_RANGE.
+    const std::string tooLong = "471147114711";
+    const std::string good = "2580";
+    const auto setPin = [&](const std::string& o, const std::string& n) {
+        return p11_->C_SetPIN(session_, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(o.data())), o.size(),
+                              reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(n.data())), n.size());
+    };
+    const long apdus = lines(apduLog_);
+    EXPECT_EQ(setPin(tooLong, good), CKR_PIN_INCORRECT);
+    EXPECT_EQ(setPin("4711", tooLong), CKR_PIN_LEN_RANGE);
+    EXPECT_EQ(lines(apduLog_), apdus) << "a PIN outside the limits reached the card";
     // Within the limits but not the PIN: the card says no, and 4711 still works (the tries
     // counter restarts), also after input that a C string would cut at the NUL.
     const std::string wrong[] = {std::string(info.ulMinPinLen, '0'), std::string(info.ulMaxPinLen, '9'),
                                  std::string("4711\0", 5), std::string("47\0" "11", 5), std::string("\0" "4711", 5),
                                  std::string("\xC3\xA9") + "711", "4711 "};
-    // ulMaxPinLen (32) leaves room for the unblock secret as user PIN; the card's own PIN
-    // limits (its AODF) are narrower: a PIN outside them is CKR_PIN_LEN_RANGE, never sent.
     for (const std::string& pin : wrong) {
-        const long apdus = lines(apduLog_);
         const CK_RV rv = login(CKU_USER, pin);
-        EXPECT_TRUE(rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE)
-            << std::hex << rv << " for a " << std::dec << pin.size() << "-byte input";
-        if (rv == CKR_PIN_LEN_RANGE) {
-            EXPECT_EQ(lines(apduLog_), apdus) << pin.size() << "-byte input refused as too long but sent";
-            continue;
-        }
+        EXPECT_EQ(rv, CKR_PIN_INCORRECT) << std::hex << rv << " for a " << std::dec << pin.size() << "-byte input";
         ASSERT_EQ(login(CKU_USER, "4711"), CKR_OK);
         ASSERT_EQ(p11_->C_Logout(session_), CKR_OK);
     }

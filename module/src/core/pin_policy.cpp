@@ -1,8 +1,22 @@
 #include "pin_policy.hpp"
 
+#include <algorithm>
+
 #include "ias/protocol/pin_rule.hpp"
 
 namespace ias::p11 {
+
+namespace {
+constexpr unsigned kShortVerifyMax = 255;
+}  // namespace
+
+PinLengthRange pinLengthRange(const card::pkcs15::Pin& pin) noexcept {
+    PinLengthRange r;
+    r.max = pin.maxLength != 0 ? pin.maxLength : pin.storedLength != 0 ? pin.storedLength : kShortVerifyMax;
+    r.max = std::min(r.max, kShortVerifyMax);
+    r.min = std::min(std::max(1u, pin.minLength), r.max);
+    return r;
+}
 
 CK_RV checkNewUserPin(apdu::ByteView pin, bool version3Caller) noexcept {
     switch (protocol::checkNewUserPin(pin)) {

@@ -26,13 +26,15 @@ struct SignOperation {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest{nullptr, &EVP_MD_CTX_free};
     apdu::SecureBytes rawInput;             // input of the unhashed mechanisms
     bool updated = false;                   // C_SignUpdate used: C_Sign no longer allowed
+    bool singlePart = false;                // C_Sign used (length query, short buffer): no C_SignUpdate/Final
     bool contextLoginDone = false;          // CKU_CONTEXT_SPECIFIC done for this operation
 };
 
 struct DigestOperation {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context{nullptr, &EVP_MD_CTX_free};
     std::size_t size = 0;
-    bool updated = false;  // C_DigestUpdate used: C_Digest no longer allowed
+    bool updated = false;     // C_DigestUpdate used: C_Digest no longer allowed
+    bool singlePart = false;  // C_Digest used (length query, short buffer): no C_DigestUpdate/Final
 };
 
 struct DecryptOperation {

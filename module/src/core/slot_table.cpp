@@ -13,6 +13,7 @@ namespace ias::p11 {
 
 namespace {
 constexpr unsigned long kEventCountMask = 0xFFFF0000UL;
+// A blocking wait's slice: how late a C_Finalize that comes just before the wait begins ends it.
 constexpr std::chrono::milliseconds kWaitSlice{1000};
 }  // namespace
 
@@ -21,7 +22,12 @@ SlotTable::SlotTable(const MutexFactory& mutexes, std::vector<std::string> reade
       creationMutex_(mutexes.make()),
       readerFilter_(std::move(readerFilter)),
       objectHandles_(std::move(objectHandles)),
-      waitMutex_(mutexes.make()) {}
+      waitMutex_(mutexes.make()) {
+    // The readers and cards present now are where slot events start from (no card I/O).
+    std::lock_guard lock(*mutex_);
+    refreshLocked();
+    for (Slot& s : slots_) s.eventPending = false;
+}
 
 SlotTable::~SlotTable() {
     // Tokens hold card handles of context_: release them first.
@@ -108,8 +114,9 @@ void SlotTable::refreshLocked() {
         if (it == slots_.end() || !st.changed()) continue;
         const bool present = st.present() && !st.unavailable();
         const bool newEvent = (st.eventState & kEventCountMask) != (it->pcscState & kEventCountMask);
-        if (present != it->cardPresent || (newEvent && it->token)) {
-            // Removed, inserted, or swapped between two polls (pcsc-lite's event counter).
+        if (present != it->cardPresent || newEvent) {
+            // Removed, inserted, or swapped between two polls (pcsc-lite's event counter),
+            // whether or not the card was used: a slot event either way.
             if (it->token) it->token->markRemoved();
             it->token.reset();
             it->eventPending = true;
@@ -220,7 +227,52 @@ std::optional<CK_SLOT_ID> SlotTable::takeEventLocked() {
     return std::nullopt;
 }
 
+std::vector<apdu::ReaderState> SlotTable::waitStatesLocked() const {
+    std::vector<apdu::ReaderState> states;
+    for (const Slot& s : slots_) {
+        if (s.readerPresent) states.emplace_back(s.reader, s.pcscState);
+    }
+    return states;
+}
+
+bool SlotTable::waitSlice(std::unique_ptr<apdu::PcscContext>& context, std::vector<apdu::ReaderState>& states) {
+    if (!context || !context->isValid()) {
+        try {
+            context = std::make_unique<apdu::PcscContext>();
+        } catch (const apdu::Error&) {
+            context.reset();  // pcscd unavailable: sleep below, then look again
+        }
+    }
+    const apdu::PcscContext* registered = context.get();
+    {
+        std::lock_guard lock(*waitMutex_);
+        if (cancelled_) return false;
+        if (registered) waitContexts_.push_back(registered);
+    }
+    apdu::WaitResult result = apdu::WaitResult::Timeout;
+    bool waited = false;
+    if (context) {
+        try {
+            result = context->waitForChange(states, kWaitSlice);
+            waited = true;
+        } catch (const apdu::Error& e) {
+            logf(LogLevel::Info, "waiting for slot events failed: %s", e.what());
+        }
+    }
+    std::unique_lock lock(*waitMutex_);
+    waitContexts_.erase(std::remove(waitContexts_.begin(), waitContexts_.end(), registered), waitContexts_.end());
+    if (!waited) {
+        context.reset();  // unregistered first (cancelWaits() may use it until then); a new one next time
+        // No PC/SC wait happened: never spin, sleep the slice (cancelWaits() wakes us).
+        cancelSignal_.wait_for(lock, kWaitSlice, [this] { return cancelled_; });
+    }
+    // cppcheck-suppress knownConditionTrueFalse ; cancelWaits() sets it from another thread while we wait
+    return !cancelled_ && result != apdu::WaitResult::Cancelled;
+}
+
 std::optional<CK_SLOT_ID> SlotTable::waitForEvent(bool block) {
+    std::unique_ptr<apdu::PcscContext> context;  // this wait's own context, kept over its slices
+    apdu::ReaderState pnp(apdu::PcscContext::kPnpNotification);
     for (;;) {
         std::vector<apdu::ReaderState> states;
         {
@@ -228,44 +280,15 @@ std::optional<CK_SLOT_ID> SlotTable::waitForEvent(bool block) {
             refreshLocked();
             if (auto id = takeEventLocked()) return id;
             if (!block) return std::nullopt;
-            for (const Slot& s : slots_) {
-                if (!s.readerPresent) continue;
-                apdu::ReaderState st;
-                st.reader = s.reader;
-                st.currentState = s.pcscState;
-                states.push_back(st);
-            }
+            states = waitStatesLocked();
         }
-        apdu::ReaderState pnp;
-        pnp.reader = apdu::PcscContext::kPnpNotification;
+        // The PnP reader's state carries the reader count pcsc-lite last told us: a reader
+        // plugged in between two slices still ends the next one.
         states.push_back(pnp);
-        std::unique_ptr<apdu::PcscContext> waitContext;
-        try {
-            waitContext = std::make_unique<apdu::PcscContext>();
-        } catch (const apdu::Error&) {
-            waitContext.reset();
-        }
-        {
-            std::lock_guard lock(*waitMutex_);
-            if (cancelled_) fail(CKR_CRYPTOKI_NOT_INITIALIZED, "finalized while waiting");
-            waitContext_ = waitContext.get();
-        }
-        apdu::WaitResult result = apdu::WaitResult::Timeout;
-        if (waitContext) {
-            try {
-                result = waitContext->waitForChange(states, kWaitSlice);
-            } catch (const apdu::Error&) {
-                result = apdu::WaitResult::Timeout;
-            }
-        }
-        {
-            std::lock_guard lock(*waitMutex_);
-            waitContext_ = nullptr;
-            // cppcheck-suppress knownConditionTrueFalse ; cancelWaits() sets it from another thread while we wait
-            if (cancelled_ || result == apdu::WaitResult::Cancelled) {
-                fail(CKR_CRYPTOKI_NOT_INITIALIZED, "finalized while waiting");
-            }
-        }
+        if (!waitSlice(context, states)) fail(CKR_CRYPTOKI_NOT_INITIALIZED, "finalized while waiting");
+        // What pcsc-lite reported (eventState is left 0 by a slice that timed out): the reader
+        // count only, never its other bits (SCARD_STATE_IGNORE would silence the PnP reader).
+        if (states.back().eventState != 0) pnp.currentState = states.back().eventState & kEventCountMask;
     }
 }
 
@@ -273,7 +296,8 @@ void SlotTable::cancelWaits() noexcept {
     try {
         std::lock_guard lock(*waitMutex_);
         cancelled_ = true;
-        if (waitContext_) waitContext_->cancel();
+        for (const apdu::PcscContext* c : waitContexts_) c->cancel();
+        cancelSignal_.notify_all();
     } catch (...) {
     }
 }

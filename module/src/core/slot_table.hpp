@@ -3,11 +3,21 @@
 // (SCardGetStatusChange with a zero timeout: no card I/O); a Token is created on first use
 // after insertion, outside the table lock.
 //
+// Slot events (C_WaitForSlotEvent): the readers and cards seen when the table is made
+// (C_Initialize) are the starting point, not events. Afterwards each reader or card arriving
+// or leaving (also a card swapped between two looks: pcsc-lite's event counter) marks its slot
+// once; C_WaitForSlotEvent reports and clears one mark per call. A blocking wait sleeps in
+// SCardGetStatusChange on the readers and the PnP pseudo-reader (readers plugged in count
+// too), on a PC/SC context of its own, in slices of kWaitSlice: C_Finalize cancels it
+// (SCardCancel), and a cancel that comes just before the wait begins is seen at the end of
+// the slice. No thread is ever created.
+//
 // Lock order: Library sessions lock -> SlotTable::creationMutex_ -> SlotTable::mutex_ ->
 // Token locks. The table lock is never held during card I/O or a blocking wait; the
 // context_ is used only under mutex_ (pcsc-lite contexts are not for concurrent use).
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,10 +55,11 @@ public:
     // The token if one is already known (no refresh, no card I/O).
     std::shared_ptr<Token> knownToken(CK_SLOT_ID id) const;
 
-    // C_WaitForSlotEvent: the slot whose state changed since the last call. With block =
-    // false returns nullopt when nothing happened; when blocking, waits until an event or
-    // cancelWaits() (then throws CKR_CRYPTOKI_NOT_INITIALIZED).
+    // C_WaitForSlotEvent: a slot with an event not reported yet (each event once). With
+    // block = false returns nullopt when there is none; when blocking, waits until an event or
+    // cancelWaits() (then throws CKR_CRYPTOKI_NOT_INITIALIZED), also in every later call.
     std::optional<CK_SLOT_ID> waitForEvent(bool block);
+    // Ends every blocked waitForEvent (C_Finalize, from any thread).
     void cancelWaits() noexcept;
 
 private:
@@ -69,6 +80,10 @@ private:
     Slot* findLocked(CK_SLOT_ID id);
     const Slot* findLocked(CK_SLOT_ID id) const;
     std::optional<CK_SLOT_ID> takeEventLocked();
+    // The readers' states to wait on (present slots, as last seen).
+    std::vector<apdu::ReaderState> waitStatesLocked() const;
+    // One slice of a blocking wait on `states` (with the PnP reader last); false if cancelled.
+    bool waitSlice(std::unique_ptr<apdu::PcscContext>& context, std::vector<apdu::ReaderState>& states);
     bool wanted(const std::string& reader) const;
 
     std::unique_ptr<Mutex> mutex_;
@@ -80,10 +95,12 @@ private:
     std::unique_ptr<apdu::PcscContext> context_;  // guarded by mutex_
     std::vector<Slot> slots_;                     // guarded by mutex_
     CK_SLOT_ID nextId_ = 0;
-    // Context of a blocking wait, so that cancelWaits() can interrupt it.
+    // Contexts of the blocking waits, so that cancelWaits() can interrupt them; the condition
+    // ends a wait that sleeps because pcscd is unavailable. Taken alone (never with mutex_).
     std::unique_ptr<Mutex> waitMutex_;
-    apdu::PcscContext* waitContext_ = nullptr;  // guarded by waitMutex_
-    bool cancelled_ = false;                    // guarded by waitMutex_
+    std::condition_variable_any cancelSignal_;
+    std::vector<const apdu::PcscContext*> waitContexts_;  // guarded by waitMutex_
+    bool cancelled_ = false;                        // guarded by waitMutex_
 };
 
 }  // namespace ias::p11

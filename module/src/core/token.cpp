@@ -111,6 +111,7 @@ void Token::loadIdentity(IasCard& card) {
     snapshot_.label = tokenInfo_.label.empty() ? "IAS-ECC " + hexSerial(serial_) : tokenInfo_.label;
     snapshot_.manufacturer = tokenInfo_.manufacturer.empty() ? "IAS-ECC" : tokenInfo_.manufacturer;
     snapshot_.serial = hexSerial(serial_);
+    snapshot_.userPinLengths = pinLengthRange(userPin_);
     snapshot_.userPin.blocked = status.blocked;
     snapshot_.userPin.triesLeft = status.verified ? snapshot_.userPin.maxTries : status.triesLeft;
 }
@@ -242,8 +243,11 @@ void Token::loginUser(ByteView pin, const UnblockSettings& settings) {
 }
 
 void Token::requireUserPinLength(ByteView pin) const {
-    require(pin.size() >= std::max(1u, userPin_.minLength) && (userPin_.maxLength == 0 || pin.size() <= userPin_.maxLength),
-            CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
+    if (pinLengthRange(userPin_).contains(pin.size())) return;
+    // Not the PIN (CKR_PIN_LEN_RANGE is not among C_Login's return values, v2.40 §5.6), and no
+    // try is spent on it; a blocked PIN stays CKR_PIN_LOCKED whatever is typed.
+    std::lock_guard stateLock(stateMutex_);
+    fail(snapshot_.userPin.blocked ? CKR_PIN_LOCKED : CKR_PIN_INCORRECT, "PIN length outside the card's limits");
 }
 
 void Token::verifyUserPin(IasCard& card, ByteView pin) {

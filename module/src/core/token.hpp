@@ -20,6 +20,7 @@
 #include "mechanisms.hpp"
 #include "object.hpp"
 #include "object_factory.hpp"
+#include "pin_policy.hpp"
 #include "../unblock/service_client.hpp"
 
 namespace ias::p11 {
@@ -49,6 +50,7 @@ struct TokenSnapshot {
     std::string manufacturer;
     std::string serial;  // hex of the card serial (last 8 bytes)
     PinSnapshot userPin;
+    PinLengthRange userPinLengths;  // the card's limits (AODF), for C_GetTokenInfo
     LoginState login = LoginState::Public;
 };
 
@@ -105,7 +107,7 @@ private:
     void ensureApplication(card::IasCard& card);
     void onCardReset();
     void verifyUserPin(card::IasCard& card, ByteView pin);  // VERIFY + tries bookkeeping
-    void requireUserPinLength(ByteView pin) const;          // CKR_PIN_LEN_RANGE outside the card's limits
+    void requireUserPinLength(ByteView pin) const;          // outside the card's limits: never sent
     void recordPinResult(const card::CardError& e);
     void recordPinSuccess();
     Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);

@@ -62,6 +62,7 @@ IAS_EXPORT CK_RV C_Digest(CK_SESSION_HANDLE handle, CK_BYTE_PTR data, CK_ULONG d
         requireArgument(data != nullptr || dataLength == 0);
         // As C_Sign: C_Digest cannot end a multi-part operation (v2.40 5.10 return values).
         if (session.digest->updated) fail(CKR_OPERATION_NOT_INITIALIZED, "C_Digest after C_DigestUpdate (end it with C_DigestFinal)");
+        session.digest->singlePart = true;
         if (digest != nullptr && digestLength != nullptr && *digestLength >= session.digest->size) {
             addDigestInput(*session.digest, apdu::ByteView(data, dataLength));
         }
@@ -73,6 +74,7 @@ IAS_EXPORT CK_RV C_DigestUpdate(CK_SESSION_HANDLE handle, CK_BYTE_PTR part, CK_U
     // cppcheck-suppress constParameter ; updates the session's digest state (through its pointer member)
     return digestStep("C_DigestUpdate", handle, [&](Session& session) -> CK_RV {
         requireArgument(part != nullptr || partLength == 0);
+        refuseAfterSinglePart(*session.digest);
         session.digest->updated = true;
         addDigestInput(*session.digest, apdu::ByteView(part, partLength));
         return CKR_OK;
@@ -81,5 +83,8 @@ IAS_EXPORT CK_RV C_DigestUpdate(CK_SESSION_HANDLE handle, CK_BYTE_PTR part, CK_U
 
 IAS_EXPORT CK_RV C_DigestFinal(CK_SESSION_HANDLE handle, CK_BYTE_PTR digest, CK_ULONG_PTR digestLength) {
     return digestStep("C_DigestFinal", handle,
-                      [&](Session& session) -> CK_RV { return finishDigestCall(session, digest, digestLength); });
+                      [&](Session& session) -> CK_RV {
+                          refuseAfterSinglePart(*session.digest);
+                          return finishDigestCall(session, digest, digestLength);
+                      });
 }

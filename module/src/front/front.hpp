@@ -27,11 +27,21 @@ inline void padCopy(CK_UTF8CHAR* dst, std::size_t size, std::string_view src) {
     std::memcpy(dst, src.data(), n);
 }
 
-// PIN bytes from the caller into a wiping buffer. A null pointer with a length is refused.
-inline apdu::SecureBytes pinBytes(const CK_UTF8CHAR* pin, CK_ULONG length) {
+// PIN bytes from the caller into a wiping buffer. A null pointer with a length is refused;
+// more than 256 bytes is `tooLong`.
+inline apdu::SecureBytes pinBytes(const CK_UTF8CHAR* pin, CK_ULONG length, CK_RV tooLong = CKR_PIN_LEN_RANGE) {
     requireArgument(pin != nullptr || length == 0);
-    require(length <= 256, CKR_PIN_LEN_RANGE, "PIN too long");
+    require(length <= 256, tooLong, "PIN too long");
     return apdu::SecureBytes(pin, pin + length);
+}
+
+// A single-part operation (C_Sign, C_Digest) that was started by a length query or a short
+// buffer cannot be continued or finished by the multi-part calls: their only fitting answer is
+// CKR_OPERATION_NOT_INITIALIZED (no multi-part operation is active), and the throw ends the
+// operation (the caller's step wrapper), as C_Sign / C_Digest do after an update.
+template <class Operation>
+void refuseAfterSinglePart(const Operation& op) {
+    if (op.singlePart) fail(CKR_OPERATION_NOT_INITIALIZED, "multi-part call after the single-part call began");
 }
 
 // "initialised + valid session" precondition: the library and the session.

@@ -19,8 +19,7 @@ CK_RV loginContextSpecific(Session& session, apdu::ByteView pin) {
     // in C_Login's list) only for an operation whose user login was lost, e.g. to a card reset.
     if (!signing && !decrypting) return CKR_OPERATION_NOT_INITIALIZED;
     if (token.loginState() != LoginState::User) return CKR_USER_NOT_LOGGED_IN;
-    require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
-    token.verifyForSignature(pin);
+    token.verifyForSignature(pin);  // a PIN outside the card's limits (empty too) is never sent
     if (signing) session.sign->contextLoginDone = true;
     if (decrypting) session.decrypt->contextLoginDone = true;
     return CKR_OK;
@@ -28,7 +27,9 @@ CK_RV loginContextSpecific(Session& session, apdu::ByteView pin) {
 
 CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pinPtr, CK_ULONG pinLength) {
     auto [library, session] = sessionCall(handle);
-    const apdu::SecureBytes pin = pinBytes(pinPtr, pinLength);
+    // Only the unblock secret of CKU_SO has the documented CKR_PIN_LEN_RANGE (UNBLOCK.md); a
+    // user PIN too long for any card is just not the PIN (C_Login's return values, v2.40 §5.6).
+    const apdu::SecureBytes pin = pinBytes(pinPtr, pinLength, userType == CKU_SO ? CKR_PIN_LEN_RANGE : CKR_PIN_INCORRECT);
     requireArgument(pinPtr != nullptr);  // no protected authentication path
     Token& token = *session->token();
     switch (userType) {
@@ -38,8 +39,8 @@ CK_RV login(CK_SESSION_HANDLE handle, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pin
                 return CKR_USER_ALREADY_LOGGED_IN;
             }
             if (token.loginState() == LoginState::SecurityOfficer) return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
-            // A zero-length PIN is never sent: an empty VERIFY only reads the counter.
-            if (pin.empty()) return CKR_PIN_LEN_RANGE;
+            // A PIN outside the card's limits is never sent (an empty VERIFY only reads the
+            // counter): CKR_PIN_INCORRECT, or CKR_PIN_LOCKED (Token::requireUserPinLength).
             token.loginUser(pin, library->unblock());
             return CKR_OK;
         case CKU_SO:
@@ -109,8 +110,9 @@ IAS_EXPORT CK_RV C_SetPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR oldPin, CK_U
         if (!session->readWrite()) return CKR_SESSION_READ_ONLY;
         Token& token = *session->token();
         if (token.loginState() == LoginState::SecurityOfficer) return CKR_FUNCTION_NOT_SUPPORTED;
-        if (oldBytes.empty()) return CKR_PIN_LEN_RANGE;
         if (const CK_RV rv = checkNewUserPin(newBytes, version3Caller()); rv != CKR_OK) return rv;
+        // An old PIN outside the card's limits (empty too) is never sent: CKR_PIN_INCORRECT or
+        // CKR_PIN_LOCKED, as for C_Login; CKR_PIN_LEN_RANGE is about the new PIN only.
         token.changeUserPin(oldBytes, newBytes, library->unblock());
         return CKR_OK;
     });

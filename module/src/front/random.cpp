@@ -19,9 +19,11 @@ IAS_EXPORT CK_RV C_GenerateRandom(CK_SESSION_HANDLE handle, CK_BYTE_PTR out, CK_
     });
 }
 
-IAS_EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE handle, CK_BYTE_PTR, CK_ULONG) {
+IAS_EXPORT CK_RV C_SeedRandom(CK_SESSION_HANDLE handle, CK_BYTE_PTR seed, CK_ULONG seedLength) {
     return guarded("C_SeedRandom", [&] {
         sessionCall(handle);
+        // Arguments first: a NULL seed with a length is the caller's error, whatever we support.
+        requireArgument(seed != nullptr || seedLength == 0);
         return CKR_RANDOM_SEED_NOT_SUPPORTED;
     });
 }

@@ -67,6 +67,7 @@ IAS_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE handle, CK_BYTE_PTR data, CK_ULONG dat
         // C_Sign cannot end a multi-part operation, and CKR_OPERATION_ACTIVE is not among its
         // return values (v2.40 5.12): no single-part operation is active; the call ends it.
         if (session.sign->updated) fail(CKR_OPERATION_NOT_INITIALIZED, "C_Sign after C_SignUpdate (end it with C_SignFinal)");
+        session.sign->singlePart = true;
         return finishSignature(session, signature, signatureLength, [&] {
             addSignInput(*session.sign, apdu::ByteView(data, dataLength));
             return completeSign(*session.token(), *session.sign);
@@ -78,6 +79,7 @@ IAS_EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE handle, CK_BYTE_PTR part, CK_ULO
     // cppcheck-suppress constParameter ; updates the session's sign state (through its pointer member)
     return signStep("C_SignUpdate", handle, [&](Session& session) -> CK_RV {
         requireArgument(part != nullptr || partLength == 0);
+        refuseAfterSinglePart(*session.sign);
         session.sign->updated = true;
         addSignInput(*session.sign, apdu::ByteView(part, partLength));
         return CKR_OK;
@@ -86,6 +88,7 @@ IAS_EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE handle, CK_BYTE_PTR part, CK_ULO
 
 IAS_EXPORT CK_RV C_SignFinal(CK_SESSION_HANDLE handle, CK_BYTE_PTR signature, CK_ULONG_PTR signatureLength) {
     return signStep("C_SignFinal", handle, [&](Session& session) -> CK_RV {
+        refuseAfterSinglePart(*session.sign);
         return finishSignature(session, signature, signatureLength, [&] { return completeSign(*session.token(), *session.sign); });
     });
 }

@@ -16,11 +16,6 @@ CK_FLAGS pinFlags(const PinSnapshot& pin) {
     return f;
 }
 
-// PIN lengths the token accepts through C_Login: the 4-digit PIN, and the one-time unblock
-// secret (UNBLOCK.md: XXXX-XXXX-XXXX-XXXX-CC, spaces/hyphens allowed) for CKU_SO.
-constexpr CK_ULONG kMinPinLength = 4;
-constexpr CK_ULONG kMaxPinLength = 32;
-
 }  // namespace
 
 IAS_EXPORT CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR list, CK_ULONG_PTR count) {
@@ -63,8 +58,10 @@ IAS_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slotId, CK_TOKEN_INFO_PTR info) {
         info->ulSessionCount = sessions;
         info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
         info->ulRwSessionCount = rwSessions;
-        info->ulMaxPinLen = kMaxPinLength;
-        info->ulMinPinLen = kMinPinLength;
+        // The card's limits for the user PIN (its AODF). The one-time unblock secret (CKU_SO, or
+        // as "current password" of a locked token) is longer: a documented exception, not a PIN.
+        info->ulMaxPinLen = t.userPinLengths.max;
+        info->ulMinPinLen = t.userPinLengths.min;
         info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
         info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
         info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
