@@ -71,7 +71,13 @@ void IasCard::selectApplication(ByteView aid) {
 
 void IasCard::selectFile(std::uint16_t fid) {
     const std::uint8_t f[] = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
-    sendExpectingSuccess(command(apdu::ins::kSelect, 0x02, 0x0C, f), "SELECT file");
+    ResponseApdu r = send(command(apdu::ins::kSelect, 0x02, rules_.fileP2, f, rules_.fileP2 == 0x0C ? 0 : 256));
+    if (rules_.fileP2 == 0x0C && r.sw.value() == StatusWord::kIncorrectP1P2) {
+        // Cards that always answer with the FCP (CPx: P2=04 for file identifiers).
+        rules_.fileP2 = 0x04;
+        r = send(command(apdu::ins::kSelect, 0x02, rules_.fileP2, f, 256));
+    }
+    expectSuccess(r, "SELECT file");
 }
 
 Bytes IasCard::readBinary(std::uint16_t offset, std::size_t ne) {
@@ -202,7 +208,11 @@ void IasCard::setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t 
 Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
     const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kInternalAuthenticate, 0x00, 0x00, input, signatureSize),
                                                 "INTERNAL AUTHENTICATE");
-    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("INTERNAL AUTHENTICATE");
+    return signatureFrom(r, signatureSize, "INTERNAL AUTHENTICATE");
+}
+
+Bytes IasCard::signatureFrom(const ResponseApdu& r, std::size_t signatureSize, const char* operation) {
+    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse(operation);
     Bytes sig(signatureSize - r.data.size(), 0x00);  // left-pad a short signature
     apdu::append(sig, r.data);
     return sig;
@@ -211,10 +221,26 @@ Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
 Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize) {
     const ResponseApdu r = sendExpectingSuccess(
         command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, hash, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
-    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("PSO COMPUTE DIGITAL SIGNATURE");
-    Bytes sig(signatureSize - r.data.size(), 0x00);
-    apdu::append(sig, r.data);
-    return sig;
+    return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
+}
+
+void IasCard::hashForSignature(ByteView hash) {
+    sendExpectingSuccess(command(apdu::ins::kPerformSecurityOperation, 0x90, 0xA0, apdu::encodeTlv(0x90, hash)), "PSO HASH");
+}
+
+Bytes IasCard::computeSignatureOverCardHash(std::size_t signatureSize) {
+    const ResponseApdu r = sendExpectingSuccess(
+        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, {}, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
+    return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
+}
+
+SdoAccess IasCard::readSdoAccess(SdoClass cls, std::uint8_t ref) {
+    // 4D { 70 { BF cls|80 ref { A0 } } } with OpenSC's trailing 80 (a zero-length A0 request),
+    // byte for byte what the Cosmo v8 traces show (realcards/esteid2018_idemia).
+    const std::uint8_t r = ref & 0x1F;
+    const std::uint8_t data[] = {0x4D, 0x08, 0x70, 0x06, 0xBF, static_cast<std::uint8_t>(static_cast<std::uint8_t>(cls) | 0x80), r, 0x02, 0xA0, 0x80};
+    const ResponseApdu answer = sendExpectingSuccess(command(apdu::ins::kGetData, 0x3F, 0xFF, data, 256), "GET DATA (SDO)");
+    return parseSdoAccess(plain(answer.data), cls, r);
 }
 
 SecureBytes IasCard::decipher(ByteView cryptogram) {

@@ -39,18 +39,16 @@ bool isMissingFile(const CardError& e) {
 
 }  // namespace
 
-Token::Token(const std::string& reader, const HandleAllocator& nextHandle)
-    : nextHandle_(nextHandle),
-      context_(std::make_unique<apdu::PcscContext>()),
-      card_(std::make_unique<apdu::PcscCard>(*context_, reader)) {
-    knownResets_ = card_->resetCount();
+Token::Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle)
+    : nextHandle_(nextHandle), connection_(std::move(connection)) {
+    knownResets_ = connection_->resetCount();
     withCard([&](IasCard& card) { loadIdentity(card); });
 }
 
 Token::~Token() = default;
 
 void Token::onCardReset() {
-    knownResets_ = card_->resetCount();
+    knownResets_ = connection_->resetCount();
     applicationSelected_ = false;
     std::lock_guard stateLock(stateMutex_);
     if (snapshot_.login != LoginState::Public) logLine(LogLevel::Info, "card reset by another application: logged out");
@@ -106,8 +104,23 @@ void Token::loadIdentity(IasCard& card) {
     for (const auto& p : pins) {
         if (p.isUnblockingPin() && p.authId == userPin_.protectedBy) puk_ = p;
     }
-    const card::PinStatus status = card.pinStatus(userPin_.reference);
+    // The PIN's descriptor gives the try counters and the reset rule in one GET DATA; cards
+    // that do not show it are asked with an empty VERIFY.
+    card::PinStatus status;
+    std::optional<unsigned> maxTries;
+    try {
+        const card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, userPin_.reference);
+        if (!access.triesLeft) throw CardError(CardErrorKind::MalformedResponse, apdu::StatusWord(), "PIN descriptor without a counter");
+        userPinResetRule_ = access.scb(card::amb::kPinReset);
+        maxTries = access.triesMax;
+        status.triesLeft = *access.triesLeft;
+        status.blocked = status.triesLeft == 0;
+    } catch (const CardError& e) {
+        logf(LogLevel::Debug, "PIN descriptor not readable (%s): counter by VERIFY", e.what());
+        status = card.pinStatus(userPin_.reference);
+    }
     std::lock_guard stateLock(stateMutex_);
+    if (maxTries && *maxTries > 0) snapshot_.userPin.maxTries = *maxTries;
     snapshot_.label = tokenInfo_.label.empty() ? "IAS-ECC " + hexSerial(serial_) : tokenInfo_.label;
     snapshot_.manufacturer = tokenInfo_.manufacturer.empty() ? "IAS-ECC" : tokenInfo_.manufacturer;
     snapshot_.serial = hexSerial(serial_);
@@ -273,8 +286,8 @@ void Token::logout() {
         card.selectApplication(card::kGenericPkiAid);
         applicationSelected_ = true;
         if (card.pinStatus(userPin_.reference).verified) {
-            card_->resetCard();
-            knownResets_ = card_->resetCount();
+            connection_->resetCard();
+            knownResets_ = connection_->resetCount();
             applicationSelected_ = false;
         }
         std::lock_guard stateLock(stateMutex_);
@@ -315,6 +328,7 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
         const std::size_t size = (k.bits + 7) / 8;
         switch (mechanism.scheme) {
             case Scheme::RsaPkcs1Sign:
+                if (rsaSignPath(card, k) == RsaSignPath::HashThenSign) return signByCardHash(card, k, input, size);
                 card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, k.signAlgRef);
                 return card.internalAuthenticate(input, size);
             case Scheme::RsaPssSign: {
@@ -338,6 +352,46 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
         }
         fail(CKR_MECHANISM_INVALID, "not a signature mechanism");
     });
+}
+
+Token::RsaSignPath Token::rsaSignPath(IasCard& card, const KeyBinding& key) {
+    if (const auto known = signPaths_.find(key.keyReference); known != signPaths_.end()) return known->second;
+    RsaSignPath path = RsaSignPath::InternalAuthenticate;
+    try {
+        const card::SdoAccess access = card.readSdoAccess(card::SdoClass::PrivateKey, key.keyReference);
+        const card::Scb internalAuth = access.scb(card::amb::kKeyInternalAuthenticate);
+        const card::Scb sign = access.scb(card::amb::kKeySign);
+        if (internalAuth.never() && sign.never()) {
+            logf(LogLevel::Warn, "key %02X: its access rule allows neither INTERNAL AUTHENTICATE nor PSO COMPUTE DIGITAL SIGNATURE", key.keyReference);
+            fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "the card's access rule forbids signing with this key");
+        }
+        if (internalAuth.never()) {
+            path = RsaSignPath::HashThenSign;
+            logf(LogLevel::Debug, "key %02X refuses INTERNAL AUTHENTICATE: signs by PSO HASH + PSO COMPUTE DIGITAL SIGNATURE (%s)",
+                 key.keyReference, sign.describe().c_str());
+        }
+    } catch (const CardError& e) {
+        // A card that does not show the key's descriptor: the IAS-ECC default path.
+        logf(LogLevel::Debug, "key %02X: access rule not readable (%s), signing by INTERNAL AUTHENTICATE", key.keyReference, e.what());
+    }
+    signPaths_[key.keyReference] = path;
+    return path;
+}
+
+Bytes Token::signByCardHash(IasCard& card, const KeyBinding& key, ByteView digestInfo, std::size_t size) {
+    // The card builds the DigestInfo itself from the DST algorithm: split the caller's one
+    // on the host and give the card the hash (IAS-ECC-reference §7.2, tag 90 = final hash).
+    const std::optional<ParsedDigestInfo> parsed = parseDigestInfo(digestInfo);
+    if (!parsed || (parsed->hash != Hash::Sha1 && parsed->hash != Hash::Sha256)) {
+        logf(LogLevel::Warn, "key %02X signs only over a SHA-1 or SHA-256 DigestInfo (the card builds it)", key.keyReference);
+        fail(CKR_DATA_INVALID, "this key signs only a SHA-1 or SHA-256 DigestInfo");
+    }
+    const bool sha1 = parsed->hash == Hash::Sha1;
+    const std::uint8_t alg = algorithmReference(tokenInfo_, sha1 ? CKM_SHA1_RSA_PKCS : CKM_SHA256_RSA_PKCS,
+                                                pkcs15::AlgorithmInfo::kComputeSignature, sha1 ? 0x12 : 0x42);
+    card.setSecurityEnvironment(card::Crt::DigitalSignature, key.keyReference, alg);
+    card.hashForSignature(parsed->digest);
+    return card.computeSignatureOverCardHash(size);
 }
 
 apdu::SecureBytes Token::decrypt(const Object& key, ByteView cryptogram) {

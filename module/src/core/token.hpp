@@ -7,6 +7,7 @@
 // snapshot and is never held while talking to the card.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,7 +16,7 @@
 
 #include "../card/ias_card.hpp"
 #include "../card/pkcs15.hpp"
-#include "ias/apdu/pcsc.hpp"
+#include "ias/apdu/connection.hpp"
 #include "ias/apdu/trace.hpp"
 #include "mechanisms.hpp"
 #include "object.hpp"
@@ -54,10 +55,10 @@ struct TokenSnapshot {
 
 class Token {
 public:
-    // Connects to the card in `reader` and reads its identity (card I/O). The token has a
-    // PC/SC context of its own: pcsc-lite contexts must not be used by two threads at once,
-    // and this one is only used under cardMutex_.
-    Token(const std::string& reader, const HandleAllocator& nextHandle);
+    // Takes the card connection (PC/SC in the module: apdu::connectPcsc; an in-process card in
+    // tests) and reads the card's identity (card I/O). The connection is only used under
+    // cardMutex_.
+    Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle);
     ~Token();
     Token(const Token&) = delete;
     Token& operator=(const Token&) = delete;
@@ -110,14 +111,24 @@ private:
     void recordPinSuccess();
     Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);
     card::PinEncoding userPinEncoding() const;
+    // The reset the card allows for the user PIN (its RESET RETRY COUNTER rule, read with the
+    // PIN's descriptor at first contact) given what is configured: Service where external
+    // authentication is allowed, Puk where user authentication is and the card has a PUK.
+    // CKR_FUNCTION_NOT_SUPPORTED, with a log line naming the card's condition, otherwise.
+    UnblockSettings::Method resetMethod(const UnblockSettings& settings) const;
+    // How a key signs PKCS#1 v1.5, from its access rule (read once per key and process).
+    enum class RsaSignPath { InternalAuthenticate, HashThenSign };
+    RsaSignPath rsaSignPath(card::IasCard& card, const KeyBinding& key);
+    Bytes signByCardHash(card::IasCard& card, const KeyBinding& key, ByteView digestInfo, std::size_t size);
 
     HandleAllocator nextHandle_;
-    std::unique_ptr<apdu::PcscContext> context_;  // before card_: destroyed after it
-    std::unique_ptr<apdu::PcscCard> card_;
+    std::unique_ptr<apdu::CardConnection> connection_;
     std::uint64_t knownResets_ = 0;
     bool applicationSelected_ = false;
     std::optional<card::pkcs15::Odf> odf_;
     bool sfiReadsWork_ = true;
+    card::SelectRules selectRules_;
+    std::map<std::uint8_t, RsaSignPath> signPaths_;  // by key reference; under cardMutex_
 
     mutable std::mutex cardMutex_;
     mutable std::mutex stateMutex_;
@@ -131,6 +142,7 @@ private:
     card::pkcs15::TokenInfo tokenInfo_;
     card::pkcs15::Pin userPin_;
     std::optional<card::pkcs15::Pin> puk_;
+    std::optional<card::Scb> userPinResetRule_;  // nullopt: the card did not show it
     // The service's ticket while the SO is logged in or an unblock is pending, and (pending
     // only) the canonical secret to compare with C_SetPIN's old PIN (guarded by stateMutex_).
     std::optional<unblock::Ticket> soTicket_;
