@@ -1,5 +1,7 @@
 #include "ias_card.hpp"
 
+#include <algorithm>
+
 #include "ias/apdu/instructions.hpp"
 #include "ias/apdu/error.hpp"
 #include "ias/apdu/tlv.hpp"
@@ -13,6 +15,11 @@ using apdu::StatusWord;
 namespace {
 
 constexpr std::size_t kReadChunk = 256;
+
+// Le of a signature command: 00 (up to 256 bytes) whatever the key size, as the real cards
+// are sent (an ECDSA P-384 INTERNAL AUTHENTICATE with Le=00, realcards/esteid2018_idemia);
+// the length is checked on the answer.
+std::size_t signatureLe(std::size_t signatureSize) { return std::max<std::size_t>(signatureSize, 256); }
 
 CommandApdu command(std::uint8_t ins, std::uint8_t p1, std::uint8_t p2, ByteView data = {}, std::size_t ne = 0) {
     CommandApdu c;
@@ -200,13 +207,15 @@ void IasCard::resetRetryCounter(std::uint8_t pinRef, ByteView newPin, const PinE
 }
 
 void IasCard::setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t algRef) {
-    const std::uint8_t data[] = {0x84, 0x01, keyRef, 0x80, 0x01, algRef};
+    // Algorithm first, then the key: the order of the IDEMIA and Gemalto middlewares
+    // (realcards/esteid2018_idemia, lateid_idemia_v2, uruguay_eid_gemalto_ias traces).
+    const std::uint8_t data[] = {0x80, 0x01, algRef, 0x84, 0x01, keyRef};
     sendExpectingSuccess(command(apdu::ins::kManageSecurityEnvironment, 0x41, static_cast<std::uint8_t>(crt), data),
                          "MSE SET");
 }
 
 Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
-    const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kInternalAuthenticate, 0x00, 0x00, input, signatureSize),
+    const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kInternalAuthenticate, 0x00, 0x00, input, signatureLe(signatureSize)),
                                                 "INTERNAL AUTHENTICATE");
     return signatureFrom(r, signatureSize, "INTERNAL AUTHENTICATE");
 }
@@ -220,7 +229,7 @@ Bytes IasCard::signatureFrom(const ResponseApdu& r, std::size_t signatureSize, c
 
 Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize) {
     const ResponseApdu r = sendExpectingSuccess(
-        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, hash, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
+        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, hash, signatureLe(signatureSize)), "PSO COMPUTE DIGITAL SIGNATURE");
     return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
 }
 
@@ -230,7 +239,7 @@ void IasCard::hashForSignature(ByteView hash) {
 
 Bytes IasCard::computeSignatureOverCardHash(std::size_t signatureSize) {
     const ResponseApdu r = sendExpectingSuccess(
-        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, {}, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
+        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, {}, signatureLe(signatureSize)), "PSO COMPUTE DIGITAL SIGNATURE");
     return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
 }
 
