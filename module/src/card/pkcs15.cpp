@@ -100,6 +100,20 @@ unsigned bitStringFlags(ByteView value) {
     return flags;
 }
 
+std::vector<Bytes> parseEfDir(ByteView content) {
+    std::vector<Bytes> aids;
+    try {
+        for (const Tlv& t : apdu::TlvParser::parseAll(content, true)) {
+            if (t.tag != 0x61) continue;
+            const auto aid = apdu::TlvParser::find(t.value, 0x4F);
+            if (aid && aid->value.size() >= 5 && aid->value.size() <= 16) aids.emplace_back(aid->value.begin(), aid->value.end());
+        }
+    } catch (const apdu::Error&) {
+        bad("EF.DIR: not BER-TLV");
+    }
+    return aids;
+}
+
 Odf parseOdf(ByteView der) {
     Odf odf;
     for (const Tlv& t : items(der)) {

@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::uint16_t kTokenInfoFid = 0x5032;
 constexpr std::uint16_t kOdfFid = 0x5031;
+constexpr std::uint16_t kEfDirFid = 0x2F00;
 constexpr std::uint16_t kDefaultAodfFid = 0x7001;
 constexpr std::uint16_t kDefaultPrkdfFid = 0x7002;
 constexpr std::uint16_t kDefaultCdfFid = 0x7005;
@@ -30,6 +31,16 @@ constexpr std::size_t kChallengeSize = 8;
 std::string hexSerial(ByteView serial) {
     const std::size_t n = std::min<std::size_t>(serial.size(), 8);
     return apdu::toHex(serial.subspan(serial.size() - n));
+}
+
+// How a PIN is put in VERIFY / CHANGE / RESET: as its AODF entry says.
+card::PinEncoding pinEncoding(const pkcs15::Pin& pin) {
+    card::PinEncoding e;
+    if (pin.needsPadding()) {
+        e.padTo = pin.storedLength;
+        e.padChar = pin.padChar;
+    }
+    return e;
 }
 
 bool isMissingFile(const CardError& e) {
@@ -49,25 +60,50 @@ Token::~Token() = default;
 
 void Token::onCardReset() {
     knownResets_ = connection_->resetCount();
-    applicationSelected_ = false;
+    selectedApplication_.reset();
     std::lock_guard stateLock(stateMutex_);
     if (snapshot_.login != LoginState::Public) logLine(LogLevel::Info, "card reset by another application: logged out");
     snapshot_.login = LoginState::Public;
     soTicket_.reset();
 }
 
-void Token::ensureApplication(IasCard& card) {
-    if (applicationSelected_) return;
-    card.selectApplication(card::kGenericPkiAid);
-    applicationSelected_ = true;
+void Token::ensureApplication(IasCard& card, std::size_t index) {
+    if (selectedApplication_ == index) return;
+    selectedApplication_.reset();
+    card.selectApplication(applications_.at(index).aid);
+    selectedApplication_ = index;
 }
 
-Bytes Token::readDirectory(IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> pkcs15::Odf::*field) {
-    ensureApplication(card);
+void Token::reselectApplication(IasCard& card) {
+    selectedApplication_.reset();
+    ensureApplication(card, 0);
+}
+
+void Token::findApplications(IasCard& card) {
+    // The ECC Generic PKI application first (one SELECT on most cards), else what EF.DIR lists.
+    applications_ = {CardApplication{Bytes(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid)), std::nullopt}};
+    try {
+        ensureApplication(card, 0);
+        return;
+    } catch (const CardError& e) {
+        if (!isMissingFile(e)) throw;
+    }
+    card.selectMasterFile();
+    std::vector<Bytes> aids = pkcs15::parseEfDir(card.readFile(kEfDirFid, std::nullopt, kMaxDirectorySize));
+    if (aids.empty()) card::malformedResponse("no PKCS#15 application: not the Generic PKI one, none in EF.DIR");
+    applications_.clear();
+    for (Bytes& aid : aids) applications_.push_back(CardApplication{std::move(aid), std::nullopt});
+    ensureApplication(card, 0);
+}
+
+Bytes Token::readDirectory(IasCard& card, std::size_t application, std::uint16_t defaultFid,
+                           std::optional<std::uint16_t> pkcs15::Odf::*field) {
+    ensureApplication(card, application);
+    std::optional<pkcs15::Odf>& odf = applications_[application].odf;
     std::uint16_t fid = defaultFid;
-    if (odf_) {
-        if (!((*odf_).*field)) return {};
-        fid = *((*odf_).*field);
+    if (odf) {
+        if (!((*odf).*field)) return {};
+        fid = *((*odf).*field);
     }
     const auto sfi = [&]() -> std::optional<std::uint8_t> {
         if (!sfiReadsWork_) return std::nullopt;
@@ -76,12 +112,12 @@ Bytes Token::readDirectory(IasCard& card, std::uint16_t defaultFid, std::optiona
     try {
         return card.readFile(fid, sfi(), kMaxDirectorySize);
     } catch (const CardError& e) {
-        if (!isMissingFile(e) || odf_) throw;
+        if (!isMissingFile(e) || odf) throw;
     }
     // Not at the Generic-PKI default place: ask the ODF.
-    odf_ = pkcs15::parseOdf(card.readFile(kOdfFid, std::nullopt, kMaxDirectorySize));
-    if (!((*odf_).*field)) return {};
-    return card.readFile(*((*odf_).*field), std::nullopt, kMaxDirectorySize);
+    odf = pkcs15::parseOdf(card.readFile(kOdfFid, std::nullopt, kMaxDirectorySize));
+    if (!((*odf).*field)) return {};
+    return card.readFile(*((*odf).*field), std::nullopt, kMaxDirectorySize);
 }
 
 void Token::loadIdentity(IasCard& card) {
@@ -90,19 +126,20 @@ void Token::loadIdentity(IasCard& card) {
     } catch (const CardError& e) {
         if (!isMissingFile(e)) throw;
         card.selectMasterFile();
-        applicationSelected_ = false;
+        selectedApplication_.reset();
         serial_ = card.readSerialNumber();
     }
-    ensureApplication(card);
+    findApplications(card);
     bool sfiWorked = false;
     tokenInfo_ = pkcs15::parseTokenInfo(card.readFile(kTokenInfoFid, std::uint8_t{kTokenInfoFid & 0x1F}, kMaxDirectorySize, &sfiWorked));
     sfiReadsWork_ = sfiWorked;  // cards without SFIs on the PKCS#15 files: SELECT from now on
-    const auto pins = pkcs15::parseAodf(readDirectory(card, kDefaultAodfFid, &pkcs15::Odf::aodf));
+    const auto pins = pkcs15::parseAodf(readDirectory(card, 0, kDefaultAodfFid, &pkcs15::Odf::aodf));
     const auto user = std::find_if(pins.begin(), pins.end(), [](const pkcs15::Pin& p) { return !p.isUnblockingPin() && !p.isSoPin(); });
     if (user == pins.end()) card::malformedResponse("AODF without a user PIN");
     userPin_ = *user;
     for (const auto& p : pins) {
         if (p.isUnblockingPin() && p.authId == userPin_.protectedBy) puk_ = p;
+        else if (!p.isUnblockingPin() && !p.isSoPin() && p.authId != userPin_.authId) keyPins_.push_back(KeyPin{0, p});
     }
     // The PIN's descriptor gives the try counters and the reset rule in one GET DATA; cards
     // that do not show it are asked with an empty VERIFY.
@@ -128,13 +165,38 @@ void Token::loadIdentity(IasCard& card) {
     snapshot_.userPin.triesLeft = status.verified ? snapshot_.userPin.maxTries : status.triesLeft;
 }
 
+void Token::loadApplicationObjects(IasCard& card, std::size_t application, CardContents& contents) {
+    if (application > 0) {
+        // The PINs of another application protect its keys (Cosmo v8: the signature PIN).
+        for (const auto& p : pkcs15::parseAodf(readDirectory(card, application, kDefaultAodfFid, &pkcs15::Odf::aodf))) {
+            if (!p.isUnblockingPin() && !p.isSoPin()) keyPins_.push_back(KeyPin{application, p});
+        }
+    }
+    for (auto& key : pkcs15::parsePrkdf(readDirectory(card, application, kDefaultPrkdfFid, &pkcs15::Odf::prkdf))) {
+        CardContents::KeyPlace place{application, 0};
+        for (std::size_t i = 0; i < keyPins_.size(); ++i) {
+            if (keyPins_[i].application == application && !key.authId.empty() && keyPins_[i].pin.authId == key.authId) place.pin = i + 1;
+        }
+        contents.privateKeys.push_back(std::move(key));
+        contents.keyPlaces.push_back(place);
+    }
+    for (auto& info : pkcs15::parseCdf(readDirectory(card, application, kDefaultCdfFid, &pkcs15::Odf::cdf))) {
+        CardContents::Cert cert{info, card.readDerObject(info.fid, kMaxCertificateSize)};
+        contents.certificates.push_back(std::move(cert));
+    }
+}
+
 void Token::loadObjects(IasCard& card) {
     CardContents contents;
     contents.tokenInfo = tokenInfo_;
-    contents.privateKeys = pkcs15::parsePrkdf(readDirectory(card, kDefaultPrkdfFid, &pkcs15::Odf::prkdf));
-    for (auto& info : pkcs15::parseCdf(readDirectory(card, kDefaultCdfFid, &pkcs15::Odf::cdf))) {
-        CardContents::Cert cert{info, card.readDerObject(info.fid, kMaxCertificateSize)};
-        contents.certificates.push_back(std::move(cert));
+    loadApplicationObjects(card, 0, contents);
+    for (std::size_t a = 1; a < applications_.size(); ++a) {
+        try {
+            loadApplicationObjects(card, a, contents);
+        } catch (const CardError& e) {
+            // An application without PKCS#15 files (an eSign or issuer application): not ours.
+            logf(LogLevel::Debug, "application %zu of EF.DIR has no usable PKCS#15 set (%s)", a, e.what());
+        }
     }
     auto built = buildObjects(contents, nextHandle_);
     std::lock_guard stateLock(stateMutex_);
@@ -217,14 +279,7 @@ std::shared_ptr<Object> Token::object(CK_OBJECT_HANDLE handle) {
     return nullptr;
 }
 
-card::PinEncoding Token::userPinEncoding() const {
-    card::PinEncoding e;
-    if (userPin_.needsPadding()) {
-        e.padTo = userPin_.storedLength;
-        e.padChar = userPin_.padChar;
-    }
-    return e;
-}
+card::PinEncoding Token::userPinEncoding() const { return pinEncoding(userPin_); }
 
 void Token::recordPinResult(const CardError& e) {
     if (!e.triesLeft()) return;
@@ -270,9 +325,20 @@ void Token::verifyUserPin(IasCard& card, ByteView pin) {
     recordPinSuccess();
 }
 
-void Token::verifyForSignature(ByteView pin) {
-    requireUserPinLength(pin);
-    withCard([&](IasCard& card) { verifyUserPin(card, pin); });
+void Token::verifyForSignature(const Object& key, ByteView pin) {
+    const KeyBinding& k = *key.key();
+    if (k.pin == 0 || k.pin > keyPins_.size()) {
+        requireUserPinLength(pin);
+        withCard([&](IasCard& card) { verifyUserPin(card, pin); });
+        return;
+    }
+    const KeyPin& own = keyPins_[k.pin - 1];
+    require(pin.size() >= std::max(1u, own.pin.minLength) && (own.pin.maxLength == 0 || pin.size() <= own.pin.maxLength),
+            CKR_PIN_LEN_RANGE, "PIN length outside the card's limits");
+    withCard([&](IasCard& card) {
+        ensureApplication(card, own.application);
+        card.verifyPin(own.pin.reference, pin, pinEncoding(own.pin));
+    });
 }
 
 void Token::logout() {
@@ -283,12 +349,11 @@ void Token::logout() {
     withCard([&](IasCard& card) {
         // Re-selecting the application ends the card's security status for its local PINs;
         // if the card still reports the PIN verified, reset it.
-        card.selectApplication(card::kGenericPkiAid);
-        applicationSelected_ = true;
+        reselectApplication(card);
         if (card.pinStatus(userPin_.reference).verified) {
             connection_->resetCard();
             knownResets_ = connection_->resetCount();
-            applicationSelected_ = false;
+            selectedApplication_.reset();
         }
         std::lock_guard stateLock(stateMutex_);
         snapshot_.login = LoginState::Public;
@@ -324,7 +389,7 @@ void Token::changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSetting
 Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView input, Hash pssHash) {
     const KeyBinding& k = *key.key();
     return withCard([&](IasCard& card) -> Bytes {
-        ensureApplication(card);
+        ensureApplication(card, k.application);
         const std::size_t size = (k.bits + 7) / 8;
         switch (mechanism.scheme) {
             case Scheme::RsaPkcs1Sign:
@@ -355,7 +420,8 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
 }
 
 Token::RsaSignPath Token::rsaSignPath(IasCard& card, const KeyBinding& key) {
-    if (const auto known = signPaths_.find(key.keyReference); known != signPaths_.end()) return known->second;
+    const unsigned id = static_cast<unsigned>(key.application << 8 | key.keyReference);
+    if (const auto known = signPaths_.find(id); known != signPaths_.end()) return known->second;
     RsaSignPath path = RsaSignPath::InternalAuthenticate;
     try {
         const card::SdoAccess access = card.readSdoAccess(card::SdoClass::PrivateKey, key.keyReference);
@@ -374,7 +440,7 @@ Token::RsaSignPath Token::rsaSignPath(IasCard& card, const KeyBinding& key) {
         // A card that does not show the key's descriptor: the IAS-ECC default path.
         logf(LogLevel::Debug, "key %02X: access rule not readable (%s), signing by INTERNAL AUTHENTICATE", key.keyReference, e.what());
     }
-    signPaths_[key.keyReference] = path;
+    signPaths_[id] = path;
     return path;
 }
 
@@ -397,7 +463,7 @@ Bytes Token::signByCardHash(IasCard& card, const KeyBinding& key, ByteView diges
 apdu::SecureBytes Token::decrypt(const Object& key, ByteView cryptogram) {
     const KeyBinding& k = *key.key();
     return withCard([&](IasCard& card) {
-        ensureApplication(card);
+        ensureApplication(card, k.application);
         card.setSecurityEnvironment(card::Crt::Confidentiality, k.keyReference, k.decipherAlgRef);
         return card.decipher(cryptogram);
     });

@@ -80,7 +80,7 @@ public:
 
     // Card operations. Throw Error / CardError / apdu::Error.
     void loginUser(ByteView pin, const UnblockSettings& settings);
-    void verifyForSignature(ByteView pin);  // CKU_CONTEXT_SPECIFIC
+    void verifyForSignature(const Object& key, ByteView pin);  // CKU_CONTEXT_SPECIFIC: the key's own PIN
     void logout();
     void changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSettings& settings);
     Bytes sign(const Object& key, const MechanismSpec& mechanism, ByteView input, Hash pssHash);
@@ -103,13 +103,19 @@ private:
     auto withCard(Operation&& op);
     void loadIdentity(card::IasCard& card);
     void loadObjects(card::IasCard& card);
-    void ensureApplication(card::IasCard& card);
+    // Selects application `index` of applications_ unless it is the current one.
+    void ensureApplication(card::IasCard& card, std::size_t index = 0);
+    // Selects the token's application again (ends local PIN and role authentication states).
+    void reselectApplication(card::IasCard& card);
+    void findApplications(card::IasCard& card);
+    void loadApplicationObjects(card::IasCard& card, std::size_t application, CardContents& contents);
     void onCardReset();
     void verifyUserPin(card::IasCard& card, ByteView pin);  // VERIFY + tries bookkeeping
     void requireUserPinLength(ByteView pin) const;          // CKR_PIN_LEN_RANGE outside the card's limits
     void recordPinResult(const card::CardError& e);
     void recordPinSuccess();
-    Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);
+    Bytes readDirectory(card::IasCard& card, std::size_t application, std::uint16_t defaultFid,
+                        std::optional<std::uint16_t> card::pkcs15::Odf::*field);
     card::PinEncoding userPinEncoding() const;
     // The reset the card allows for the user PIN (its RESET RETRY COUNTER rule, read with the
     // PIN's descriptor at first contact) given what is configured: Service where external
@@ -124,11 +130,17 @@ private:
     HandleAllocator nextHandle_;
     std::unique_ptr<apdu::CardConnection> connection_;
     std::uint64_t knownResets_ = 0;
-    bool applicationSelected_ = false;
-    std::optional<card::pkcs15::Odf> odf_;
+    // The card's PKCS#15 applications: [0] is the token's (TokenInfo, user PIN); cards such
+    // as IDEMIA Cosmo v8 keep a signature key with its own PIN in a second one.
+    struct CardApplication {
+        Bytes aid;
+        std::optional<card::pkcs15::Odf> odf;
+    };
+    std::vector<CardApplication> applications_;
+    std::optional<std::size_t> selectedApplication_;
     bool sfiReadsWork_ = true;
     card::SelectRules selectRules_;
-    std::map<std::uint8_t, RsaSignPath> signPaths_;  // by key reference; under cardMutex_
+    std::map<unsigned, RsaSignPath> signPaths_;  // by application << 8 | key reference; under cardMutex_
 
     mutable std::mutex cardMutex_;
     mutable std::mutex stateMutex_;
@@ -142,6 +154,9 @@ private:
     card::pkcs15::TokenInfo tokenInfo_;
     card::pkcs15::Pin userPin_;
     std::optional<card::pkcs15::Pin> puk_;
+    // PINs other than the user PIN that protect keys (a signature PIN), with their
+    // application; a key bound to one of them is CKA_ALWAYS_AUTHENTICATE (KeyBinding::pin).
+    std::vector<KeyPin> keyPins_;
     std::optional<card::Scb> userPinResetRule_;  // nullopt: the card did not show it
     // The service's ticket while the SO is logged in or an unblock is pending, and (pending
     // only) the canonical secret to compare with C_SetPIN's old PIN (guarded by stateMutex_).

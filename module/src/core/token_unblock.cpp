@@ -165,14 +165,13 @@ void Token::resetWithService(ByteView newPin, const UnblockSettings& settings) {
                 // Whatever failed, end the role authentication if it was opened.
                 if (authenticated) {
                     try {
-                        card.selectApplication(card::kGenericPkiAid);
+                        reselectApplication(card);
                     } catch (...) {
                     }
                 }
                 throw;
             }
-            card.selectApplication(card::kGenericPkiAid);  // ends the role authentication
-            applicationSelected_ = true;
+            reselectApplication(card);  // ends the role authentication
             recordPinSuccess();
         });
     } catch (const unblock::UnblockError& e) {

@@ -20,7 +20,7 @@ CK_RV loginContextSpecific(Session& session, apdu::ByteView pin) {
     if (!signing && !decrypting) return CKR_OPERATION_NOT_INITIALIZED;
     if (token.loginState() != LoginState::User) return CKR_USER_NOT_LOGGED_IN;
     require(!pin.empty(), CKR_PIN_LEN_RANGE, "empty PIN");
-    token.verifyForSignature(pin);
+    token.verifyForSignature(signing ? *session.sign->key : *session.decrypt->key, pin);
     if (signing) session.sign->contextLoginDone = true;
     if (decrypting) session.decrypt->contextLoginDone = true;
     return CKR_OK;
