@@ -27,6 +27,8 @@ bool chainingAllowed(std::uint8_t ins) { return ins == apdu::ins::kPerformSecuri
 
 Card::Card(CardState state, Persist persist, CardOptions options)
     : state_(std::move(state)), persist_(std::move(persist)), options_(options) {
+    personality_ = findPersonality(state_.personality);
+    if (!personality_) personality_ = findPersonality(kDefaultPersonality);
     resetSecurityState();
 }
 
@@ -120,10 +122,10 @@ ResponseApdu Card::processPlain(const CommandApdu& c) {
         whole.data = std::move(chain_->data);
         apdu::append(whole.data, c.data);
         chain_.reset();
-        return deliver(dispatch(whole), whole.ne);
+        return deliver(dispatch(whole), whole.ne, whole.ins);
     }
     if (c.ins == apdu::ins::kGetResponse) return getResponse(c);
-    return deliver(dispatch(c), c.ne);
+    return deliver(dispatch(c), c.ne, c.ins);
 }
 
 ResponseApdu Card::dispatch(const CommandApdu& c) {
@@ -145,13 +147,16 @@ ResponseApdu Card::dispatch(const CommandApdu& c) {
 
 // Hands out at most Ne bytes; the rest waits for GET RESPONSE behind 61xx. A command without
 // Le (case 1/3) gets no data. With forceGetResponse every answer with data goes through 61xx.
-ResponseApdu Card::deliver(ResponseApdu r, std::size_t ne) {
+// Personalities with answersThrough61xx (CPx, Gemalto traces) send SELECT and GET DATA
+// answers that way; READ BINARY answers directly (realcards/cpx_french_health_iasecc [A]).
+ResponseApdu Card::deliver(ResponseApdu r, std::size_t ne, std::uint8_t ins) {
     if (r.data.empty()) return r;
     if (ne == 0) {
         r.data.clear();
         return r;
     }
-    const bool force = options_.forceGetResponse && !commandUnderSm_;
+    const bool personalityForces = personality_->answersThrough61xx && (ins == apdu::ins::kSelect || ins == apdu::ins::kGetData);
+    const bool force = (options_.forceGetResponse || personalityForces) && !commandUnderSm_;
     if (!force && r.data.size() <= ne) return r;
     if (!r.sw.isSuccess()) return r;
     const std::size_t now = force ? 0 : ne;
