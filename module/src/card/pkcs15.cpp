@@ -178,7 +178,9 @@ std::vector<Pin> parseAodf(ByteView der) {
             if (a.tag == kBitString) pin.flags = bitStringFlags(a.value);
             else if (a.tag == kInteger) ints.push_back(&a);
             else if (a.tag == 0x80) pin.reference = static_cast<std::uint8_t>(integerValue(a));
-            else if (a.tag == 0x81 && a.value.size() == 1) pin.padChar = a.value[0];
+            // padChar is an OCTET STRING (PKCS#15 PinAttributes; Gemalto cards pad with 00);
+            // [1] as some encoders write it.
+            else if ((a.tag == kOctetString || a.tag == 0x81) && a.value.size() == 1) pin.padChar = a.value[0];
             else if (a.tag == kEnumerated) continue;
         }
         if (!ints.empty()) pin.minLength = static_cast<unsigned>(integerValue(*ints[0]));

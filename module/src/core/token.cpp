@@ -27,20 +27,9 @@ constexpr std::size_t kMaxDirectorySize = 8192;
 constexpr std::size_t kMaxCertificateSize = 16384;
 constexpr std::size_t kChallengeSize = 8;
 
-
 std::string hexSerial(ByteView serial) {
     const std::size_t n = std::min<std::size_t>(serial.size(), 8);
     return apdu::toHex(serial.subspan(serial.size() - n));
-}
-
-// How a PIN is put in VERIFY / CHANGE / RESET: as its AODF entry says.
-card::PinEncoding pinEncoding(const pkcs15::Pin& pin) {
-    card::PinEncoding e;
-    if (pin.needsPadding()) {
-        e.padTo = pin.storedLength;
-        e.padChar = pin.padChar;
-    }
-    return e;
 }
 
 bool isMissingFile(const CardError& e) {
@@ -49,6 +38,16 @@ bool isMissingFile(const CardError& e) {
 }
 
 }  // namespace
+
+// How a PIN is put in VERIFY / CHANGE / RESET: as its AODF entry says.
+card::PinEncoding Token::pinEncoding(const pkcs15::Pin& pin) {
+    card::PinEncoding e;
+    if (pin.needsPadding()) {
+        e.padTo = pin.storedLength;
+        e.padChar = pin.padChar;
+    }
+    return e;
+}
 
 Token::Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle)
     : nextHandle_(nextHandle), connection_(std::move(connection)) {
@@ -96,28 +95,29 @@ void Token::findApplications(IasCard& card) {
     ensureApplication(card, 0);
 }
 
-Bytes Token::readDirectory(IasCard& card, std::size_t application, std::uint16_t defaultFid,
-                           std::optional<std::uint16_t> pkcs15::Odf::*field) {
+Bytes Token::readDirectory(IasCard& card, std::size_t application, std::optional<std::uint16_t> pkcs15::Odf::*field) {
     ensureApplication(card, application);
     std::optional<pkcs15::Odf>& odf = applications_[application].odf;
-    std::uint16_t fid = defaultFid;
-    if (odf) {
-        if (!((*odf).*field)) return {};
-        fid = *((*odf).*field);
+    if (!odf) {
+        // The ODF says where the directory files are: cards put them at other FIDs than the
+        // Generic PKI defaults (IDEMIA Cosmo v8: the PrKDF at 7001, the AODF's default FID),
+        // and a directory file read at a guessed FID would parse as the wrong kind.
+        try {
+            odf = pkcs15::parseOdf(card.readFile(kOdfFid, sfiOf(kOdfFid), kMaxDirectorySize, &sfiReadsWork_));
+        } catch (const CardError& e) {
+            if (!isMissingFile(e)) throw;
+            logf(LogLevel::Debug, "application %zu has no ODF: Generic PKI default files", application);
+            odf = pkcs15::Odf{kDefaultPrkdfFid, std::nullopt, kDefaultCdfFid, kDefaultAodfFid, std::nullopt};
+        }
     }
-    const auto sfi = [&]() -> std::optional<std::uint8_t> {
-        if (!sfiReadsWork_) return std::nullopt;
-        return static_cast<std::uint8_t>(fid & 0x1F);
-    };
-    try {
-        return card.readFile(fid, sfi(), kMaxDirectorySize);
-    } catch (const CardError& e) {
-        if (!isMissingFile(e) || odf) throw;
-    }
-    // Not at the Generic-PKI default place: ask the ODF.
-    odf = pkcs15::parseOdf(card.readFile(kOdfFid, std::nullopt, kMaxDirectorySize));
     if (!((*odf).*field)) return {};
-    return card.readFile(*((*odf).*field), std::nullopt, kMaxDirectorySize);
+    const std::uint16_t fid = *((*odf).*field);
+    return card.readFile(fid, sfiOf(fid), kMaxDirectorySize);
+}
+
+std::optional<std::uint8_t> Token::sfiOf(std::uint16_t fid) const {
+    if (!sfiReadsWork_) return std::nullopt;
+    return static_cast<std::uint8_t>(fid & 0x1F);
 }
 
 void Token::loadIdentity(IasCard& card) {
@@ -133,7 +133,7 @@ void Token::loadIdentity(IasCard& card) {
     bool sfiWorked = false;
     tokenInfo_ = pkcs15::parseTokenInfo(card.readFile(kTokenInfoFid, std::uint8_t{kTokenInfoFid & 0x1F}, kMaxDirectorySize, &sfiWorked));
     sfiReadsWork_ = sfiWorked;  // cards without SFIs on the PKCS#15 files: SELECT from now on
-    const auto pins = pkcs15::parseAodf(readDirectory(card, 0, kDefaultAodfFid, &pkcs15::Odf::aodf));
+    const auto pins = pkcs15::parseAodf(readDirectory(card, 0, &pkcs15::Odf::aodf));
     const auto user = std::find_if(pins.begin(), pins.end(), [](const pkcs15::Pin& p) { return !p.isUnblockingPin() && !p.isSoPin(); });
     if (user == pins.end()) card::malformedResponse("AODF without a user PIN");
     userPin_ = *user;
@@ -168,11 +168,11 @@ void Token::loadIdentity(IasCard& card) {
 void Token::loadApplicationObjects(IasCard& card, std::size_t application, CardContents& contents) {
     if (application > 0) {
         // The PINs of another application protect its keys (Cosmo v8: the signature PIN).
-        for (const auto& p : pkcs15::parseAodf(readDirectory(card, application, kDefaultAodfFid, &pkcs15::Odf::aodf))) {
+        for (const auto& p : pkcs15::parseAodf(readDirectory(card, application, &pkcs15::Odf::aodf))) {
             if (!p.isUnblockingPin() && !p.isSoPin()) keyPins_.push_back(KeyPin{application, p});
         }
     }
-    for (auto& key : pkcs15::parsePrkdf(readDirectory(card, application, kDefaultPrkdfFid, &pkcs15::Odf::prkdf))) {
+    for (auto& key : pkcs15::parsePrkdf(readDirectory(card, application, &pkcs15::Odf::prkdf))) {
         CardContents::KeyPlace place{application, 0};
         for (std::size_t i = 0; i < keyPins_.size(); ++i) {
             if (keyPins_[i].application == application && !key.authId.empty() && keyPins_[i].pin.authId == key.authId) place.pin = i + 1;
@@ -180,7 +180,7 @@ void Token::loadApplicationObjects(IasCard& card, std::size_t application, CardC
         contents.privateKeys.push_back(std::move(key));
         contents.keyPlaces.push_back(place);
     }
-    for (auto& info : pkcs15::parseCdf(readDirectory(card, application, kDefaultCdfFid, &pkcs15::Odf::cdf))) {
+    for (auto& info : pkcs15::parseCdf(readDirectory(card, application, &pkcs15::Odf::cdf))) {
         CardContents::Cert cert{info, card.readDerObject(info.fid, kMaxCertificateSize)};
         contents.certificates.push_back(std::move(cert));
     }

@@ -114,9 +114,13 @@ private:
     void requireUserPinLength(ByteView pin) const;          // CKR_PIN_LEN_RANGE outside the card's limits
     void recordPinResult(const card::CardError& e);
     void recordPinSuccess();
-    Bytes readDirectory(card::IasCard& card, std::size_t application, std::uint16_t defaultFid,
-                        std::optional<std::uint16_t> card::pkcs15::Odf::*field);
+    // A directory file (AODF, PrKDF, CDF) of an application where its ODF says (the Generic
+    // PKI defaults when the application has no ODF); empty when the ODF names none.
+    Bytes readDirectory(card::IasCard& card, std::size_t application, std::optional<std::uint16_t> card::pkcs15::Odf::*field);
+    static card::PinEncoding pinEncoding(const card::pkcs15::Pin& pin);
     card::PinEncoding userPinEncoding() const;
+    // The short file identifier to try for `fid` (its low 5 bits), unless the card refused one.
+    std::optional<std::uint8_t> sfiOf(std::uint16_t fid) const;
     // The reset the card allows for the user PIN (its RESET RETRY COUNTER rule, read with the
     // PIN's descriptor at first contact) given what is configured: Service where external
     // authentication is allowed, Puk where user authentication is and the card has a PUK.

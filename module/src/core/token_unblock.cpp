@@ -106,7 +106,7 @@ void Token::loginSecurityOfficer(ByteView credential, const UnblockSettings& set
             if (!puk_) fail(CKR_FUNCTION_NOT_SUPPORTED, "the card has no PUK");
             withCard([&](IasCard& card) {
                 ensureApplication(card);
-                card.verifyPin(puk_->reference, credential, {});
+                card.verifyPin(puk_->reference, credential, pinEncoding(*puk_));
             });
             break;
         }
