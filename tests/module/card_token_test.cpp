@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,9 @@ struct Shape {
     std::string personality;                      // simulator personality (a real card family)
     std::function<void(sim::CardState&)> adjust;  // after personalisation
 };
+
+// gtest prints the parameter by its name (not as bytes).
+void PrintTo(const Shape& shape, std::ostream* os) { *os << shape.name; }
 
 // What a card's own data say it allows (the simulator's personality); the module learns the
 // same facts through APDUs only.
