@@ -339,6 +339,13 @@ Personality cpx() {
     // FID; [A]/[D]: the root AID (P2=00) and the MF by path (P2=04) answer 90 00 with no FCP.
     p.refusedSelects = {{0x02, 0x00, 0x6A86}, {0x04, 0x00, 0x6A86}, {0x09, 0x00, 0x6A86}};
     p.mfAnswersWithoutFcp = true;
+    // OpenSC card-iasecc.c:iasecc_pin_get_policy selects "3F00" as a FID before reading a PIN
+    // SDO, which iasecc_select_file sends to CPX as 00 A4 02 04 02 3F 00 from the application
+    // DF; OpenSC works on real CPx cards, so they accept it.
+    p.mfFidSelectableAnywhere = true;
+    // DF 3F00/0001: trace [B] selects it (00 A4 09 0C 04 3F 00 00 01 -> 90 00) and OpenSC
+    // card-iasecc.c:iasecc_sdo_get_tagged_data reads private-key SDOs of CPX from there.
+    p.otherDfs = {0x0001};
     p.contactlessFcpAcl = true;       // FCPs carry 8C and 9C (trace [A])
     p.answersThrough61xx = true;      // every FCP / SDO answer through 61xx (trace [A], [B])
     p.seReadableOnlyInMf = true;      // SE SDO 6A88 unless the MF is current (trace [C], [D])
