@@ -83,13 +83,7 @@ protected:
     std::shared_ptr<EVP_PKEY> certKey(const std::string& appAid, const std::string& fid) {
         EXPECT_EQ(swOf("00A4040C" + appAid), 0x9000);
         EXPECT_EQ(swOf("00A4020C02" + fid), 0x9000);
-        const Bytes der = readCurrent();
-        const unsigned char* p = der.data();
-        X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-        EXPECT_NE(cert, nullptr);
-        EVP_PKEY* key = cert ? X509_get_pubkey(cert) : nullptr;
-        X509_free(cert);
-        return std::shared_ptr<EVP_PKEY>(key, &EVP_PKEY_free);
+        return publicKeyOf(readCurrent());
     }
 };
 
