@@ -143,6 +143,11 @@ ResponseApdu Card::selectFile(const CommandApdu& c) {
         case 0x02: {
             const auto fids = fidsOf(c.data);
             if (!fids || fids->size() != 1) return sw(StatusWord::kWrongData);
+            if (fids->front() == layout::kFidMf && personality_->mfFidSelectableAnywhere) {
+                dfPath = {layout::kFidMf};
+                ef.reset();
+                break;
+            }
             if (!descend(fids->front(), true)) return sw(StatusWord::kFileNotFound);
             if (c.p1 == 0x01 && ef && !personality_->p1SelectsEfAsChild) return sw(StatusWord::kFileNotFound);
             break;

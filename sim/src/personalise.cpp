@@ -131,6 +131,13 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
     s.mf.children.push_back(ef(layout::kFidEfDir, pkcs15::efDir(p)));
     s.mf.children.push_back(ef(layout::kFidEfSn, pkcs15::efSn(o.serial), layout::kSfiEfSn));
     for (std::size_t i = 0; i < p.apps.size(); ++i) s.mf.children.push_back(application(p, i, s, out, cn, sn8, o));
+    for (std::uint16_t fid : p.otherDfs) {
+        FileNode df;
+        df.fid = fid;
+        df.isDf = true;
+        df.acl = kAclDf;
+        s.mf.children.push_back(std::move(df));
+    }
     return out;
 }
 

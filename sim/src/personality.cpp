@@ -52,9 +52,27 @@ constexpr std::array<std::uint8_t, 2> kOpSign = {0x06, 0x40};      // compute-si
 constexpr std::array<std::uint8_t, 2> kOpDecipher = {0x02, 0x04};  // decipher
 constexpr std::array<std::uint8_t, 2> kOpHash = {0x01, 0x02};      // hash
 
-AlgorithmSpec alg(std::uint8_t reference, std::uint32_t mechanism, const std::array<std::uint8_t, 2>& ops,
-                  std::uint8_t algRef) {
-    return {reference, mechanism, Bytes(ops.begin(), ops.end()), algRef};
+// One supportedAlgorithms entry without its reference number.
+struct Alg {
+    std::uint32_t mechanism;
+    std::array<std::uint8_t, 2> operations;
+    std::uint8_t algRef;
+};
+constexpr Alg kRsaPkcs{kCkmRsaPkcs, kOpSign, layout::kAlgRsaPkcs1};
+constexpr Alg kRsaDecipher{kCkmRsaPkcs, kOpDecipher, layout::kAlgRsaPkcs1Decipher};
+constexpr Alg kSha1Hash{kCkmSha1, kOpHash, layout::kAlgSha1};
+constexpr Alg kSha256Hash{kCkmSha256, kOpHash, layout::kAlgSha256};
+constexpr Alg kSha1Rsa{kCkmSha1RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha1};
+constexpr Alg kSha256Rsa{kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256};
+constexpr Alg kRsaPss{kCkmRsaPkcsPss, kOpSign, layout::kAlgRsaPss};
+
+// The entries in this order, references numbered from 1.
+std::vector<AlgorithmSpec> numbered(std::initializer_list<Alg> list) {
+    std::vector<AlgorithmSpec> out;
+    for (const Alg& a : list) {
+        out.push_back({static_cast<std::uint8_t>(out.size() + 1), a.mechanism, Bytes(a.operations.begin(), a.operations.end()), a.algRef});
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,15 +107,7 @@ Personality amos() {
         {layout::kSeSecureMessaging, mutualAuthCrt()},
     };
     p.manufacturer = "ias-pkcs11 simulator";
-    p.algorithms = {
-        alg(1, kCkmRsaPkcs, kOpSign, layout::kAlgRsaPkcs1),
-        alg(2, kCkmRsaPkcs, kOpDecipher, layout::kAlgRsaPkcs1Decipher),
-        alg(3, kCkmSha1, kOpHash, layout::kAlgSha1),
-        alg(4, kCkmSha256, kOpHash, layout::kAlgSha256),
-        alg(5, kCkmSha1RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha1),
-        alg(6, kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256),
-        alg(7, kCkmRsaPkcsPss, kOpSign, layout::kAlgRsaPss),
-    };
+    p.algorithms = numbered({kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash, kSha1Rsa, kSha256Rsa, kRsaPss});
     return p;
 }
 
@@ -187,14 +197,7 @@ Personality cosmoV7() {
     // ref5 RSA-PKCS (truncated: algRef 0x02 assumed); the decipher entry is not in the excerpt
     // (gap): RSA-PKCS decipher 0x1A added so that decipher is possible.
     p.manufacturer = "Oberthur Technologies";
-    p.algorithms = {
-        alg(1, kCkmSha1, kOpHash, layout::kAlgSha1),
-        alg(2, kCkmSha256, kOpHash, layout::kAlgSha256),
-        alg(3, kCkmSha1RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha1),
-        alg(4, kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256),
-        alg(5, kCkmRsaPkcs, kOpSign, layout::kAlgRsaPkcs1),
-        alg(6, kCkmRsaPkcs, kOpDecipher, layout::kAlgRsaPkcs1Decipher),
-    };
+    p.algorithms = numbered({kSha1Hash, kSha256Hash, kSha1Rsa, kSha256Rsa, kRsaPkcs, kRsaDecipher});
     return p;
 }
 
@@ -231,7 +234,7 @@ Personality cosmoV8() {
     // (get_data_sdo BF 81 05); min 5 / max 12 (PR #2428 dump, PIN2).
     p.signPin = PinSpec{0x05, true, 5, 12, 12, 0xFF, 3, {0xF3, 0x00, 0x00, 0x73, 0xFF, 0x00}, true, 0x01, "PIN2"};
     p.puk = cosmoPuk();
-    p.securityEnvironments.push_back({2, pinCrt(0x85)});
+    p.securityEnvironments.emplace_back(2, pinCrt(0x85));
     // Keys (realcards/lateid_idemia_v2 security_apdus_seen): authentication key 0x81 by
     // INTERNAL AUTHENTICATE over a DigestInfo (alg 02, PIN1); signature key 0x9F by PSO CDS with
     // the bare SHA-256 hash, the card building the DigestInfo (alg 42, PIN2). ACLs not in the
@@ -244,14 +247,7 @@ Personality cosmoV8() {
     // 0x42 (SHA384-RSA truncated: left out); RSA-PKCS 02 from the INTERNAL AUTHENTICATE MSE;
     // hash and decipher entries: gap (added).
     p.manufacturer = "IDEMIA";
-    p.algorithms = {
-        alg(1, kCkmSha1RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha1),
-        alg(2, kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256),
-        alg(3, kCkmRsaPkcs, kOpSign, layout::kAlgRsaPkcs1),
-        alg(4, kCkmRsaPkcs, kOpDecipher, layout::kAlgRsaPkcs1Decipher),
-        alg(5, kCkmSha1, kOpHash, layout::kAlgSha1),
-        alg(6, kCkmSha256, kOpHash, layout::kAlgSha256),
-    };
+    p.algorithms = numbered({kSha1Rsa, kSha256Rsa, kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash});
     return p;
 }
 
@@ -303,13 +299,8 @@ Personality gemaltoMultiapp() {
         {0x02, false, {0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "Signature key"},
     };
     p.manufacturer = "Gemalto";
-    p.algorithms = {
-        alg(1, kCkmRsaPkcs, kOpSign, layout::kAlgRsaPkcs1),  // MSE DST alg 02 (realcards/uruguay)
-        alg(2, kCkmRsaPkcs, kOpDecipher, layout::kAlgRsaPkcs1Decipher),
-        alg(3, kCkmSha1, kOpHash, layout::kAlgSha1),
-        alg(4, kCkmSha256, kOpHash, layout::kAlgSha256),
-        alg(5, kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256),
-    };
+    // RSA-PKCS 02: the MSE DST alg of realcards/uruguay_eid_gemalto_ias; the rest: gap.
+    p.algorithms = numbered({kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash, kSha256Rsa});
     // OpenSC commit 0e3c0eff4 (realcards/uruguay_eid_gemalto_ias notes): the TokenInfo encodes
     // one supportedAlgorithms parameter as an empty SEQUENCE instead of NULL.
     p.nullAsEmptySequence = true;
@@ -339,6 +330,13 @@ Personality cpx() {
     // FID; [A]/[D]: the root AID (P2=00) and the MF by path (P2=04) answer 90 00 with no FCP.
     p.refusedSelects = {{0x02, 0x00, 0x6A86}, {0x04, 0x00, 0x6A86}, {0x09, 0x00, 0x6A86}};
     p.mfAnswersWithoutFcp = true;
+    // OpenSC card-iasecc.c:iasecc_pin_get_policy selects "3F00" as a FID before reading a PIN
+    // SDO, which iasecc_select_file sends to CPX as 00 A4 02 04 02 3F 00 from the application
+    // DF; OpenSC works on real CPx cards, so they accept it.
+    p.mfFidSelectableAnywhere = true;
+    // DF 3F00/0001: trace [B] selects it (00 A4 09 0C 04 3F 00 00 01 -> 90 00) and OpenSC
+    // card-iasecc.c:iasecc_sdo_get_tagged_data reads private-key SDOs of CPX from there.
+    p.otherDfs = {0x0001};
     p.contactlessFcpAcl = true;       // FCPs carry 8C and 9C (trace [A])
     p.answersThrough61xx = true;      // every FCP / SDO answer through 61xx (trace [A], [B])
     p.seReadableOnlyInMf = true;      // SE SDO 6A88 unless the MF is current (trace [C], [D])
@@ -361,14 +359,7 @@ Personality cpx() {
     };
     // TokenInfo algorithms: not public (gap): the IAS-ECC set OpenSC needs.
     p.manufacturer = "ASIP Sante";
-    p.algorithms = {
-        alg(1, kCkmRsaPkcs, kOpSign, layout::kAlgRsaPkcs1),
-        alg(2, kCkmRsaPkcs, kOpDecipher, layout::kAlgRsaPkcs1Decipher),
-        alg(3, kCkmSha1, kOpHash, layout::kAlgSha1),
-        alg(4, kCkmSha256, kOpHash, layout::kAlgSha256),
-        alg(5, kCkmSha1RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha1),
-        alg(6, kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256),
-    };
+    p.algorithms = numbered({kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash, kSha1Rsa, kSha256Rsa});
     // realcards/cpx_french_health_iasecc notes (5): PrKDF without algReferences, non-DER BIT
     // STRINGs (OpenSC decodes them laxly; pkcs15-iasecc.c:_iasecc_cpx_fixup_prkdf adds the refs).
     p.laxBitStrings = true;

@@ -113,6 +113,7 @@ private:
 
     CardState state_;
     const Personality* personality_ = nullptr;
+    bool t0_ = false;   // the ATR offers T=0 only: case-4 answers come through 61xx
     Persist persist_;
     CardOptions options_;
 

@@ -87,11 +87,13 @@ struct Personality {
     Bytes efAtr;                   // content of 3F00/2F01, byte-exact
     std::vector<Bytes> mfNames;    // DF names that select the MF (IAS-ECC root)
     std::vector<AppSpec> apps;     // PKCS#15 applications (DFs under the MF)
+    std::vector<std::uint16_t> otherDfs;  // further (empty) DFs under the MF
 
     // SELECT.
     std::vector<SelectRefusal> refusedSelects;
     bool p1SelectsEfAsChild = false;  // P1=01 also selects EFs (OpenSC sends it to Oberthur)
     bool mfAnswersWithoutFcp = false; // SELECT of the MF answers 90 00 with no FCP whatever P2
+    bool mfFidSelectableAnywhere = false;  // P1=01/02 with 3F00 selects the MF from any DF
     FcpStyle fcp = FcpStyle::Full;
     bool contactlessFcpAcl = false;   // FCP A1 also carries 9C (CPx)
     bool answersThrough61xx = false;  // every answer with data goes through 61xx + GET RESPONSE
