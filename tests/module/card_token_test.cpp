@@ -6,6 +6,8 @@
 // key) — is checked on each card shape, with the APDUs each one costs.
 #include <gtest/gtest.h>
 
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -116,6 +118,7 @@ struct Shape {
     std::string name;
     std::string personality;                      // simulator personality (a real card family)
     std::function<void(sim::CardState&)> adjust;  // after personalisation
+    bool withEcKey = false;                       // plus an EC P-256 key under the signature key's rule
 };
 
 // gtest prints the parameter by its name (not as bytes).
@@ -124,7 +127,8 @@ void PrintTo(const Shape& shape, std::ostream* os) { *os << shape.name; }
 // What a card's own data say it allows (the simulator's personality); the module learns the
 // same facts through APDUs only.
 struct CardFacts {
-    unsigned keys = 0;
+    unsigned keys = 0;  // RSA
+    unsigned ecKeys = 0;
     unsigned keysSigningByCardHash = 0;  // key rule refuses INTERNAL AUTHENTICATE
     unsigned keysUnderSecondPin = 0;
     bool resetByPuk = false;
@@ -136,7 +140,10 @@ std::uint8_t scbOf(const Bytes& acl, std::uint8_t bit) { return card::compactAcl
 CardFacts factsOf(const sim::CardState& s, const sim::Personality& p) {
     CardFacts f;
     for (const sim::KeyObject& k : s.keys) {
-        if (k.kind != sim::KeyKind::Rsa) continue;
+        if (k.kind != sim::KeyKind::Rsa) {
+            ++f.ecKeys;
+            continue;
+        }
         ++f.keys;
         if (scbOf(k.acl, 0x20) == 0xFF) ++f.keysSigningByCardHash;
     }
@@ -161,7 +168,7 @@ std::string readFile(const std::string& path) {
 }
 
 // Fixed test keys (tests/replay/keys): no RSA key generation per test.
-sim::PersonalisationOptions fixedCardOptions(const std::string& personality = sim::kDefaultPersonality) {
+sim::PersonalisationOptions fixedCardOptions(const std::string& personality = sim::kDefaultPersonality, bool ec = false) {
     const std::string dir = IAS_TEST_KEYS_DIR;
     sim::PersonalisationOptions o;
     o.serial = apdu::fromHex("0010000000123456");
@@ -170,6 +177,7 @@ sim::PersonalisationOptions fixedCardOptions(const std::string& personality = si
     o.authKeyPem = readFile(dir + "/auth.key");
     o.signKeyPem = readFile(dir + "/sign.key");
     o.personality = personality;
+    o.withEcKey = ec;
     return o;
 }
 
@@ -184,6 +192,8 @@ std::vector<Shape> shapes() {
     std::vector<Shape> out;
     for (const sim::Personality& p : sim::personalities()) out.push_back({p.name, p.name, [](sim::CardState&) {}});
     auto more = std::vector<Shape>{
+        {"amos-with-ec-key", "amos", [](sim::CardState&) {}, true},
+        {"cosmo-v7-with-ec-key", "cosmo-v7", [](sim::CardState&) {}, true},
         // IDEMIA non-repudiation key: INTERNAL AUTHENTICATE never, PSO CDS after the PIN.
         {"amos-sign-key-refuses-internal-authenticate", "amos",
          [](sim::CardState& s) { keyByRef(s, 0x02).acl = {0x7A, 0x11, 0xFF, 0xFF, 0xFF, 0xFF}; }},
@@ -201,7 +211,7 @@ std::vector<Shape> shapes() {
 class CardToken : public ::testing::TestWithParam<Shape> {
 protected:
     void SetUp() override {
-        sim::PersonalisedCard p = sim::personalise(fixedCardOptions(GetParam().personality));
+        sim::PersonalisedCard p = sim::personalise(fixedCardOptions(GetParam().personality, GetParam().withEcKey));
         GetParam().adjust(p.state);
         facts_ = factsOf(p.state, *sim::findPersonality(GetParam().personality));
         card_ = std::make_shared<sim::Card>(p.state);
@@ -297,8 +307,8 @@ TEST_P(CardToken, IdentityAndObjectsWithoutPin) {
     EXPECT_EQ(s.userPin.triesLeft, 3u);
     EXPECT_EQ(s.userPin.maxTries, 3u);
     EXPECT_FALSE(s.userPin.blocked);
-    EXPECT_EQ(ofClass(CKO_CERTIFICATE).size(), facts_.keys);
-    EXPECT_EQ(ofClass(CKO_PRIVATE_KEY).size(), facts_.keys);
+    EXPECT_EQ(ofClass(CKO_CERTIFICATE).size(), facts_.keys + facts_.ecKeys);
+    EXPECT_EQ(ofClass(CKO_PRIVATE_KEY).size(), facts_.keys + facts_.ecKeys);
     unsigned underOwnPin = 0;
     for (const auto& key : ofClass(CKO_PRIVATE_KEY)) underOwnPin += key->key()->alwaysAuthenticate ? 1 : 0;
     EXPECT_EQ(underOwnPin, facts_.keysUnderSecondPin);
@@ -308,6 +318,7 @@ TEST_P(CardToken, EveryKeySignsPkcs1AndTheSignatureVerifies) {
     token_->loginUser(view(kPin), settings(UnblockSettings::Method::None));
     const Bytes di = sha256DigestInfo("ias-pkcs11 card token test");
     for (const auto& key : ofClass(CKO_PRIVATE_KEY)) {
+        if (key->key()->keyType != CKK_RSA) continue;
         for (CK_MECHANISM_TYPE m : {CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS}) {
             // Token::sign takes the DigestInfo for both (the front hashes SHA256_RSA_PKCS).
             Bytes sig;
@@ -330,6 +341,7 @@ TEST_P(CardToken, PsoOnlyKeyRefusesInputThatIsNotADigestInfo) {
     const Bytes raw(36, 0x5A);  // a TLS 1.1 MD5||SHA-1 input: no DigestInfo for the card to build
     bool refused = false;
     for (const auto& key : ofClass(CKO_PRIVATE_KEY)) {
+        if (key->key()->keyType != CKK_RSA) continue;
         try {
             authorise(*key);
             token_->sign(*key, *findMechanism(CKM_RSA_PKCS), raw, Hash::None);
@@ -339,6 +351,36 @@ TEST_P(CardToken, PsoOnlyKeyRefusesInputThatIsNotADigestInfo) {
         }
     }
     EXPECT_TRUE(refused);
+}
+
+TEST_P(CardToken, EcKeySignsEcdsaOnThePathItsRuleNames) {
+    if (facts_.ecKeys == 0) GTEST_SKIP() << "no EC key on this card";
+    token_->loginUser(view(kPin), settings(UnblockSettings::Method::None));
+    std::uint8_t hash[SHA256_DIGEST_LENGTH];
+    const std::string message = "ecdsa";
+    SHA256(reinterpret_cast<const unsigned char*>(message.data()), message.size(), hash);
+    for (const auto& key : ofClass(CKO_PRIVATE_KEY)) {
+        if (key->key()->keyType != CKK_EC) continue;
+        authorise(*key);
+        const Bytes rs = token_->sign(*key, *findMechanism(CKM_ECDSA), ByteView(hash, sizeof hash), Hash::None);
+        ASSERT_EQ(rs.size(), 64u);
+        ECDSA_SIG* sig = ECDSA_SIG_new();
+        ECDSA_SIG_set0(sig, BN_bin2bn(rs.data(), 32, nullptr), BN_bin2bn(rs.data() + 32, 32, nullptr));
+        unsigned char* der = nullptr;
+        const int derLen = i2d_ECDSA_SIG(sig, &der);
+        EVP_PKEY* pub = publicKeyOf(*key);
+        ASSERT_NE(pub, nullptr);
+        EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(pub, nullptr);
+        EXPECT_EQ(EVP_PKEY_verify_init(ctx), 1);
+        EXPECT_EQ(EVP_PKEY_verify(ctx, der, static_cast<std::size_t>(derLen), hash, sizeof hash), 1) << GetParam().name;
+        EVP_PKEY_CTX_free(ctx);
+        EVP_PKEY_free(pub);
+        OPENSSL_free(der);
+        ECDSA_SIG_free(sig);
+    }
+    // The EC key shares the signature key's rule: PSO CDS when it refuses INTERNAL AUTHENTICATE.
+    const bool refuses = facts_.keysSigningByCardHash > 0;
+    EXPECT_EQ(sent(0x2A, 0x9E), refuses ? 1u : 0u);
 }
 
 TEST_P(CardToken, DecryptChangePinLockAndResetByPuk) {

@@ -393,7 +393,7 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
         const std::size_t size = (k.bits + 7) / 8;
         switch (mechanism.scheme) {
             case Scheme::RsaPkcs1Sign:
-                if (rsaSignPath(card, k) == RsaSignPath::HashThenSign) return signByCardHash(card, k, input, size);
+                if (signPath(card, k) == SignPath::SecurityOperation) return signByCardHash(card, k, input, size);
                 card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, k.signAlgRef);
                 return card.internalAuthenticate(input, size);
             case Scheme::RsaPssSign: {
@@ -406,9 +406,14 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
                 return card.computeSignatureOverHash(input, size);
             }
             case Scheme::EcdsaSign: {
-                // ECDSA over the given hash with INTERNAL AUTHENTICATE: r || s.
+                // ECDSA over the given hash: r || s, by INTERNAL AUTHENTICATE, or by PSO CDS for a
+                // key whose rule refuses it (the EstEID 2018 signature key, realcards trace).
                 const std::uint8_t alg =
                     algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04);
+                if (signPath(card, k) == SignPath::SecurityOperation) {
+                    card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
+                    return card.computeSignatureOverHash(input, 2 * size);
+                }
                 card.setSecurityEnvironment(card::Crt::Authentication, k.keyReference, alg);
                 return card.internalAuthenticate(input, 2 * size);
             }
@@ -419,10 +424,10 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
     });
 }
 
-Token::RsaSignPath Token::rsaSignPath(IasCard& card, const KeyBinding& key) {
+Token::SignPath Token::signPath(IasCard& card, const KeyBinding& key) {
     const unsigned id = static_cast<unsigned>(key.application << 8 | key.keyReference);
     if (const auto known = signPaths_.find(id); known != signPaths_.end()) return known->second;
-    RsaSignPath path = RsaSignPath::InternalAuthenticate;
+    SignPath path = SignPath::InternalAuthenticate;
     try {
         const card::SdoAccess access = card.readSdoAccess(card::SdoClass::PrivateKey, key.keyReference);
         const card::Scb internalAuth = access.scb(card::amb::kKeyInternalAuthenticate);
@@ -432,7 +437,7 @@ Token::RsaSignPath Token::rsaSignPath(IasCard& card, const KeyBinding& key) {
             fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "the card's access rule forbids signing with this key");
         }
         if (internalAuth.never()) {
-            path = RsaSignPath::HashThenSign;
+            path = SignPath::SecurityOperation;
             logf(LogLevel::Debug, "key %02X refuses INTERNAL AUTHENTICATE: signs by PSO HASH + PSO COMPUTE DIGITAL SIGNATURE (%s)",
                  key.keyReference, sign.describe().c_str());
         }

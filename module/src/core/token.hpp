@@ -127,8 +127,8 @@ private:
     // CKR_FUNCTION_NOT_SUPPORTED, with a log line naming the card's condition, otherwise.
     UnblockSettings::Method resetMethod(const UnblockSettings& settings) const;
     // How a key signs PKCS#1 v1.5, from its access rule (read once per key and process).
-    enum class RsaSignPath { InternalAuthenticate, HashThenSign };
-    RsaSignPath rsaSignPath(card::IasCard& card, const KeyBinding& key);
+    enum class SignPath { InternalAuthenticate, SecurityOperation };
+    SignPath signPath(card::IasCard& card, const KeyBinding& key);
     Bytes signByCardHash(card::IasCard& card, const KeyBinding& key, ByteView digestInfo, std::size_t size);
 
     HandleAllocator nextHandle_;
@@ -144,7 +144,7 @@ private:
     std::optional<std::size_t> selectedApplication_;
     bool sfiReadsWork_ = true;
     card::SelectRules selectRules_;
-    std::map<unsigned, RsaSignPath> signPaths_;  // by application << 8 | key reference; under cardMutex_
+    std::map<unsigned, SignPath> signPaths_;  // by application << 8 | key reference; under cardMutex_
 
     mutable std::mutex cardMutex_;
     mutable std::mutex stateMutex_;
