@@ -5,7 +5,10 @@
 #   bench/apdu_compare.sh [--check]
 #
 # With --check, exits non-zero unless ias-pkcs11 meets the targets:
-#   list <= 6, tokeninfo 0, login 1, sign <= 2, decrypt <= 3.
+#   list <= 6, tokeninfo 0, login 1, sign <= 3, decrypt <= 3.
+# sign is the process's first signature with the key: its descriptor (GET DATA, the access
+# rule that chooses INTERNAL AUTHENTICATE or PSO HASH + CDS, docs/cards.md) is read once per
+# key and process, then MSE + the signature: 2 APDUs for every later signature.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORLD="${IAS_WORLD_DIR:-$REPO/test-world}"
@@ -43,7 +46,7 @@ run() {  # run MODULE -> "op count" lines, on a freshly inserted copy of the car
 opensc=$(run "$OPENSC")
 ours=$(run "$OURS")
 
-declare -A target=([list]=6 [tokeninfo]=0 [login]=1 [sign]=2 [decrypt]=3)
+declare -A target=([list]=6 [tokeninfo]=0 [login]=1 [sign]=3 [decrypt]=3)
 status=0
 printf '%-10s %8s %11s %8s\n' operation OpenSC ias-pkcs11 target
 for op in list tokeninfo login sign decrypt; do

@@ -32,7 +32,7 @@ trap cleanup EXIT
 
 say "Starting the test world: pcscd, the vpcd reader, the simulated token, the unblock service"
 rm -rf "$WORK" && mkdir -p "$WORK"
-"$IAS_SIM_BIN" personalise --state "$WORK/token.json" --serial 0010000000123456 --pin 4711 --puk 12345678 \
+"$IAS_SIM_BIN" personalise --personality "${IAS_SIM_PERSONALITY:-default}" --state "$WORK/token.json" --serial 0010000000123456 --pin 4711 --puk 12345678 \
     --ca-dir "$WORK/ca" --label "IAS-ECC DEMO" --holder "Camille Martin" >/dev/null
 scripts/test-world.sh start "$WORK/token.json"
 scripts/unblock-world.sh start >/dev/null

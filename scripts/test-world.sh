@@ -9,7 +9,8 @@
 #   scripts/test-world.sh status          what runs
 #
 # Environment: IAS_WORLD_DIR (default <repo>/test-world), IAS_SIM_BIN (simulator binary),
-# IAS_VPCD_PORT (default 35963), IAS_SIM_ARGS (extra `ias-card-sim run` arguments, e.g.
+# IAS_VPCD_PORT (default 35963), IAS_SIM_PERSONALITY (card family of the default card, see
+# `ias-card-sim personalities`; default: the default layout), IAS_SIM_ARGS (extra `ias-card-sim run` arguments, e.g.
 # "--force-get-response"), IAS_WORLD_TIMEOUT (seconds, default 20).
 # The default card: serial 0010000000123456, user PIN 4711, PUK 12345678, test master key.
 set -euo pipefail
@@ -92,11 +93,18 @@ start_pcscd() {
     wait_for "pcscd and the vpcd reader" reader_present
 }
 
+# The default card is of the family IAS_SIM_PERSONALITY (default: the default layout); a
+# default card of another family is personalised again.
 default_card() {
-    local state="$WORLD/default-card.json"
+    local state="$WORLD/default-card.json" want="${IAS_SIM_PERSONALITY:-default}" have
+    [[ "$want" == default ]] && want=amos
+    if [[ -f "$state" ]]; then
+        have="$("$(sim_bin)" show --state "$state" 2>/dev/null | sed -n 's/^personality: *//p')"
+        [[ "$have" == "$want" ]] || rm -f "$state"
+    fi
     if [[ ! -f "$state" ]]; then
-        "$(sim_bin)" personalise --state "$state" --serial 0010000000123456 --pin 4711 --puk 12345678 \
-            --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" >&2
+        "$(sim_bin)" personalise --personality "$want" --state "$state" --serial 0010000000123456 --pin 4711 \
+            --puk 12345678 --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" >&2
     fi
     echo "$state"
 }

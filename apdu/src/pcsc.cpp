@@ -1,4 +1,5 @@
 #include "ias/apdu/pcsc.hpp"
+#include "ias/apdu/connection.hpp"
 
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
@@ -294,5 +295,40 @@ ResponseApdu PcscChannel::transmit(const CommandApdu& command) {
     }
     return ResponseApdu::parse(answer);
 }
+
+}  // namespace ias::apdu
+
+namespace ias::apdu {
+
+CardConnection::~CardConnection() = default;
+
+namespace {
+
+class PcscConnection final : public CardConnection {
+public:
+    explicit PcscConnection(const std::string& reader)
+        : context_(std::make_unique<PcscContext>()), card_(std::make_unique<PcscCard>(*context_, reader)), channel_(*card_) {}
+    ~PcscConnection() override {
+        card_.reset();  // SCardDisconnect before the context is released
+    }
+    PcscConnection(const PcscConnection&) = delete;
+    PcscConnection& operator=(const PcscConnection&) = delete;
+
+    void beginTransaction() override { card_->check(SCardBeginTransaction(card_->handle()), "SCardBeginTransaction"); }
+    void endTransaction() noexcept override { SCardEndTransaction(card_->handle(), SCARD_LEAVE_CARD); }
+    CardChannel& channel() override { return channel_; }
+    std::uint64_t resetCount() const override { return card_->resetCount(); }
+    void resetCard() override { card_->resetCard(); }
+    Bytes atr() override { return card_->atr(); }
+
+private:
+    std::unique_ptr<PcscContext> context_;
+    std::unique_ptr<PcscCard> card_;
+    PcscChannel channel_;
+};
+
+}  // namespace
+
+std::unique_ptr<CardConnection> connectPcsc(const std::string& reader) { return std::make_unique<PcscConnection>(reader); }
 
 }  // namespace ias::apdu

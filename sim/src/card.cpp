@@ -23,10 +23,25 @@ ResponseApdu sw(std::uint16_t value) { return ResponseApdu{{}, StatusWord(value)
 
 bool chainingAllowed(std::uint8_t ins) { return ins == apdu::ins::kPerformSecurityOperation; }
 
+// ISO 7816-3: an ATR without TD1, or whose TD1 names T=0, offers T=0 (Gemalto, CPx, Sagem).
+bool offersOnlyT0(ByteView atr) {
+    if (atr.size() < 2) return false;
+    const std::uint8_t t0 = atr[1];
+    std::size_t pos = 2;
+    for (std::uint8_t bit : {std::uint8_t{0x10}, std::uint8_t{0x20}, std::uint8_t{0x40}}) {
+        if (t0 & bit) ++pos;
+    }
+    if ((t0 & 0x80) == 0) return true;
+    return pos < atr.size() && (atr[pos] & 0x0F) == 0;
+}
+
 }  // namespace
 
 Card::Card(CardState state, Persist persist, CardOptions options)
     : state_(std::move(state)), persist_(std::move(persist)), options_(options) {
+    personality_ = findPersonality(state_.personality);
+    if (!personality_) personality_ = findPersonality(kDefaultPersonality);
+    t0_ = offersOnlyT0(personality_->atr);
     resetSecurityState();
 }
 
@@ -120,10 +135,10 @@ ResponseApdu Card::processPlain(const CommandApdu& c) {
         whole.data = std::move(chain_->data);
         apdu::append(whole.data, c.data);
         chain_.reset();
-        return deliver(dispatch(whole), whole.ne);
+        return deliver(dispatch(whole), whole.ne, whole.ins);
     }
     if (c.ins == apdu::ins::kGetResponse) return getResponse(c);
-    return deliver(dispatch(c), c.ne);
+    return deliver(dispatch(c), c.ne, c.ins);
 }
 
 ResponseApdu Card::dispatch(const CommandApdu& c) {
@@ -145,13 +160,18 @@ ResponseApdu Card::dispatch(const CommandApdu& c) {
 
 // Hands out at most Ne bytes; the rest waits for GET RESPONSE behind 61xx. A command without
 // Le (case 1/3) gets no data. With forceGetResponse every answer with data goes through 61xx.
-ResponseApdu Card::deliver(ResponseApdu r, std::size_t ne) {
+// Personalities with answersThrough61xx (CPx, Gemalto traces) send SELECT and GET DATA
+// answers that way; READ BINARY answers directly (realcards/cpx_french_health_iasecc [A]).
+ResponseApdu Card::deliver(ResponseApdu r, std::size_t ne, std::uint8_t ins) {
     if (r.data.empty()) return r;
-    if (ne == 0) {
+    if (ne == 0 && !(t0_ && r.sw.isSuccess())) {
         r.data.clear();
         return r;
     }
-    const bool force = options_.forceGetResponse && !commandUnderSm_;
+    // T=0 (ISO 7816-3 §10.3.3): a case-4 command travels without Le; the card announces its
+    // data with 61xx and hands it out on GET RESPONSE.
+    const bool personalityForces = personality_->answersThrough61xx && (ins == apdu::ins::kSelect || ins == apdu::ins::kGetData);
+    const bool force = ((options_.forceGetResponse || personalityForces) && !commandUnderSm_) || ne == 0;
     if (!force && r.data.size() <= ne) return r;
     if (!r.sw.isSuccess()) return r;
     const std::size_t now = force ? 0 : ne;

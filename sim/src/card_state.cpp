@@ -1,4 +1,5 @@
 #include "ias/sim/card_state.hpp"
+#include "ias/sim/personality.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -99,6 +100,7 @@ std::string CardState::toJson() const {
     j["format"] = kFormatVersion;
     j["serial"] = hex(serial);
     j["label"] = label;
+    j["personality"] = personality;
     j["mf"] = fileToJson(mf);
     j["pins"] = json::array();
     for (const PinObject& p : pins) {
@@ -129,6 +131,9 @@ CardState CardState::fromJson(const std::string& text) {
         CardState s;
         s.serial = unhex(j, "serial");
         s.label = j.at("label").get<std::string>();
+        // State files written before personalities existed hold the default layout.
+        s.personality = j.value("personality", std::string(kDefaultPersonality));
+        if (!findPersonality(s.personality)) malformed("state: unknown personality");
         s.mf = fileFromJson(j.at("mf"), 0);
         for (const json& p : j.at("pins")) {
             PinObject pin;

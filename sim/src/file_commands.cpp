@@ -75,18 +75,28 @@ Bytes Card::fcpOf(const FileNode& node) const {
     apdu::TlvBuilder fcp;
     const auto fid = static_cast<std::uint8_t>(node.fid >> 8);
     const auto fidLo = static_cast<std::uint8_t>(node.fid & 0xFF);
+    const auto size = node.content.size();
+    const Bytes sizeBytes = {static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
+    if (personality_->fcp == FcpStyle::Minimal) {
+        // IDEMIA Cosmo v8: 62 04 80 02 <size> for EFs (realcards/lateid_idemia_v2 fcp). DFs are
+        // selected with P2=0C in the traces (gap): descriptor, FID and name only.
+        if (!node.isDf) return apdu::encodeTlv(0x62, apdu::encodeTlv(0x80, sizeBytes));
+        fcp.addByte(0x82, kFdbDf).add(0x83, {fid, fidLo});
+        if (!node.aid.empty()) fcp.add(0x84, node.aid);
+        return apdu::encodeTlv(0x62, fcp.bytes());
+    }
     if (node.isDf) {
         fcp.addByte(0x82, kFdbDf).add(0x83, {fid, fidLo});
         if (!node.aid.empty()) fcp.add(0x84, node.aid);
     } else {
-        const auto size = node.content.size();
-        fcp.add(0x80, {static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)})
-            .addByte(0x82, kFdbWorkingEf)
-            .add(0x83, {fid, fidLo});
+        fcp.add(0x80, sizeBytes).addByte(0x82, kFdbWorkingEf).add(0x83, {fid, fidLo});
         if (node.sfi != 0) fcp.addByte(0x88, static_cast<std::uint8_t>(node.sfi << 3));
     }
     fcp.addByte(0x8A, kLcsActivated);
-    fcp.nest(0xA1, apdu::TlvBuilder{}.add(0x8C, node.acl));
+    apdu::TlvBuilder acls;
+    acls.add(0x8C, node.acl);
+    if (personality_->contactlessFcpAcl) acls.add(0x9C, node.acl);  // CPx FCPs: 8C and 9C (realcards/cpx [A])
+    fcp.nest(0xA1, acls);
     return apdu::encodeTlv(0x62, fcp.bytes());
 }
 
@@ -133,8 +143,13 @@ ResponseApdu Card::selectFile(const CommandApdu& c) {
         case 0x02: {
             const auto fids = fidsOf(c.data);
             if (!fids || fids->size() != 1) return sw(StatusWord::kWrongData);
+            if (fids->front() == layout::kFidMf && personality_->mfFidSelectableAnywhere) {
+                dfPath = {layout::kFidMf};
+                ef.reset();
+                break;
+            }
             if (!descend(fids->front(), true)) return sw(StatusWord::kFileNotFound);
-            if (c.p1 == 0x01 && ef) return sw(StatusWord::kFileNotFound);
+            if (c.p1 == 0x01 && ef && !personality_->p1SelectsEfAsChild) return sw(StatusWord::kFileNotFound);
             break;
         }
         case 0x03:
@@ -144,6 +159,13 @@ ResponseApdu Card::selectFile(const CommandApdu& c) {
             break;
         case 0x04: {
             if (c.data.empty() || c.data.size() > 16) return sw(StatusWord::kWrongData);
+            const auto& names = personality_->mfNames;
+            if (std::any_of(names.begin(), names.end(),
+                            [&](const Bytes& n) { return std::equal(n.begin(), n.end(), c.data.begin(), c.data.end()); })) {
+                dfPath = {layout::kFidMf};  // a name of the IAS-ECC root (personality.cpp)
+                ef.reset();
+                break;
+            }
             std::vector<std::uint16_t> found;
             if (!findByAid(state_.mf, c.data, found)) return sw(StatusWord::kFileNotFound);
             dfPath = found;
@@ -166,6 +188,14 @@ ResponseApdu Card::selectFile(const CommandApdu& c) {
             return sw(StatusWord::kIncorrectP1P2);
     }
 
+    // The personality's SELECT rules, checked on the resolved target, before any state change.
+    const bool isMf = !ef && dfPath.size() == 1;
+    const bool mfWithoutFcp = isMf && personality_->mfAnswersWithoutFcp;
+    if (!mfWithoutFcp) {
+        for (const SelectRefusal& r : personality_->refusedSelects) {
+            if (r.p1 == c.p1 && r.p2 == c.p2) return sw(r.sw);
+        }
+    }
     const bool dfChanged = dfPath != currentPath_;
     currentPath_ = dfPath;
     currentEfFid_ = ef;
@@ -173,7 +203,7 @@ ResponseApdu Card::selectFile(const CommandApdu& c) {
         // Selecting an application (or the MF) ends the role authentication (UNBLOCK.md).
         externalAuthKeyset_.reset();
     }
-    if (c.p2 == 0x0C) return sw(StatusWord::kSuccess);
+    if (c.p2 == 0x0C || mfWithoutFcp) return sw(StatusWord::kSuccess);
     const FileNode* node = ef ? currentEf() : currentDf();
     return ok(fcpOf(*node));
 }

@@ -24,7 +24,8 @@ void onSignal(int) { gStop = true; }
 
 const char* kUsage =
     "usage:\n"
-    "  ias-card-sim personalise --state FILE --serial HEX [--pin 4711] [--puk 12345678]\n"
+    "  ias-card-sim personalise --state FILE --serial HEX [--personality NAME] [--pin 4711] [--puk 12345678]\n"
+    "               [--sign-pin 12345]\n"
     "               [--master-key HEX16] [--sm-enc HEX16 --sm-mac HEX16] [--label TEXT] [--holder NAME]\n"
     "               [--ca-dir DIR | --ca-key PEM --ca-cert PEM] [--auth-key PEM] [--sign-key PEM]\n"
     "               [--ec [--ec-key PEM]] [--sm] [--force]\n"
@@ -32,6 +33,7 @@ const char* kUsage =
     "               [--fault drop-before=N|drop-after=N|sw6f00=N] [--apdu-log FILE] [--apdu-trace FILE]\n"
     "               [--opensc-mac] [--force-get-response]\n"
     "  ias-card-sim show --state FILE\n"
+    "  ias-card-sim personalities          (names and the card family each imitates)\n"
     "Defaults: master key 00112233445566778899AABBCCDDEEFF (test only), SM keys 40..4F / 50..5F.\n";
 
 struct Args {
@@ -83,7 +85,9 @@ int personaliseCommand(const Args& a) {
     }
     PersonalisationOptions o;
     o.serial = apdu::fromHex(a.get("--serial"));
+    o.personality = a.get("--personality", o.personality);
     o.pin = a.get("--pin", o.pin);
+    o.signPin = a.get("--sign-pin", o.signPin);
     o.puk = a.get("--puk", o.puk);
     if (a.has("--master-key")) o.masterKey = apdu::fromHex(a.get("--master-key"));
     if (a.has("--sm-enc")) o.smEncKey = apdu::fromHex(a.get("--sm-enc"));
@@ -119,6 +123,7 @@ int showCommand(const Args& a) {
     std::cout << "serial (EF.SN): " << apdu::toHex(s.serial) << "\n";
     std::cout << "SN.ICC:         " << apdu::toHex(protocol::serialIcc(s.serial)) << "\n";
     std::cout << "label:          " << s.label << "\n";
+    std::cout << "personality:    " << s.personality << "\n";
     for (const PinObject& p : s.pins) {
         std::cout << "CHV 0x" << apdu::toHex(apdu::Bytes{static_cast<std::uint8_t>(p.ref | 0x80)})
                   << (p.ref == 1 ? " (user PIN)" : p.ref == 2 ? " (PUK)" : "") << ": " << static_cast<int>(p.triesLeft)
@@ -175,6 +180,11 @@ int main(int argc, char** argv) {
         }
         if (cmd == "run") return runCommand(parseArgs(argc, argv, 2, {"--opensc-mac", "--force-get-response"}));
         if (cmd == "show") return showCommand(parseArgs(argc, argv, 2, {}));
+        if (cmd == "personalities") {
+            for (const Personality& p : personalities()) std::cout << p.name << "\t" << p.family << "\n";
+            std::cout << "default\t= " << kDefaultPersonality << "\n";
+            return 0;
+        }
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             std::cout << kUsage;
             return 0;

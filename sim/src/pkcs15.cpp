@@ -2,12 +2,17 @@
 #include "ias/apdu/tlv.hpp"
 #include "ias/sim/layout.hpp"
 #include "ias/sim/personalise.hpp"
+#include "ias/sim/personality.hpp"
 
 namespace ias::sim::pkcs15 {
 
 using apdu::TlvBuilder;
 
 namespace {
+
+constexpr std::uint8_t kAuthIdUser = 0x01;
+constexpr std::uint8_t kAuthIdPuk = 0x02;
+constexpr std::uint8_t kAuthIdSign = 0x03;
 
 Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 Bytes fid(std::uint16_t f) { return {static_cast<std::uint8_t>(f >> 8), static_cast<std::uint8_t>(f)}; }
@@ -32,31 +37,72 @@ TlvBuilder commonObject(const std::string& label, bool isPrivate, std::optional<
     return b;
 }
 
-TlvBuilder pinAttributes(std::uint8_t flagsUnused, std::uint8_t flags, std::uint8_t reference) {
+// PinAttributes: flags, type, min, stored, max, [0] reference, padChar (when padded).
+TlvBuilder pinAttributes(const PinSpec& pin, bool unblocking) {
+    // PinFlags BIT STRING: case-sensitive(0), local(1), initialized(4), needs-padding(5),
+    // unblockingPin(6): first octet MSB = bit 0.
+    std::uint8_t flags = 0x80 | 0x08;
+    if (pin.local) flags |= 0x40;
+    if (pin.storedLength != 0) flags |= 0x04;
+    if (unblocking) flags |= 0x02;
+    const std::uint8_t unused = unblocking ? 0x01 : (pin.storedLength != 0 ? 0x02 : 0x03);
+    const std::uint8_t reference = pin.local ? static_cast<std::uint8_t>(pin.ref | layout::kLocal) : pin.ref;
+    const std::uint8_t stored = pin.storedLength != 0 ? pin.storedLength : pin.maxLength;
     TlvBuilder a;
-    a.add(0x03, {flagsUnused, flags})  // pinFlags
-        .add(0x0A, {0x02})             // pinType utf8
-        .add(0x02, {0x04})             // minLength
-        .add(0x02, {0x08})             // storedLength
-        .add(0x02, {0x08})             // maxLength
-        .add(0x80, {0x00, reference}); // pinReference (positive INTEGER)
+    a.add(0x03, {unused, flags})
+        .add(0x0A, {pin.pinType})
+        .add(0x02, {pin.minLength})
+        .add(0x02, {stored})
+        .add(0x02, {pin.maxLength})
+        .add(0x80, {0x00, reference});  // pinReference (positive INTEGER)
+    if (pin.storedLength != 0) a.add(0x04, {pin.padChar});
     return a;
 }
 
-TlvBuilder privateKey(const std::string& label, std::uint8_t id, ByteView usage, std::uint8_t keyRef,
-                      std::uint16_t modulusBits) {
+TlvBuilder pinObject(const PinSpec& pin, std::uint8_t authId, std::optional<std::uint8_t> unblockedBy, bool unblocking) {
+    TlvBuilder o;
+    o.nest(0x30, commonObject(pin.label, true, unblockedBy))
+        .nest(0x30, TlvBuilder{}.add(0x04, {authId}))
+        .nest(0xA1, TlvBuilder{}.nest(0x30, pinAttributes(pin, unblocking)));
+    return o;
+}
+
+// A BIT STRING as DER wants it, or (lax) with an explicit 0 unused-bits count and the whole
+// last octet: non-DER but decodable (OpenSC asn1.c:decode_bit_string accepts it).
+Bytes bitString(ByteView der, bool lax) {
+    Bytes b(der.begin(), der.end());
+    if (lax && !b.empty()) b[0] = 0x00;
+    return b;
+}
+
+TlvBuilder privateKey(const Personality& p, const KeySpec& k, std::uint16_t modulusBits) {
+    const Bytes usage = k.nonRepudiation ? Bytes{0x06, 0x20, 0x40} : Bytes{0x02, 0x64};  // sign+NR / decrypt+sign+unwrap
+    const std::uint8_t reference = k.local ? static_cast<std::uint8_t>(k.ref | layout::kLocal) : k.ref;
     TlvBuilder key;
-    key.nest(0x30, commonObject(label, true, layout::kUserPin));
+    key.nest(0x30, commonObject(k.label, true, k.pin == 0 ? kAuthIdUser : kAuthIdSign));
     key.nest(0x30, TlvBuilder{}
-                       .add(0x04, {id})
-                       .add(0x03, usage)
-                       .add(0x01, {0xFF})                            // native
-                       .add(0x03, {0x04, 0xB0})                      // sensitive, alwaysSensitive, neverExtractable
-                       .add(0x02, {0x00, static_cast<std::uint8_t>(keyRef | layout::kLocal)}));  // keyReference
+                       .add(0x04, {k.id})
+                       .add(0x03, bitString(usage, p.laxBitStrings))
+                       .add(0x01, {0xFF})                                             // native
+                       .add(0x03, bitString(Bytes{0x04, 0xB0}, p.laxBitStrings))      // sensitive, alwaysSensitive, neverExtractable
+                       .add(0x02, {0x00, reference}));                                 // keyReference
     TlvBuilder attrs;
     attrs.nest(0x30, path({}));
     if (modulusBits != 0) attrs.add(0x02, {static_cast<std::uint8_t>(modulusBits >> 8), static_cast<std::uint8_t>(modulusBits)});
     key.nest(0xA1, TlvBuilder{}.nest(0x30, attrs));
+    return key;
+}
+
+TlvBuilder ecKey(std::uint8_t keyRef) {
+    TlvBuilder key;
+    key.nest(0x30, commonObject("EC key", true, kAuthIdUser));
+    key.nest(0x30, TlvBuilder{}
+                       .add(0x04, {0x47})
+                       .add(0x03, {0x05, 0x20})
+                       .add(0x01, {0xFF})
+                       .add(0x03, {0x04, 0xB0})
+                       .add(0x02, {0x00, static_cast<std::uint8_t>(keyRef | layout::kLocal)}));
+    key.nest(0xA1, TlvBuilder{}.nest(0x30, TlvBuilder{}.nest(0x30, path({}))));
     return key;
 }
 
@@ -69,90 +115,102 @@ TlvBuilder certificate(const std::string& label, std::uint8_t id, std::uint16_t 
 }
 
 // AlgorithmInfo ::= SEQUENCE { reference, mechanism, parameters NULL, operations, algRef }
-TlvBuilder algorithm(std::uint8_t reference, std::uint32_t mechanism, std::initializer_list<std::uint8_t> operations,
-                     std::uint8_t algRef) {
+TlvBuilder algorithm(const AlgorithmSpec& a, bool emptySequenceForNull) {
     Bytes mech;
-    if (mechanism > 0xFF) mech.push_back(static_cast<std::uint8_t>(mechanism >> 8));
-    mech.push_back(static_cast<std::uint8_t>(mechanism));
+    if (a.mechanism > 0xFF) mech.push_back(static_cast<std::uint8_t>(a.mechanism >> 8));
+    mech.push_back(static_cast<std::uint8_t>(a.mechanism));
     if (mech.front() & 0x80) mech.insert(mech.begin(), 0x00);
-    TlvBuilder a;
-    a.add(0x02, {reference}).add(0x02, mech).add(0x05, ByteView{}).add(0x03, operations).add(0x02, {algRef});
-    return a;
+    TlvBuilder b;
+    b.add(0x02, {a.reference}).add(0x02, mech).add(emptySequenceForNull ? 0x30 : 0x05, ByteView{}).add(0x03, a.operations).add(0x02, {a.algRef});
+    return b;
 }
+
+bool keyInApp(const KeySpec& k, std::size_t app) { return k.app == app; }
 
 }  // namespace
 
-Bytes efAtr() {
-    return TlvBuilder{}
-        .add(0x43, {0x40})
-        .add(0x46, {0x01, 0x02, 0x03, 0x01})
-        .add(0x47, {0x94, 0x01, 0x80})
-        .add(0xE0, {0x02, 0x02, 0x01, 0x04, 0x02, 0x02, 0x01, 0x04, 0x02, 0x02, 0x01, 0x00, 0x02, 0x02, 0x01, 0x00})
-        .take();
-}
+Bytes efAtr() { return findPersonality(kDefaultPersonality)->efAtr; }
 
-Bytes efDir() {
-    return TlvBuilder{}
-        .nest(0x61, TlvBuilder{}.add(0x4F, layout::kAidGenericPki).add(0x50, text("ECC Generic PKI")))
-        .take();
+Bytes efDir() { return efDir(*findPersonality(kDefaultPersonality)); }
+
+Bytes efDir(const Personality& p) {
+    TlvBuilder dir;
+    for (const AppSpec& app : p.apps) dir.nest(0x61, TlvBuilder{}.add(0x4F, app.aid).add(0x50, text(app.label)));
+    return dir.take();
 }
 
 Bytes efSn(ByteView serial) { return apdu::encodeTlv(0x5A, serial); }
 
-Bytes odf() {
+Bytes odf() { return odf(findPersonality(kDefaultPersonality)->apps.front()); }
+
+Bytes odf(const AppSpec& app) {
     return TlvBuilder{}
-        .nest(0xA8, TlvBuilder{}.nest(0x30, path(fid(layout::kFidAodf))))
-        .nest(0xA0, TlvBuilder{}.nest(0x30, path(fid(layout::kFidPrkdf))))
-        .nest(0xA4, TlvBuilder{}.nest(0x30, path(fid(layout::kFidCdf))))
+        .nest(0xA8, TlvBuilder{}.nest(0x30, path(fid(app.aodf))))
+        .nest(0xA0, TlvBuilder{}.nest(0x30, path(fid(app.prkdf))))
+        .nest(0xA4, TlvBuilder{}.nest(0x30, path(fid(app.cdf))))
         .take();
 }
 
 Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label, bool withEcKey) {
+    Personality p = *findPersonality(kDefaultPersonality);
+    p.manufacturer = manufacturer;
+    return tokenInfo(p, serialNumber, label, withEcKey);
+}
+
+Bytes tokenInfo(const Personality& p, ByteView serialNumber, const std::string& label, bool withEcKey) {
     TlvBuilder algorithms;
-    algorithms.nest(0x30, algorithm(1, 0x0001, {0x06, 0x40}, layout::kAlgRsaPkcs1))          // CKM_RSA_PKCS sign
-        .nest(0x30, algorithm(2, 0x0001, {0x02, 0x04}, layout::kAlgRsaPkcs1Decipher))         // CKM_RSA_PKCS decipher
-        .nest(0x30, algorithm(3, 0x0220, {0x01, 0x02}, layout::kAlgSha1))                     // CKM_SHA_1 hash
-        .nest(0x30, algorithm(4, 0x0250, {0x01, 0x02}, layout::kAlgSha256))                   // CKM_SHA256 hash
-        .nest(0x30, algorithm(5, 0x0006, {0x06, 0x40}, layout::kAlgRsaPkcs1Sha1))             // CKM_SHA1_RSA_PKCS
-        .nest(0x30, algorithm(6, 0x0040, {0x06, 0x40}, layout::kAlgRsaPkcs1Sha256))           // CKM_SHA256_RSA_PKCS
-        .nest(0x30, algorithm(7, 0x000D, {0x06, 0x40}, layout::kAlgRsaPss));                  // CKM_RSA_PKCS_PSS (our module)
-    if (withEcKey) algorithms.nest(0x30, algorithm(8, 0x1041, {0x06, 0x40}, layout::kAlgEcdsa));  // CKM_ECDSA (our module)
+    for (std::size_t i = 0; i < p.algorithms.size(); ++i) {
+        // Gemalto: only the first entry carries the empty SEQUENCE (one parameter in the evidence).
+        algorithms.nest(0x30, algorithm(p.algorithms[i], p.nullAsEmptySequence && i == 0));
+    }
+    if (withEcKey) {
+        const auto next = static_cast<std::uint8_t>(p.algorithms.size() + 1);
+        algorithms.nest(0x30, algorithm({next, 0x1041, {0x06, 0x40}, layout::kAlgEcdsa}, false));  // CKM_ECDSA (our module)
+    }
     TlvBuilder info;
     info.add(0x02, {0x00})
         .add(0x04, serialNumber)
-        .add(0x0C, text(manufacturer))
+        .add(0x0C, text(p.manufacturer))
         .add(0x80, text(label))
         .add(0x03, {0x00})
         .nest(0xA2, algorithms);
     return TlvBuilder{}.nest(0x30, info).take();
 }
 
-Bytes aodf() {
-    TlvBuilder userPin;
-    userPin.nest(0x30, commonObject("User PIN", true, layout::kPuk))
-        .nest(0x30, TlvBuilder{}.add(0x04, {layout::kUserPin}))
-        .nest(0xA1, TlvBuilder{}.nest(0x30, pinAttributes(0x03, 0xC8, layout::kUserPin | layout::kLocal)));
-    TlvBuilder puk;
-    puk.nest(0x30, commonObject("PUK", true, std::nullopt))
-        .nest(0x30, TlvBuilder{}.add(0x04, {layout::kPuk}))
-        .nest(0xA1, TlvBuilder{}.nest(0x30, pinAttributes(0x01, 0xCA, layout::kPuk | layout::kLocal)));
-    return TlvBuilder{}.nest(0x30, userPin).nest(0x30, puk).take();
-}
+Bytes aodf() { return aodf(*findPersonality(kDefaultPersonality), 0); }
 
-Bytes prkdf(bool withEcKey) {
+// The first application lists the user PIN (authId 01) and the PUK (02); the application of
+// the signature key lists the signature PIN (03) — in the first application too when it is
+// the only one.
+Bytes aodf(const Personality& p, std::size_t app) {
     TlvBuilder out;
-    out.nest(0x30, privateKey("Authentication key", 0x45, Bytes{0x02, 0x64}, layout::kAuthKey, 2048));
-    // sign + nonRepudiation (bits 2 and 9)
-    out.nest(0x30, privateKey("Signature key", 0x46, Bytes{0x06, 0x20, 0x40}, layout::kSignKey, 2048));
-    if (withEcKey) out.nest(0xA0, privateKey("EC key", 0x47, Bytes{0x05, 0x20}, layout::kEcKey, 0));
+    const std::optional<std::uint8_t> unblocker = p.puk ? std::optional<std::uint8_t>(kAuthIdPuk) : std::nullopt;
+    if (app == 0) out.nest(0x30, pinObject(p.userPin, kAuthIdUser, unblocker, false));
+    if (p.signPin && (app == 1 || p.apps.size() == 1)) out.nest(0x30, pinObject(*p.signPin, kAuthIdSign, unblocker, false));
+    if (app == 0 && p.puk) out.nest(0x30, pinObject(*p.puk, kAuthIdPuk, std::nullopt, true));
     return out.take();
 }
 
-Bytes cdf(bool withEcKey) {
+Bytes prkdf(bool withEcKey) { return prkdf(*findPersonality(kDefaultPersonality), 0, withEcKey); }
+
+Bytes prkdf(const Personality& p, std::size_t app, bool withEcKey) {
     TlvBuilder out;
-    out.nest(0x30, certificate("Authentication certificate", 0x45, layout::kFidCertAuth));
-    out.nest(0x30, certificate("Signature certificate", 0x46, layout::kFidCertSign));
-    if (withEcKey) out.nest(0x30, certificate("EC certificate", 0x47, layout::kFidCertEc));
+    for (const KeySpec& k : p.keys) {
+        if (keyInApp(k, app)) out.nest(0x30, privateKey(p, k, 2048));
+    }
+    if (withEcKey && app == 0) out.nest(0xA0, ecKey(layout::kEcKey));
+    return out.take();
+}
+
+Bytes cdf(bool withEcKey) { return cdf(*findPersonality(kDefaultPersonality), 0, withEcKey); }
+
+Bytes cdf(const Personality& p, std::size_t app, bool withEcKey) {
+    TlvBuilder out;
+    for (const KeySpec& k : p.keys) {
+        if (!keyInApp(k, app)) continue;
+        out.nest(0x30, certificate(k.nonRepudiation ? "Signature certificate" : "Authentication certificate", k.id, k.certFid));
+    }
+    if (withEcKey && app == 0) out.nest(0x30, certificate("EC certificate", 0x47, layout::kFidCertEc));
     return out.take();
 }
 

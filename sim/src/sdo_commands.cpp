@@ -96,7 +96,17 @@ ResponseApdu Card::getData(const CommandApdu& c) {
             if (req->tag == kTagDocp) {
                 apdu::TlvBuilder tries;
                 tries.addByte(0x9A, pin->maxTries).addByte(0x9B, pin->triesLeft);
-                return ok(sdoResponse(kClassChv, req->ref, docp(pin->acl, tries)));
+                if (personality_->pinDocp == PinDocpStyle::AclFirst) {
+                    return ok(sdoResponse(kClassChv, req->ref, docp(pin->acl, tries)));
+                }
+                // Cosmo / CPx: A0 {9A, 9B, A1 {8C acl [9C acl]}} (realcards/esteid2018_idemia,
+                // lateid_idemia_v2, cpx_french_health_iasecc get_data_sdo).
+                const PinSpec* spec = pinSpec(pin->ref);
+                apdu::TlvBuilder acls;
+                acls.add(0x8C, pin->acl);
+                if (spec && spec->contactlessAcl) acls.add(0x9C, pin->acl);
+                tries.nest(0xA1, acls);
+                return ok(sdoResponse(kClassChv, req->ref, apdu::encodeTlv(kTagDocp, tries.bytes())));
             }
             return sw(StatusWord::kWrongData);
         }
@@ -139,6 +149,10 @@ ResponseApdu Card::getData(const CommandApdu& c) {
             return sw(StatusWord::kWrongData);  // key values are never readable
         }
         case kClassSecurityEnvironment: {
+            // Cosmo: the SE SDO is not readable (realcards/oberthur_cosmo_iasecc [B]); CPx:
+            // only with the MF current (realcards/cpx_french_health_iasecc [C], [D]).
+            if (!personality_->seReadable) return sw(StatusWord::kReferenceNotFound);
+            if (personality_->seReadableOnlyInMf && currentPath_.size() != 1) return sw(StatusWord::kReferenceNotFound);
             const SecurityEnvironmentObject* se = state_.findEnvironment(req->ref);
             if (!se) return sw(StatusWord::kReferenceNotFound);
             if (req->tag != kTagSe) return sw(StatusWord::kWrongData);

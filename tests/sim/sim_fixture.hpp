@@ -83,8 +83,10 @@ protected:
     }
 
     // Public key of the certificate in `fid` (B001 auth, B002 signature, B003 EC).
-    std::shared_ptr<EVP_PKEY> certificateKey(const std::string& fid) {
-        const Bytes der = readFile(fid);
+    std::shared_ptr<EVP_PKEY> certificateKey(const std::string& fid) { return publicKeyOf(readFile(fid)); }
+
+    // Public key of a DER certificate (null when it does not parse).
+    static std::shared_ptr<EVP_PKEY> publicKeyOf(const Bytes& der) {
         const unsigned char* p = der.data();
         X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
         EXPECT_NE(cert, nullptr);

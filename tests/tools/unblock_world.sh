@@ -54,10 +54,10 @@ fi
 
 # A fresh card personalised with the simulator's default (test) master key, the one the
 # unblock world imported into its HSM.
-template="$WORLD/templates/ias-unblock-$SERIAL.json"
+template="$WORLD/templates/ias-unblock-${IAS_SIM_PERSONALITY:-default}-$SERIAL.json"
 if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may derive other keys
     mkdir -p "$WORLD/templates"
-    "$SIM" personalise --state "$template.tmp" --serial "$SERIAL" --pin 4711 --puk 12345678 \
+    "$SIM" personalise --personality "${IAS_SIM_PERSONALITY:-default}" --state "$template.tmp" --serial "$SERIAL" --pin 4711 --puk 12345678 \
         --ca-dir "$WORLD/templates/ca" --label "IAS-ECC SIM" --holder "Jean Dupont" >/dev/null
     mv "$template.tmp" "$template"
 fi

@@ -22,9 +22,11 @@ expect_contains() { grep -qF -- "$2" <<<"$1" || fail "$3: expected '$2' in: $1";
 expect_not_contains() { ! grep -qF -- "$2" <<<"$1" || fail "$3: did not expect '$2' in: $1"; }
 
 # fresh_card [personalise options...]: a new card in the reader (a copy of a template
-# personalised once per option set, so each test starts from the same known state).
+# personalised once per option set, so each test starts from the same known state). The
+# card family is IAS_SIM_PERSONALITY (default: the default layout); options may override it.
 fresh_card() {
     local key template
+    set -- --personality "${IAS_SIM_PERSONALITY:-default}" "$@"
     key="$(printf '%s ' "$@" | sha1sum | cut -c1-12)"
     template="$WORLD/templates/$key.json"
     if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may lay cards out differently

@@ -16,11 +16,11 @@ UNBLOCK_DIR="${IAS_UNBLOCK_WORLD_DIR:-$REPO/test-world/unblockd}"
 case "${1:?}" in
 card)
     serial=${2:?serial}
-    template="$WORLD/templates/unblock-$serial.json"
+    template="$WORLD/templates/unblock-${IAS_SIM_PERSONALITY:-default}-$serial.json"
     if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then
         mkdir -p "$WORLD/templates"
         rm -f "$template.tmp"
-        "$SIM" personalise --state "$template.tmp" --serial "$serial" --pin 4711 --puk 12345678 \
+        "$SIM" personalise --personality "${IAS_SIM_PERSONALITY:-default}" --state "$template.tmp" --serial "$serial" --pin 4711 --puk 12345678 \
             --ca-dir "$WORLD/templates/ca" --label "IAS-ECC SIM" >/dev/null
         mv "$template.tmp" "$template"
     fi

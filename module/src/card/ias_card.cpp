@@ -1,5 +1,7 @@
 #include "ias_card.hpp"
 
+#include <algorithm>
+
 #include "ias/apdu/instructions.hpp"
 #include "ias/apdu/error.hpp"
 #include "ias/apdu/tlv.hpp"
@@ -13,6 +15,11 @@ using apdu::StatusWord;
 namespace {
 
 constexpr std::size_t kReadChunk = 256;
+
+// Le of a signature command: 00 (up to 256 bytes) whatever the key size, as the real cards
+// are sent (an ECDSA P-384 INTERNAL AUTHENTICATE with Le=00, realcards/esteid2018_idemia);
+// the length is checked on the answer.
+std::size_t signatureLe(std::size_t signatureSize) { return std::max<std::size_t>(signatureSize, 256); }
 
 CommandApdu command(std::uint8_t ins, std::uint8_t p1, std::uint8_t p2, ByteView data = {}, std::size_t ne = 0) {
     CommandApdu c;
@@ -71,7 +78,13 @@ void IasCard::selectApplication(ByteView aid) {
 
 void IasCard::selectFile(std::uint16_t fid) {
     const std::uint8_t f[] = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
-    sendExpectingSuccess(command(apdu::ins::kSelect, 0x02, 0x0C, f), "SELECT file");
+    ResponseApdu r = send(command(apdu::ins::kSelect, 0x02, rules_.fileP2, f, rules_.fileP2 == 0x0C ? 0 : 256));
+    if (rules_.fileP2 == 0x0C && r.sw.value() == StatusWord::kIncorrectP1P2) {
+        // Cards that always answer with the FCP (CPx: P2=04 for file identifiers).
+        rules_.fileP2 = 0x04;
+        r = send(command(apdu::ins::kSelect, 0x02, rules_.fileP2, f, 256));
+    }
+    expectSuccess(r, "SELECT file");
 }
 
 Bytes IasCard::readBinary(std::uint16_t offset, std::size_t ne) {
@@ -194,15 +207,21 @@ void IasCard::resetRetryCounter(std::uint8_t pinRef, ByteView newPin, const PinE
 }
 
 void IasCard::setSecurityEnvironment(Crt crt, std::uint8_t keyRef, std::uint8_t algRef) {
-    const std::uint8_t data[] = {0x84, 0x01, keyRef, 0x80, 0x01, algRef};
+    // Algorithm first, then the key: the order of the IDEMIA and Gemalto middlewares
+    // (realcards/esteid2018_idemia, lateid_idemia_v2, uruguay_eid_gemalto_ias traces).
+    const std::uint8_t data[] = {0x80, 0x01, algRef, 0x84, 0x01, keyRef};
     sendExpectingSuccess(command(apdu::ins::kManageSecurityEnvironment, 0x41, static_cast<std::uint8_t>(crt), data),
                          "MSE SET");
 }
 
 Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
-    const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kInternalAuthenticate, 0x00, 0x00, input, signatureSize),
+    const ResponseApdu r = sendExpectingSuccess(command(apdu::ins::kInternalAuthenticate, 0x00, 0x00, input, signatureLe(signatureSize)),
                                                 "INTERNAL AUTHENTICATE");
-    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("INTERNAL AUTHENTICATE");
+    return signatureFrom(r, signatureSize, "INTERNAL AUTHENTICATE");
+}
+
+Bytes IasCard::signatureFrom(const ResponseApdu& r, std::size_t signatureSize, const char* operation) {
+    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse(operation);
     Bytes sig(signatureSize - r.data.size(), 0x00);  // left-pad a short signature
     apdu::append(sig, r.data);
     return sig;
@@ -210,11 +229,27 @@ Bytes IasCard::internalAuthenticate(ByteView input, std::size_t signatureSize) {
 
 Bytes IasCard::computeSignatureOverHash(ByteView hash, std::size_t signatureSize) {
     const ResponseApdu r = sendExpectingSuccess(
-        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, hash, signatureSize), "PSO COMPUTE DIGITAL SIGNATURE");
-    if (r.data.empty() || r.data.size() > signatureSize) malformedResponse("PSO COMPUTE DIGITAL SIGNATURE");
-    Bytes sig(signatureSize - r.data.size(), 0x00);
-    apdu::append(sig, r.data);
-    return sig;
+        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, hash, signatureLe(signatureSize)), "PSO COMPUTE DIGITAL SIGNATURE");
+    return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
+}
+
+void IasCard::hashForSignature(ByteView hash) {
+    sendExpectingSuccess(command(apdu::ins::kPerformSecurityOperation, 0x90, 0xA0, apdu::encodeTlv(0x90, hash)), "PSO HASH");
+}
+
+Bytes IasCard::computeSignatureOverCardHash(std::size_t signatureSize) {
+    const ResponseApdu r = sendExpectingSuccess(
+        command(apdu::ins::kPerformSecurityOperation, 0x9E, 0x9A, {}, signatureLe(signatureSize)), "PSO COMPUTE DIGITAL SIGNATURE");
+    return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
+}
+
+SdoAccess IasCard::readSdoAccess(SdoClass cls, std::uint8_t ref) {
+    // 4D { 70 { BF cls|80 ref { A0 } } } with OpenSC's trailing 80 (a zero-length A0 request),
+    // byte for byte what the Cosmo v8 traces show (realcards/esteid2018_idemia).
+    const std::uint8_t r = ref & 0x1F;
+    const std::uint8_t data[] = {0x4D, 0x08, 0x70, 0x06, 0xBF, static_cast<std::uint8_t>(static_cast<std::uint8_t>(cls) | 0x80), r, 0x02, 0xA0, 0x80};
+    const ResponseApdu answer = sendExpectingSuccess(command(apdu::ins::kGetData, 0x3F, 0xFF, data, 256), "GET DATA (SDO)");
+    return parseSdoAccess(plain(answer.data), cls, r);
 }
 
 SecureBytes IasCard::decipher(ByteView cryptogram) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "card_error.hpp"
+#include "sdo_access.hpp"
 #include "ias/apdu/bytes.hpp"
 #include "ias/apdu/channel.hpp"
 #include "ias/apdu/command.hpp"
@@ -42,9 +43,16 @@ enum class Crt : std::uint8_t {
     Confidentiality = 0xB8,        // PSO DECIPHER
 };
 
+// What the module learned about this card's command rules, kept by the token between
+// transactions: a card that answers 6A86 to SELECT with P2=0C (no FCP wanted) gets P2=04.
+struct SelectRules {
+    std::uint8_t fileP2 = 0x0C;
+};
+
 class IasCard {
 public:
-    explicit IasCard(apdu::CardChannel& channel) : channel_(channel) {}
+    explicit IasCard(apdu::CardChannel& channel) : channel_(channel), rules_(ownRules_) {}
+    IasCard(apdu::CardChannel& channel, SelectRules& rules) : channel_(channel), rules_(rules) {}
 
     // --- files ---
     void selectMasterFile();
@@ -63,6 +71,12 @@ public:
     // EF.SN under the MF via SFI 1C: the value of tag 5A.
     Bytes readSerialNumber();
 
+    // --- security data objects ---
+    // GET DATA of the object's descriptor (00 CB 3F FF ... BF cls ref A0): access rules and
+    // try counters. Throws CardError (e.g. SecurityStatusNotSatisfied, FileNotFound) when
+    // the card does not give it.
+    SdoAccess readSdoAccess(SdoClass cls, std::uint8_t ref);
+
     // --- PINs ---
     PinStatus pinStatus(std::uint8_t pinRef);
     void verifyPin(std::uint8_t pinRef, ByteView pin, const PinEncoding& encoding);
@@ -76,6 +90,11 @@ public:
     Bytes internalAuthenticate(ByteView input, std::size_t signatureSize);
     // PSO COMPUTE DIGITAL SIGNATURE with the complete hash in the data field (after MSE SET DST).
     Bytes computeSignatureOverHash(ByteView hash, std::size_t signatureSize);
+    // PSO HASH 00 2A 90 A0 with the final hash (tag 90): the card keeps it for PSO CDS,
+    // which builds the DigestInfo of the DST algorithm and signs it.
+    void hashForSignature(ByteView hash);
+    // PSO COMPUTE DIGITAL SIGNATURE without data, over the hash given by hashForSignature.
+    Bytes computeSignatureOverCardHash(std::size_t signatureSize);
     // PSO DECIPHER (padding indicator 81); the card removes PKCS#1 v1.5 type-2 padding.
     SecureBytes decipher(ByteView cryptogram);
 
@@ -89,7 +108,11 @@ private:
     apdu::ResponseApdu send(const apdu::CommandApdu& command);
     apdu::ResponseApdu sendExpectingSuccess(const apdu::CommandApdu& command, const char* operation);
 
+    Bytes signatureFrom(const apdu::ResponseApdu& r, std::size_t signatureSize, const char* operation);
+
     apdu::CardChannel& channel_;
+    SelectRules ownRules_;
+    SelectRules& rules_;
 };
 
 // PIN bytes as sent to the card (padding applied). Secret: wiping buffer.

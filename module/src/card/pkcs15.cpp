@@ -100,6 +100,20 @@ unsigned bitStringFlags(ByteView value) {
     return flags;
 }
 
+std::vector<Bytes> parseEfDir(ByteView content) {
+    std::vector<Bytes> aids;
+    try {
+        for (const Tlv& t : apdu::TlvParser::parseAll(content, true)) {
+            if (t.tag != 0x61) continue;
+            const auto aid = apdu::TlvParser::find(t.value, 0x4F);
+            if (aid && aid->value.size() >= 5 && aid->value.size() <= 16) aids.emplace_back(aid->value.begin(), aid->value.end());
+        }
+    } catch (const apdu::Error&) {
+        bad("EF.DIR: not BER-TLV");
+    }
+    return aids;
+}
+
 Odf parseOdf(ByteView der) {
     Odf odf;
     for (const Tlv& t : items(der)) {
@@ -164,7 +178,9 @@ std::vector<Pin> parseAodf(ByteView der) {
             if (a.tag == kBitString) pin.flags = bitStringFlags(a.value);
             else if (a.tag == kInteger) ints.push_back(&a);
             else if (a.tag == 0x80) pin.reference = static_cast<std::uint8_t>(integerValue(a));
-            else if (a.tag == 0x81 && a.value.size() == 1) pin.padChar = a.value[0];
+            // padChar is an OCTET STRING (PKCS#15 PinAttributes; Gemalto cards pad with 00);
+            // [1] as some encoders write it.
+            else if ((a.tag == kOctetString || a.tag == 0x81) && a.value.size() == 1) pin.padChar = a.value[0];
             else if (a.tag == kEnumerated) continue;
         }
         if (!ints.empty()) pin.minLength = static_cast<unsigned>(integerValue(*ints[0]));

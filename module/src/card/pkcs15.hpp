@@ -86,6 +86,9 @@ struct Certificate {
 };
 
 Odf parseOdf(ByteView der);
+// EF.DIR (ISO 7816-4 application templates 61 { 4F AID, 50 label, ... }, padding allowed):
+// the AIDs in the card's order.
+std::vector<Bytes> parseEfDir(ByteView content);
 TokenInfo parseTokenInfo(ByteView der);
 std::vector<Pin> parseAodf(ByteView der);
 std::vector<PrivateKey> parsePrkdf(ByteView der);

@@ -75,6 +75,16 @@ Bytes digestInfoPrefix(Hash hash) {
     return {};
 }
 
+std::optional<ParsedDigestInfo> parseDigestInfo(apdu::ByteView input) {
+    for (Hash h : {Hash::Sha1, Hash::Sha224, Hash::Sha256, Hash::Sha384, Hash::Sha512}) {
+        const Bytes prefix = digestInfoPrefix(h);
+        if (input.size() == prefix.size() + digestSize(h) && std::equal(prefix.begin(), prefix.end(), input.begin())) {
+            return ParsedDigestInfo{h, input.subspan(prefix.size())};
+        }
+    }
+    return std::nullopt;
+}
+
 Hash hashOfMechanism(CK_MECHANISM_TYPE type) {
     switch (type) {
         case CKM_SHA_1: return Hash::Sha1;

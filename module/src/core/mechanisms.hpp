@@ -1,6 +1,8 @@
 // The mechanisms the module offers, as a table: how each one is carried out on the card.
 #pragma once
 
+#include <optional>
+
 #include <openssl/evp.h>
 
 #include <span>
@@ -43,6 +45,13 @@ std::size_t digestSize(Hash hash);
 Bytes digestInfoPrefix(Hash hash);
 // The hash algorithm of a PKCS#11 hash mechanism (CKM_SHA256 -> Sha256), for PSS params.
 Hash hashOfMechanism(CK_MECHANISM_TYPE type);
+// A DER DigestInfo (as CKM_RSA_PKCS callers give it) split into its hash algorithm and
+// value; nullopt for any other input.
+struct ParsedDigestInfo {
+    Hash hash = Hash::None;
+    apdu::ByteView digest;
+};
+std::optional<ParsedDigestInfo> parseDigestInfo(apdu::ByteView input);
 Hash hashOfMgf(CK_RSA_PKCS_MGF_TYPE mgf);
 
 }  // namespace ias::p11

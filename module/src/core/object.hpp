@@ -26,6 +26,8 @@ struct KeyBinding {
     bool canSign = false;
     bool canDecrypt = false;
     bool alwaysAuthenticate = false;
+    std::size_t application = 0;     // the card application holding the key
+    std::size_t pin = 0;             // 0: the user PIN; n: the token's key PIN n-1
 };
 
 class Object {

@@ -168,7 +168,9 @@ std::vector<std::shared_ptr<Object>> buildObjects(const CardContents& contents, 
         objects.push_back(key);
     }
 
-    for (const auto& k : contents.privateKeys) {
+    for (std::size_t i = 0; i < contents.privateKeys.size(); ++i) {
+        const auto& k = contents.privateKeys[i];
+        const CardContents::KeyPlace place = i < contents.keyPlaces.size() ? contents.keyPlaces[i] : CardContents::KeyPlace{};
         auto key = std::make_shared<Object>(nextHandle(), CKO_PRIVATE_KEY, true);
         const CK_KEY_TYPE type = k.type == pkcs15::KeyType::Ec ? CKK_EC : CKK_RSA;
         setKeyCommon(*key, type, k.id, k.label);
@@ -177,7 +179,10 @@ std::vector<std::shared_ptr<Object>> buildObjects(const CardContents& contents, 
         b.keyReference = static_cast<std::uint8_t>(k.keyReference | 0x80);
         b.canSign = (k.usage & (pkcs15::PrivateKey::kUsageSign | pkcs15::PrivateKey::kUsageNonRepudiation)) != 0;
         b.canDecrypt = type == CKK_RSA && (k.usage & (pkcs15::PrivateKey::kUsageDecrypt | pkcs15::PrivateKey::kUsageUnwrap)) != 0;
-        b.alwaysAuthenticate = k.userConsent;
+        // A key under its own PIN (not the one C_Login verifies) needs that PIN before each use.
+        b.alwaysAuthenticate = k.userConsent || place.pin != 0;
+        b.application = place.application;
+        b.pin = place.pin;
         b.signAlgRef = algorithmReference(contents.tokenInfo, CKM_RSA_PKCS, pkcs15::AlgorithmInfo::kComputeSignature, 0x02);
         b.decipherAlgRef = algorithmReference(contents.tokenInfo, CKM_RSA_PKCS, pkcs15::AlgorithmInfo::kDecipher, 0x1A);
         b.bits = k.modulusBits;

@@ -11,9 +11,21 @@
 
 namespace ias::p11 {
 
+// A PIN protecting keys other than the user PIN, in the application it belongs to.
+struct KeyPin {
+    std::size_t application = 0;
+    card::pkcs15::Pin pin;
+};
+
 struct CardContents {
     card::pkcs15::TokenInfo tokenInfo;
     std::vector<card::pkcs15::PrivateKey> privateKeys;
+    // Parallel to privateKeys (missing entries: application 0, user PIN).
+    struct KeyPlace {
+        std::size_t application = 0;
+        std::size_t pin = 0;  // 0: the user PIN; n: KeyPin n-1 of the token
+    };
+    std::vector<KeyPlace> keyPlaces;
     struct Cert {
         card::pkcs15::Certificate info;
         Bytes der;

@@ -202,7 +202,7 @@ std::shared_ptr<Token> SlotTable::token(CK_SLOT_ID id) {
     // Card I/O (connect, identity) outside the table lock.
     std::shared_ptr<Token> token;
     try {
-        token = std::make_shared<Token>(reader, objectHandles_);
+        token = std::make_shared<Token>(apdu::connectPcsc(reader), objectHandles_);
     } catch (const card::CardError& e) {
         logf(LogLevel::Warn, "card in '%s' is not a usable IAS-ECC token: %s", reader.c_str(), e.what());
         fail(CKR_TOKEN_NOT_RECOGNIZED, "not an IAS-ECC token");

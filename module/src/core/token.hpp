@@ -7,6 +7,7 @@
 // snapshot and is never held while talking to the card.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,7 +16,7 @@
 
 #include "../card/ias_card.hpp"
 #include "../card/pkcs15.hpp"
-#include "ias/apdu/pcsc.hpp"
+#include "ias/apdu/connection.hpp"
 #include "ias/apdu/trace.hpp"
 #include "mechanisms.hpp"
 #include "object.hpp"
@@ -56,10 +57,10 @@ struct TokenSnapshot {
 
 class Token {
 public:
-    // Connects to the card in `reader` and reads its identity (card I/O). The token has a
-    // PC/SC context of its own: pcsc-lite contexts must not be used by two threads at once,
-    // and this one is only used under cardMutex_.
-    Token(const std::string& reader, const HandleAllocator& nextHandle);
+    // Takes the card connection (PC/SC in the module: apdu::connectPcsc; an in-process card in
+    // tests) and reads the card's identity (card I/O). The connection is only used under
+    // cardMutex_.
+    Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle);
     ~Token();
     Token(const Token&) = delete;
     Token& operator=(const Token&) = delete;
@@ -81,7 +82,7 @@ public:
 
     // Card operations. Throw Error / CardError / apdu::Error.
     void loginUser(ByteView pin, const UnblockSettings& settings);
-    void verifyForSignature(ByteView pin);  // CKU_CONTEXT_SPECIFIC
+    void verifyForSignature(const Object& key, ByteView pin);  // CKU_CONTEXT_SPECIFIC: the key's own PIN
     void logout();
     void changeUserPin(ByteView oldPin, ByteView newPin, const UnblockSettings& settings);
     Bytes sign(const Object& key, const MechanismSpec& mechanism, ByteView input, Hash pssHash);
@@ -104,22 +105,48 @@ private:
     auto withCard(Operation&& op);
     void loadIdentity(card::IasCard& card);
     void loadObjects(card::IasCard& card);
-    void ensureApplication(card::IasCard& card);
+    // Selects application `index` of applications_ unless it is the current one.
+    void ensureApplication(card::IasCard& card, std::size_t index = 0);
+    // Selects the token's application again (ends local PIN and role authentication states).
+    void reselectApplication(card::IasCard& card);
+    void findApplications(card::IasCard& card);
+    void loadApplicationObjects(card::IasCard& card, std::size_t application, CardContents& contents);
     void onCardReset();
     void verifyUserPin(card::IasCard& card, ByteView pin);  // VERIFY + tries bookkeeping
     void requireUserPinLength(ByteView pin) const;          // outside the card's limits: never sent
     void recordPinResult(const card::CardError& e);
     void recordPinSuccess();
-    Bytes readDirectory(card::IasCard& card, std::uint16_t defaultFid, std::optional<std::uint16_t> card::pkcs15::Odf::*field);
+    // A directory file (AODF, PrKDF, CDF) of an application where its ODF says (the Generic
+    // PKI defaults when the application has no ODF); empty when the ODF names none.
+    Bytes readDirectory(card::IasCard& card, std::size_t application, std::optional<std::uint16_t> card::pkcs15::Odf::*field);
+    static card::PinEncoding pinEncoding(const card::pkcs15::Pin& pin);
     card::PinEncoding userPinEncoding() const;
+    // The short file identifier to try for `fid` (its low 5 bits), unless the card refused one.
+    std::optional<std::uint8_t> sfiOf(std::uint16_t fid) const;
+    // The reset the card allows for the user PIN (its RESET RETRY COUNTER rule, read with the
+    // PIN's descriptor at first contact) given what is configured: Service where external
+    // authentication is allowed, Puk where user authentication is and the card has a PUK.
+    // CKR_FUNCTION_NOT_SUPPORTED, with a log line naming the card's condition, otherwise.
+    UnblockSettings::Method resetMethod(const UnblockSettings& settings) const;
+    // How a key signs PKCS#1 v1.5, from its access rule (read once per key and process).
+    enum class SignPath { InternalAuthenticate, SecurityOperation };
+    SignPath signPath(card::IasCard& card, const KeyBinding& key);
+    Bytes signByCardHash(card::IasCard& card, const KeyBinding& key, ByteView digestInfo, std::size_t size);
 
     HandleAllocator nextHandle_;
-    std::unique_ptr<apdu::PcscContext> context_;  // before card_: destroyed after it
-    std::unique_ptr<apdu::PcscCard> card_;
+    std::unique_ptr<apdu::CardConnection> connection_;
     std::uint64_t knownResets_ = 0;
-    bool applicationSelected_ = false;
-    std::optional<card::pkcs15::Odf> odf_;
+    // The card's PKCS#15 applications: [0] is the token's (TokenInfo, user PIN); cards such
+    // as IDEMIA Cosmo v8 keep a signature key with its own PIN in a second one.
+    struct CardApplication {
+        Bytes aid;
+        std::optional<card::pkcs15::Odf> odf;
+    };
+    std::vector<CardApplication> applications_;
+    std::optional<std::size_t> selectedApplication_;
     bool sfiReadsWork_ = true;
+    card::SelectRules selectRules_;
+    std::map<unsigned, SignPath> signPaths_;  // by application << 8 | key reference; under cardMutex_
 
     mutable std::mutex cardMutex_;
     mutable std::mutex stateMutex_;
@@ -133,6 +160,10 @@ private:
     card::pkcs15::TokenInfo tokenInfo_;
     card::pkcs15::Pin userPin_;
     std::optional<card::pkcs15::Pin> puk_;
+    // PINs other than the user PIN that protect keys (a signature PIN), with their
+    // application; a key bound to one of them is CKA_ALWAYS_AUTHENTICATE (KeyBinding::pin).
+    std::vector<KeyPin> keyPins_;
+    std::optional<card::Scb> userPinResetRule_;  // nullopt: the card did not show it
     // The service's ticket while the SO is logged in or an unblock is pending, and (pending
     // only) the canonical secret to compare with C_SetPIN's old PIN (guarded by stateMutex_).
     std::optional<unblock::Ticket> soTicket_;

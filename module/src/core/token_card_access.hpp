@@ -25,12 +25,11 @@ auto Token::withCard(Operation&& op) {
     }
     for (int attempt = 0;; ++attempt) {
         try {
-            apdu::Transaction transaction(*card_);
-            if (card_->resetCount() != knownResets_) onCardReset();
-            apdu::PcscChannel wire(*card_);
-            apdu::TracingChannel traced(wire, traceToLog);
+            apdu::ConnectionTransaction transaction(*connection_);
+            if (connection_->resetCount() != knownResets_) onCardReset();
+            apdu::TracingChannel traced(connection_->channel(), traceToLog);
             apdu::IsoChannel iso(traced);
-            card::IasCard card(iso);
+            card::IasCard card(iso, selectRules_);
             return op(card);
         } catch (const apdu::Error& e) {
             if (e.kind() == apdu::ErrorKind::CardReset) {

@@ -44,6 +44,7 @@ void Token::dropSecurityOfficer() {
 
 bool Token::takesSecretAsUserPin(ByteView pin, const UnblockSettings& settings) const {
     if (settings.method != UnblockSettings::Method::Service || !settings.secretAsUserPin) return false;
+    if (userPinResetRule_ && !userPinResetRule_->allowsExternalAuthentication()) return false;
     {
         std::lock_guard stateLock(stateMutex_);
         if (!snapshot_.userPin.blocked) return false;
@@ -83,15 +84,29 @@ void Token::resetFromPendingLogin(ByteView oldPin, ByteView newPin, const Unbloc
     snapshot_.login = LoginState::User;
 }
 
+UnblockSettings::Method Token::resetMethod(const UnblockSettings& settings) const {
+    if (settings.method == UnblockSettings::Method::None) return settings.method;
+    if (!userPinResetRule_) return settings.method;  // rule not shown: as configured, the card decides
+    const card::Scb rule = *userPinResetRule_;
+    if (settings.method == UnblockSettings::Method::Service && rule.allowsExternalAuthentication()) {
+        return UnblockSettings::Method::Service;
+    }
+    if (puk_ && rule.allowsUserAuthentication()) return UnblockSettings::Method::Puk;
+    logf(LogLevel::Warn, "the card resets the PIN only after %s: %s", rule.describe().c_str(),
+         settings.method == UnblockSettings::Method::Service ? "not the unblock service's external authentication"
+                                                              : "the card has no PUK for it");
+    fail(CKR_FUNCTION_NOT_SUPPORTED, "the card's PIN reset rule allows neither the unblock service nor a PUK");
+}
+
 void Token::loginSecurityOfficer(ByteView credential, const UnblockSettings& settings) {
-    switch (settings.method) {
+    switch (resetMethod(settings)) {
         case UnblockSettings::Method::None:
             fail(CKR_FUNCTION_NOT_SUPPORTED, "no unblock service configured");
         case UnblockSettings::Method::Puk: {
             if (!puk_) fail(CKR_FUNCTION_NOT_SUPPORTED, "the card has no PUK");
             withCard([&](IasCard& card) {
                 ensureApplication(card);
-                card.verifyPin(puk_->reference, credential, {});
+                card.verifyPin(puk_->reference, credential, pinEncoding(*puk_));
             });
             break;
         }
@@ -110,7 +125,7 @@ void Token::loginSecurityOfficer(ByteView credential, const UnblockSettings& set
 
 void Token::initUserPin(ByteView newPin, const UnblockSettings& settings) {
     if (loginState() != LoginState::SecurityOfficer) fail(CKR_USER_NOT_LOGGED_IN, "SO not logged in");
-    if (settings.method == UnblockSettings::Method::Service) {
+    if (resetMethod(settings) == UnblockSettings::Method::Service) {
         resetWithService(newPin, settings);
         return;
     }
@@ -150,14 +165,13 @@ void Token::resetWithService(ByteView newPin, const UnblockSettings& settings) {
                 // Whatever failed, end the role authentication if it was opened.
                 if (authenticated) {
                     try {
-                        card.selectApplication(card::kGenericPkiAid);
+                        reselectApplication(card);
                     } catch (...) {
                     }
                 }
                 throw;
             }
-            card.selectApplication(card::kGenericPkiAid);  // ends the role authentication
-            applicationSelected_ = true;
+            reselectApplication(card);  // ends the role authentication
             recordPinSuccess();
         });
     } catch (const unblock::UnblockError& e) {

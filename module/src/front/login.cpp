@@ -19,7 +19,7 @@ CK_RV loginContextSpecific(Session& session, apdu::ByteView pin) {
     // in C_Login's list) only for an operation whose user login was lost, e.g. to a card reset.
     if (!signing && !decrypting) return CKR_OPERATION_NOT_INITIALIZED;
     if (token.loginState() != LoginState::User) return CKR_USER_NOT_LOGGED_IN;
-    token.verifyForSignature(pin);  // a PIN outside the card's limits (empty too) is never sent
+    token.verifyForSignature(signing ? *session.sign->key : *session.decrypt->key, pin);  // outside the card's limits (empty too): never sent
     if (signing) session.sign->contextLoginDone = true;
     if (decrypting) session.decrypt->contextLoginDone = true;
     return CKR_OK;

@@ -16,6 +16,7 @@
 #include "ias/apdu/command.hpp"
 #include "ias/apdu/response.hpp"
 #include "ias/sim/card_state.hpp"
+#include "ias/sim/personality.hpp"
 #include "ias/sim/secure_messaging.hpp"
 
 namespace ias::sim {
@@ -48,7 +49,8 @@ public:
 
     explicit Card(CardState state, Persist persist = {}, CardOptions options = {});
 
-    ByteView atr() const { return kAmosAtr; }
+    ByteView atr() const { return personality_->atr; }
+    const Personality& personality() const { return *personality_; }
     void powerOn() { resetSecurityState(); }
     void powerOff() { resetSecurityState(); }
     void reset() { resetSecurityState(); }
@@ -86,7 +88,7 @@ private:
     ResponseApdu dispatch(const CommandApdu& c);
     ResponseApdu processPlain(const CommandApdu& c);
     ResponseApdu processSecureMessaging(const CommandApdu& c);
-    ResponseApdu deliver(ResponseApdu r, std::size_t ne);
+    ResponseApdu deliver(ResponseApdu r, std::size_t ne, std::uint8_t ins);
     void resetSecurityState();
     void changed();
 
@@ -95,6 +97,14 @@ private:
     FileNode* currentEf();
     Bytes fcpOf(const FileNode& node) const;
 
+    // The personality's description of a PIN (padding, local/global); nullptr when none.
+    const PinSpec* pinSpec(std::uint8_t ref) const;
+    // The PIN in a PIN block as the personality sends it (padding removed); nullopt when the
+    // block has the wrong length.
+    std::optional<ByteView> pinFromBlock(const PinObject& pin, ByteView block) const;
+    std::size_t pinBlockLength(const PinObject& pin) const;
+    PinObject* pinOfReference(std::uint8_t p2);
+
     // Access rules: SCB evaluation (security.cpp).
     bool scbSatisfied(std::uint8_t scb) const;
     std::optional<std::uint8_t> pinRefOfEnvironment(std::uint8_t se) const;
@@ -102,6 +112,8 @@ private:
     StatusWord checkPinAttempt(PinObject& pin, ByteView candidate);
 
     CardState state_;
+    const Personality* personality_ = nullptr;
+    bool t0_ = false;   // the ATR offers T=0 only: case-4 answers come through 61xx
     Persist persist_;
     CardOptions options_;
 

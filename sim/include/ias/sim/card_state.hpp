@@ -71,6 +71,7 @@ struct CardState {
 
     Bytes serial;            // value of tag 5A in EF.SN
     std::string label;
+    std::string personality = "amos";  // name in personality.hpp: ATR, SELECT rules, FCP and SDO style
     FileNode mf;
     std::vector<PinObject> pins;
     std::vector<KeyObject> keys;

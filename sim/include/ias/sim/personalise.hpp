@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ias/sim/card_state.hpp"
+#include "ias/sim/personality.hpp"
 
 namespace ias::sim {
 
@@ -16,8 +17,10 @@ inline constexpr const char* kDefaultSmMacKey = "505152535455565758595A5B5C5D5E5
 
 struct PersonalisationOptions {
     Bytes serial;                        // value of 5A in EF.SN (SN.ICC = its last 8 bytes)
+    std::string personality = kDefaultPersonality;  // see personality.hpp ("default" = "amos")
     std::string pin = "4711";
     std::string puk = "12345678";
+    std::string signPin = "12345";       // second PIN of two-PIN personalities (cosmo-v8)
     Bytes masterKey;                     // 16 bytes; admin key set = deriveAdminKeys(master, SN8)
     Bytes smEncKey;                      // 16 bytes, static SM key set (mutual authentication)
     Bytes smMacKey;
@@ -43,15 +46,22 @@ struct PersonalisedCard {
 PersonalisedCard personalise(const PersonalisationOptions& options);
 
 // PKCS#15 and EF contents (pkcs15.cpp), exposed for tests.
+// The argument-less forms describe the default (amos) personality.
 namespace pkcs15 {
 Bytes efAtr();
 Bytes efDir();
+Bytes efDir(const Personality& p);
 Bytes efSn(ByteView serial);
 Bytes odf();
+Bytes odf(const AppSpec& app);
 Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label, bool withEcKey);
+Bytes tokenInfo(const Personality& p, ByteView serialNumber, const std::string& label, bool withEcKey);
 Bytes aodf();
+Bytes aodf(const Personality& p, std::size_t app);
 Bytes prkdf(bool withEcKey);
+Bytes prkdf(const Personality& p, std::size_t app, bool withEcKey);
 Bytes cdf(bool withEcKey);
+Bytes cdf(const Personality& p, std::size_t app, bool withEcKey);
 }  // namespace pkcs15
 
 // A new self-signed RSA-2048 test CA.

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+// Personalities: the observable differences between real IAS-ECC card families (ATR, EF.ATR,
+// file layout, SELECT rules, FCP style, SDO formats, PIN blocks, key references, ACLs and
+// PKCS#15 quirks), as data. The handlers read these fields; they never test a card name.
+// The values and the evidence for each are in personality.cpp and sim/README.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ias/apdu/bytes.hpp"
+
+namespace ias::sim {
+
+using apdu::Bytes;
+
+// How SELECT with P2=04 answers: the full FCP (62 {80 82 83 [84] [88] 8A A1{8C [9C]}}) or the
+// minimal one of IDEMIA Cosmo v8 (62 04 80 02 <size>; DFs: 62 {82 38, 83 fid, [84 name]}).
+enum class FcpStyle { Full, Minimal };
+
+// Order of the items in the DOCP of a PIN SDO (GET DATA ... A0): A1{ACL} 9A 9B (our default)
+// or 9A 9B A1{ACL} (Cosmo, CPx traces).
+enum class PinDocpStyle { AclFirst, TriesFirst };
+
+// A SELECT the card refuses: P1, P2 and the status word it answers.
+struct SelectRefusal {
+    std::uint8_t p1 = 0;
+    std::uint8_t p2 = 0;
+    std::uint16_t sw = 0x6A86;
+};
+
+// A CHV object (user PIN, signature PIN, PUK) and how its PIN block travels.
+struct PinSpec {
+    std::uint8_t ref = 0;          // SDO reference (bits 1-5)
+    bool local = true;             // VERIFY P2 = ref | 80 (local) or ref (global)
+    std::uint8_t minLength = 4;
+    std::uint8_t maxLength = 8;
+    std::uint8_t storedLength = 0; // 0 = the PIN travels unpadded; else padded to this length
+    std::uint8_t padChar = 0xFF;
+    std::uint8_t maxTries = 3;
+    Bytes acl;                     // compact ACL (8C value)
+    bool contactlessAcl = false;   // the DOCP also carries 9C (same value)
+    std::uint8_t pinType = 0x02;   // PKCS#15 PinType: 01 ascii-numeric, 02 utf8
+    std::string label;
+};
+
+// A private key: reference, ACL, usage and where its PKCS#15 objects live.
+struct KeySpec {
+    std::uint8_t ref = 0;          // SDO reference (bits 1-5); MSE 84 carries ref | 80 when local
+    bool local = true;
+    Bytes acl;                     // compact ACL (7A ...)
+    bool nonRepudiation = false;   // PrKDF usage sign + nonRepudiation (else sign/decrypt/auth)
+    std::size_t app = 0;           // index in Personality::apps
+    std::size_t pin = 0;           // 0 = user PIN (authId 01), 1 = signature PIN
+    std::uint8_t id = 0;           // PKCS#15 ID (one byte)
+    std::uint16_t certFid = 0;
+    std::string label;
+};
+
+// One PKCS#15 application DF and the FIDs of its files.
+struct AppSpec {
+    Bytes aid;
+    std::uint16_t fid = 0;
+    std::string label;
+    std::uint16_t odf = 0x5031;
+    std::uint16_t tokenInfo = 0x5032;
+    std::uint16_t aodf = 0x7001;
+    std::uint16_t prkdf = 0x7002;
+    std::uint16_t cdf = 0x7005;
+};
+
+// TokenInfo supportedAlgorithms entry.
+struct AlgorithmSpec {
+    std::uint8_t reference = 0;
+    std::uint32_t mechanism = 0;   // PKCS#11 mechanism
+    Bytes operations;              // PKCS#15 operations BIT STRING content ({06 40} = compute signature)
+    std::uint8_t algRef = 0;       // the card's algorithm reference
+};
+
+struct Personality {
+    std::string name;
+    std::string family;            // one line: the real card family it imitates
+    Bytes atr;
+    Bytes efAtr;                   // content of 3F00/2F01, byte-exact
+    std::vector<Bytes> mfNames;    // DF names that select the MF (IAS-ECC root)
+    std::vector<AppSpec> apps;     // PKCS#15 applications (DFs under the MF)
+    std::vector<std::uint16_t> otherDfs;  // further (empty) DFs under the MF
+
+    // SELECT.
+    std::vector<SelectRefusal> refusedSelects;
+    bool p1SelectsEfAsChild = false;  // P1=01 also selects EFs (OpenSC sends it to Oberthur)
+    bool mfAnswersWithoutFcp = false; // SELECT of the MF answers 90 00 with no FCP whatever P2
+    bool mfFidSelectableAnywhere = false;  // P1=01/02 with 3F00 selects the MF from any DF
+    FcpStyle fcp = FcpStyle::Full;
+    bool contactlessFcpAcl = false;   // FCP A1 also carries 9C (CPx)
+    bool answersThrough61xx = false;  // every answer with data goes through 61xx + GET RESPONSE
+
+    // SDOs.
+    bool seReadable = true;           // GET DATA of SE SDOs; false = 6A88 (Cosmo)
+    bool seReadableOnlyInMf = false;  // 6A88 unless the MF is the current DF (CPx)
+    PinDocpStyle pinDocp = PinDocpStyle::AclFirst;
+
+    // Security objects.
+    PinSpec userPin;
+    std::optional<PinSpec> signPin;
+    std::optional<PinSpec> puk;
+    std::vector<KeySpec> keys;        // [0] authentication key, [1] signature key
+    std::vector<std::pair<std::uint8_t, Bytes>> securityEnvironments;  // SE number -> CRTs (value of 7B)
+
+    // PKCS#15.
+    std::string manufacturer;
+    std::vector<AlgorithmSpec> algorithms;
+    bool nullAsEmptySequence = false; // TokenInfo algorithm parameters: 30 00 instead of 05 00 (Gemalto)
+    bool laxBitStrings = false;       // PrKDF key usage BIT STRINGs with non-zero unused bits set (CPx)
+    bool prkdfAlgReferences = true;   // PrKDF keys list algReferences (CPx: none)
+};
+
+// The personality called `name` (aliases: "default" = "amos"); nullptr when unknown.
+const Personality* findPersonality(std::string_view name);
+// Every personality, in the order of sim/README.md.
+const std::vector<Personality>& personalities();
+
+inline constexpr const char* kDefaultPersonality = "amos";
+
+}  // namespace ias::sim

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+// Personalities (sim/src/personality.cpp): ATR, EF.ATR bytes, SELECT rules, FCP style, PIN SDO
+// answers byte-exact against the real-card traces of ../shared/realcards, PIN blocks, and the
+// IDEMIA non-repudiation key (PSO HASH + CDS signs, INTERNAL AUTHENTICATE refused).
+#include <map>
+
+#include "ias/apdu/crypto.hpp"
+#include "ias/sim/key_ops.hpp"
+#include "sim_fixture.hpp"
+
+namespace ias::sim::test {
+
+namespace {
+
+const Bytes kMessage{'p', 'e', 'r', 's', 'o', 'n', 'a'};
+
+// One card per personality, keys generated once per test binary, CA of the shared fixture.
+const PersonalisedCard& cardOf(const std::string& personality) {
+    static std::map<std::string, PersonalisedCard> cards;
+    auto it = cards.find(personality);
+    if (it == cards.end()) {
+        PersonalisationOptions o;
+        o.personality = personality;
+        o.serial = kSerial;
+        o.masterKey = kMaster;
+        o.caKeyPem = personalisedCard().caKeyPem;
+        o.caCertPem = personalisedCard().caCertPem;
+        it = cards.emplace(personality, personalise(o)).first;
+    }
+    return it->second;
+}
+
+bool verifySha256(EVP_PKEY* key, const Bytes& message, const Bytes& signature) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+                    EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(), message.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+std::string pinBlock(const std::string& pin, std::size_t length, std::uint8_t pad) {
+    Bytes b(pin.begin(), pin.end());
+    b.resize(length, pad);
+    return apdu::toHex(b);
+}
+
+}  // namespace
+
+class Personalities : public SimCard {
+protected:
+    void use(const std::string& name) {
+        state_ = cardOf(name).state;
+        card_ = std::make_unique<Card>(state_, [this](const CardState& s) {
+            ++saves_;
+            saved_ = s;
+        });
+        card_->powerOn();
+    }
+    // Collects an answer sent through 61xx (T=0 cards, CPx/Gemalto SELECT and GET DATA).
+    ResponseApdu txAll(const std::string& hex) {
+        ResponseApdu r = tx(hex);
+        Bytes all = data(r);
+        while (r.sw.sw1() == 0x61) {
+            char getResponse[16];
+            (void)std::snprintf(getResponse, sizeof getResponse, "00C00000%02X", static_cast<unsigned>(r.sw.sw2()));
+            r = tx(getResponse);
+            all += data(r);
+        }
+        return ResponseApdu{apdu::secureCopy(all), r.sw};
+    }
+    Bytes readCurrent() {
+        Bytes out;
+        for (;;) {
+            char hdr[16];
+            (void)std::snprintf(hdr, sizeof hdr, "00B0%02X%02X00", static_cast<unsigned>(out.size() >> 8),
+                                static_cast<unsigned>(out.size() & 0xFF));
+            const ResponseApdu r = tx(hdr);
+            if (r.sw.value() != 0x9000 || r.data.empty()) break;
+            out += data(r);
+        }
+        return out;
+    }
+    std::shared_ptr<EVP_PKEY> certKey(const std::string& appAid, const std::string& fid) {
+        EXPECT_EQ(swOf("00A4040C" + appAid), 0x9000);
+        EXPECT_EQ(swOf("00A4020C02" + fid), 0x9000);
+        return publicKeyOf(readCurrent());
+    }
+};
+
+constexpr const char* kCosmoApp = "0EE828BD080FD250454343 2D654944";
+constexpr const char* kGetPin1Docp = "00CB3FFF0A4D087006BF810102A08000";
+
+TEST_F(Personalities, EveryPersonalityPersonalisesWithItsAtrAndEfAtr) {
+    for (const Personality& p : personalities()) {
+        SCOPED_TRACE(p.name);
+        use(p.name);
+        EXPECT_EQ(Bytes(card_->atr().begin(), card_->atr().end()), p.atr);
+        EXPECT_EQ(card_->state().personality, p.name);
+        ASSERT_EQ(swOf("00A4000C023F00"), 0x9000);
+        ASSERT_EQ(swOf("00A4020C022F01"), 0x9000);
+        EXPECT_EQ(readCurrent(), p.efAtr);
+        // The state file round-trips with its personality.
+        EXPECT_EQ(CardState::fromJson(state_.toJson()).personality, p.name);
+    }
+    EXPECT_EQ(findPersonality("default"), findPersonality("amos"));
+    EXPECT_EQ(findPersonality("no-such-card"), nullptr);
+}
+
+TEST_F(Personalities, CosmoEfAtrIsTheDualCosmoFile) {
+    use("cosmo-v7");
+    const Bytes& efAtr = card_->personality().efAtr;
+    ASSERT_EQ(efAtr.size(), 100U);  // realcards/oberthur_cosmo_iasecc: zero padding to 100 bytes
+    EXPECT_EQ(efAtr[0], 0x80);
+    EXPECT_EQ(efAtr[1], 0x00);
+    EXPECT_EQ(apdu::toHex(Bytes(efAtr.begin() + 16, efAtr.begin() + 29)), "4F0BF0496173456363526F6F74");
+    EXPECT_EQ(efAtr.back(), 0x00);
+    use("cpx");
+    EXPECT_EQ(card_->personality().efAtr.front(), 0x80);  // stray leading 80 (realcards/cpx)
+}
+
+TEST_F(Personalities, OldStateFilesLoadAsTheDefaultLayout) {
+    std::string json = personalisedCard().state.toJson();
+    const auto at = json.find("\"personality\"");
+    ASSERT_NE(at, std::string::npos);
+    json.erase(at, json.find('\n', at) - at + 1);
+    EXPECT_EQ(CardState::fromJson(json).personality, "amos");
+}
+
+TEST_F(Personalities, CosmoSelectRules) {
+    use("cosmo-v7");
+    EXPECT_EQ(swOf("00A40000023F00"), 0x6A86);  // realcards/oberthur_cosmo_iasecc [A]
+    EXPECT_EQ(swOf("00A4000C023F00"), 0x9000);
+    // The MF by the Oberthur IAS-ECC AID and by "IasEccRoot" (FCP with P2=04).
+    ResponseApdu r = tx("00A4040410A000000077010800070000FE0000010000");
+    EXPECT_EQ(r.sw.value(), 0x9000);
+    EXPECT_EQ(r.data.at(0), 0x62);
+    EXPECT_EQ(swOf("00A4040C0BF0496173456363526F6F74"), 0x9000);
+    // OpenSC selects EFs of Oberthur cards with P1=01.
+    r = tx("00A40104022F0100");
+    EXPECT_EQ(r.sw.value(), 0x9000);
+    EXPECT_EQ(r.data.at(0), 0x62);
+    // The SE SDO is unreadable (realcards/oberthur_cosmo_iasecc [B]).
+    EXPECT_EQ(swOf("00CB3FFF0A4D087006BFFB03027B8000"), 0x6A88);
+    use("amos");
+    EXPECT_EQ(swOf("00A40000023F0000"), 0x9000);
+    EXPECT_EQ(swOf("00A40104022F0100"), 0x6A82);
+}
+
+TEST_F(Personalities, CosmoV8AnswersMinimalFcps) {
+    use("cosmo-v8");
+    ASSERT_EQ(swOf("00A4040C0DE828BD080FF2504F5420415750"), 0x9000);
+    const ResponseApdu r = tx("00A40204025031" "00");
+    ASSERT_EQ(r.sw.value(), 0x9000);
+    const Bytes fcp = data(r);
+    ASSERT_EQ(fcp.size(), 6U);  // 62 04 80 02 <size> (realcards/lateid_idemia_v2 fcp)
+    EXPECT_EQ(apdu::toHex(Bytes(fcp.begin(), fcp.begin() + 4)), "62048002");
+}
+
+TEST_F(Personalities, CpxSelectRulesAndSeOnlyInMf) {
+    use("cpx");
+    // realcards/cpx_french_health_iasecc trace [F], [A], [E], [D].
+    EXPECT_EQ(swOf("00A4020002" "2F01"), 0x6A86);  // trace [F] (FID A001, not on our card)
+    ResponseApdu r = tx("00A40400088025000001FF010000");
+    EXPECT_EQ(r.sw.value(), 0x9000);
+    EXPECT_TRUE(r.data.empty());
+    EXPECT_EQ(swOf("00A404000DE828BD080F8025000001FF0010"), 0x6A86);
+    EXPECT_EQ(swOf("00A4040C0DE828BD080F8025000001FF0010"), 0x9000);
+    EXPECT_EQ(swOf("00CB3FFF0A4D087006BFFB03027B8000"), 0x6A88);
+    r = tx("00A40904023F0000");
+    EXPECT_EQ(r.sw.value(), 0x9000);
+    EXPECT_TRUE(r.data.empty());
+    // FCPs come through 61xx (trace [A]); the SE SDO is readable with the MF current.
+    r = tx("00A40904022F0100");
+    EXPECT_EQ(r.sw.sw1(), 0x61);
+    EXPECT_EQ(txAll("00A40904022F0100").data.at(0), 0x62);
+    EXPECT_EQ(txAll("00A4000C023F00").sw.value(), 0x9000);
+    EXPECT_EQ(txAll("00CB3FFF0A4D087006BFFB03027B8000").sw.value(), 0x9000);
+}
+
+TEST_F(Personalities, PinSdoAnswersMatchTheRealCards) {
+    // realcards/esteid2018_idemia and lateid_idemia_v2 get_data_sdo, byte for byte.
+    use("cosmo-v7");
+    EXPECT_EQ(apdu::toHex(data(tx(kGetPin1Docp))), "701EBF81011AA0189A01039B0103A1108C06F30000734300" "9C06F30000734300");
+    use("cosmo-v8");
+    EXPECT_EQ(apdu::toHex(data(tx("00CB3FFF0A4D087006BF810502A08000"))),
+              "701EBF81051AA0189A01039B0103A1108C06F3000073FF00" "9C06F3000073FF00");
+    // realcards/cpx_french_health_iasecc [B]: through 61 18, no contactless ACL.
+    use("cpx");
+    const ResponseApdu first = tx("00CB3FFF0A4D087006BF810102A080");
+    EXPECT_EQ(first.sw.value(), 0x6118);
+    EXPECT_EQ(apdu::toHex(data(txAll("00CB3FFF0A4D087006BF810102A080"))), "7016BF810112A0109A01039B0103A1088C06F3000013FF00");
+}
+
+TEST_F(Personalities, PinBlocksArePaddedAsTheCardWants) {
+    use("cosmo-v7");
+    // realcards/esteid2018_idemia: global PIN1, FF-padded to 12.
+    EXPECT_EQ(swOf("0020000104" + apdu::toHex(Bytes{'4', '7', '1', '1'})), 0x6700);
+    EXPECT_EQ(swOf("002000810C" + pinBlock("4711", 12, 0xFF)), 0x6A88);  // not a local PIN
+    EXPECT_EQ(swOf("002000010C" + pinBlock("1234", 12, 0xFF)), 0x63C2);
+    EXPECT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
+    EXPECT_TRUE(card_->isPinVerified(0x01));
+    // CHANGE with old || new, each padded; the new-value-only form is refused (SCB 00).
+    EXPECT_EQ(swOf("0024000118" + pinBlock("4711", 12, 0xFF) + pinBlock("2580", 12, 0xFF)), 0x9000);
+    EXPECT_EQ(swOf("002401010C" + pinBlock("1111", 12, 0xFF)), 0x6982);
+    EXPECT_EQ(swOf("002000010C" + pinBlock("2580", 12, 0xFF)), 0x9000);
+    // RESET RETRY COUNTER with the PUK (global 02, padded) || new PIN.
+    EXPECT_EQ(swOf("002C000118" + pinBlock("12345678", 12, 0xFF) + pinBlock("4711", 12, 0xFF)), 0x9000);
+    EXPECT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
+    // realcards/uruguay_eid_gemalto_ias: global 0x11, 00-padded to 12 (stored length > max).
+    use("gemalto-multiapp");
+    EXPECT_EQ(swOf("002000110C" + pinBlock("4711", 12, 0x00)), 0x9000);
+    EXPECT_EQ(swOf("002000110C" + pinBlock("4711", 12, 0xFF)), 0x6700);
+}
+
+TEST_F(Personalities, CosmoNonRepudiationKeySignsByPsoHashAndCdsOnly) {
+    use("cosmo-v7");
+    auto key = certKey(kCosmoApp, "B002");
+    ASSERT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
+    const Bytes hash = apdu::crypto::sha256(kMessage);
+    // INTERNAL AUTHENTICATE: the key's ACL refuses it (AMB 7A, IA SCB FF).
+    EXPECT_EQ(swOf("002241A4068401818001 02"), 0x9000);
+    EXPECT_EQ(swOf("0088000033" + apdu::toHex(keyops::digestInfo(hash)) + "00"), 0x6982);
+    // PSO HASH with the final hash (tag 90) + PSO CDS.
+    EXPECT_EQ(swOf("002241B606840181800142"), 0x9000);
+    EXPECT_EQ(swOf("002A90A0229020" + apdu::toHex(hash)), 0x9000);
+    ResponseApdu s = tx("002A9E9A00");
+    ASSERT_EQ(s.sw.value(), 0x9000);
+    EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+    // PSO CDS with the bare hash: the card builds the DigestInfo (alg 42).
+    s = tx("002A9E9A20" + apdu::toHex(hash) + "00");
+    ASSERT_EQ(s.sw.value(), 0x9000);
+    EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+    // The authentication key does internal authentication but no PSO CDS.
+    EXPECT_EQ(swOf("002241A406840182800102"), 0x9000);
+    EXPECT_EQ(tx("0088000033" + apdu::toHex(keyops::digestInfo(hash)) + "00").sw.value(), 0x9000);
+    EXPECT_EQ(swOf("002241B606840182800142"), 0x9000);
+    EXPECT_EQ(swOf("002A9E9A20" + apdu::toHex(hash) + "00"), 0x6982);
+}
+
+TEST_F(Personalities, CosmoV8SignatureKeyNeedsTheSignaturePin) {
+    use("cosmo-v8");
+    auto key = certKey("10" + apdu::toHex(Bytes{'Q', 'S', 'C', 'D', ' ', 'A', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n'}), "341F");
+    const Bytes hash = apdu::crypto::sha256(kMessage);
+    // realcards/lateid_idemia_v2: MSE DST alg 42 key 9F, VERIFY 85 (FF-padded to 12), PSO CDS.
+    ASSERT_EQ(swOf("002241B60680014284019F"), 0x9000);
+    ASSERT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
+    EXPECT_EQ(swOf("002A9E9A20" + apdu::toHex(hash) + "00"), 0x6982);  // PIN1 is not enough
+    ASSERT_EQ(swOf("002000850C" + pinBlock("12345", 12, 0xFF)), 0x9000);
+    const ResponseApdu s = tx("002A9E9A20" + apdu::toHex(hash) + "00");
+    ASSERT_EQ(s.sw.value(), 0x9000);
+    EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+}
+
+TEST_F(Personalities, ResetConditionsFollowThePinAcl) {
+    // CPx: reset SCB 13 = PUK only; RRC P1=02 (after external authentication) is refused.
+    use("cpx");
+    EXPECT_EQ(swOf("002C0201044711" "3131"), 0x6982);
+    EXPECT_EQ(swOf("002C00010C" + apdu::toHex(Bytes{'1', '2', '3', '4', '5', '6', '7', '8', '2', '5', '8', '0'})), 0x9000);
+}
+
+}  // namespace ias::sim::test

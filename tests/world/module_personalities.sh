@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The module on every simulator personality (real IAS-ECC card families), through the real
+# PC/SC stack with pkcs11-tool: list without PIN, login, sign with every key the user PIN
+# opens (CKM_SHA256_RSA_PKCS, verified with openssl against the card's certificate), decrypt
+# with every key that may, change PIN, lock (three wrong PINs) and reset by PUK where the
+# card's reset rule allows it (else the refusal must be CKR_FUNCTION_NOT_SUPPORTED). Prints a
+# matrix line per personality with the APDUs of list/login/sign; fails on any cell that is not
+# what the card allows. (Reset by the unblock service on each personality: the in-process
+# module.card.* tests and the world suites run with IAS_SIM_PERSONALITY.)
+# Usage: tests/world/module_personalities.sh MODULE [NAME...]
+MODULE="$1"; shift
+export OPENSC_MODULE="$MODULE"
+source "$(dirname "$0")/../opensc/lib.sh"
+
+# The module reads its configuration from here: PUK reset (so_login = puk), no service.
+export IAS_PKCS11_CONF="$TMP/ias-pkcs11.conf"
+printf 'so_login = puk\n' > "$IAS_PKCS11_CONF"
+
+declare -A NO_PUK_RESET=()
+mapfile -t ALL < <(sim personalities | cut -f1 | grep -v '^default$')
+NAMES=("$@")
+[[ ${#NAMES[@]} -gt 0 ]] || NAMES=("${ALL[@]}")
+
+printf 'message signed on a simulated personality\n' > "$TMP/msg"
+failures=0
+cell() { if "$@" >>"$TMP/cell.log" 2>&1; then echo ok; else echo FAIL; fi; }
+
+sign_all() {
+    local ids n=0 id
+    # Keys the user PIN opens (keys with their own PIN ask for it at each signature).
+    ids=$(p11 --login --pin "$TEST_PIN" -O 2>/dev/null | awk '/^Private Key Object/{k=1} k&&/ID:/{id=$2} k&&/Access:/{if ($0 !~ /always authenticate/) print id; k=0}')
+    [[ -n "$ids" ]] || return 1
+    for id in $ids; do
+        rm -f "$TMP/sig" "$TMP/cert.der"
+        p11 --login --pin "$TEST_PIN" --sign -m SHA256-RSA-PKCS --id "$id" -i "$TMP/msg" -o "$TMP/sig" || return 1
+        p11 --read-object --type cert --id "$id" -o "$TMP/cert.der" || return 1
+        openssl x509 -inform DER -in "$TMP/cert.der" -pubkey -noout > "$TMP/pub.pem" || return 1
+        openssl dgst -sha256 -verify "$TMP/pub.pem" -signature "$TMP/sig" "$TMP/msg" || return 1
+        n=$((n + 1))
+    done
+    [[ $n -gt 0 ]]
+}
+
+decrypt_all() {
+    local ids id n=0
+    ids=$(p11 --login --pin "$TEST_PIN" -O 2>/dev/null | awk '/^Private Key Object/{k=1} k&&/ID:/{id=$2} k&&/Usage:/{if ($0 ~ /decrypt/) print id; k=0}')
+    for id in $ids; do
+        p11 --read-object --type cert --id "$id" -o "$TMP/cert.der" || return 1
+        openssl x509 -inform DER -in "$TMP/cert.der" -pubkey -noout > "$TMP/pub.pem" || return 1
+        printf 'session key 0123456789' > "$TMP/plain"
+        openssl pkeyutl -encrypt -pubin -inkey "$TMP/pub.pem" -pkeyopt rsa_padding_mode:pkcs1 -in "$TMP/plain" -out "$TMP/enc" || return 1
+        p11 --login --pin "$TEST_PIN" --decrypt -m RSA-PKCS --id "$id" -i "$TMP/enc" -o "$TMP/dec" || return 1
+        cmp -s "$TMP/plain" "$TMP/dec" || return 1
+        n=$((n + 1))
+    done
+    [[ $n -gt 0 ]]
+}
+
+change_pin() {
+    p11 --login --pin "$TEST_PIN" --change-pin --new-pin 2468 && p11 --login --pin 2468 -O >/dev/null \
+        && p11 --login --pin 2468 --change-pin --new-pin "$TEST_PIN"
+}
+
+lock_pin() {
+    local i
+    for i in 1 2 3; do ! p11 --login --pin 0000 -O >/dev/null 2>&1 || return 1; done
+    # Locked: even the right PIN is refused now.
+    ! p11 --login --pin "$TEST_PIN" -O >/dev/null 2>&1
+}
+
+# Reset by PUK where the rule allows user authentication; else a clear refusal.
+reset_pin() {
+    local out
+    out=$(p11 --login --login-type so --so-pin "$TEST_PUK" --init-pin --new-pin "$TEST_PIN" 2>&1) && {
+        p11 --login --pin "$TEST_PIN" -O >/dev/null && echo ok; return
+    }
+    if grep -q CKR_FUNCTION_NOT_SUPPORTED <<<"$out"; then echo refused; else echo FAIL; fi
+}
+
+printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %s\n' personality list login sign decrypt change lock reset "apdus list/login/sign"
+for name in "${NAMES[@]}"; do
+    state="$TMP/$name.json"
+    sim personalise --personality "$name" --state "$state" --serial 0010000000654321 --pin "$TEST_PIN" \
+        --puk "$TEST_PUK" --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" --force >/dev/null
+    chmod 600 "$state"
+    "$WORLD_SH" insert "$state" >/dev/null 2>&1
+    : > "$TMP/cell.log"
+
+    reset_count; list=$(cell bash -c "pkcs11-tool --module '$MODULE' -O 2>&1 | grep -q 'Certificate Object'"); a1=$(apdu_count)
+    reset_count; login=$(cell bash -c "pkcs11-tool --module '$MODULE' --login --pin $TEST_PIN -O 2>&1 | grep -q 'Private Key Object'"); a2=$(apdu_count)
+    reset_count; sign=$(cell sign_all); a3=$(apdu_count)
+    decrypt=$(cell decrypt_all)
+    change=$(cell change_pin)
+    lock=$(cell lock_pin)
+    reset=$(reset_pin 2>>"$TMP/cell.log")
+    # What the card's rule says (sim/src/personality.cpp): every personality today has a PUK
+    # and a user-PIN reset rule with user authentication (SCB 1n/3n/7n).
+    allowed=puk-reset; [[ -z "${NO_PUK_RESET[$name]:-}" ]] || allowed=no-puk-reset
+    printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %s\n' "$name" "$list" "$login" "$sign" "$decrypt" "$change" "$lock" "$reset" "$a1/$a2/$a3"
+    row_ok=1
+    for c in "$list" "$login" "$sign" "$decrypt" "$change" "$lock"; do [[ $c == ok ]] || row_ok=0; done
+    case "$reset" in
+        ok) [[ $allowed != no-puk-reset ]] || row_ok=0 ;;
+        refused) [[ $allowed == no-puk-reset ]] || row_ok=0 ;;
+        *) row_ok=0 ;;
+    esac
+    if [[ $row_ok -eq 0 ]]; then
+        failures=$((failures + 1))
+        echo "FAIL: $name" >&2
+        tail -20 "$TMP/cell.log" | grep -v -i "pin" >&2 || true
+    fi
+done
+echo "personalities: ${#NAMES[@]}, failures: $failures"
+[[ $failures -eq 0 ]]
