@@ -18,10 +18,9 @@ void wipe(std::string& s) {
     s.clear();
 }
 
-// After a response was made: the copies of what the client sent that httplib keeps until the
-// next request (body with secrets or answers, form fields, bearer tokens, cookies, holder
-// links in the path) are wiped. httplib hands the handlers a const view of its own
-// (non-const) request object.
+}  // namespace
+
+// httplib hands the handlers a const view of its own (non-const) request object.
 void wipeRequest(const httplib::Request& req) {
     auto& r = const_cast<httplib::Request&>(req);
     wipe(r.body);
@@ -36,8 +35,6 @@ void wipeRequest(const httplib::Request& req) {
         wipe(r.target);
     }
 }
-
-}  // namespace
 
 void configureServer(httplib::Server& s, Routes& r) {
     const ServiceConfig& c = r.service.config();
