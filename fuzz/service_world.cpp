@@ -268,7 +268,7 @@ World::World() : clock_(setUpOnce().startTime) {
     server_ = std::make_unique<Server>();
     service::http::configureServer(*server_, *routes_);
     // An observer: the request as parsed, body decoded, taken before the daemon's own
-    // post-routing handler (replaced here, called at the end) wipes it.
+    // post-routing handler (replaced here; without TLS its wipe is all it does) wipes it.
     server_->set_post_routing_handler([this](const httplib::Request& req, httplib::Response&) {
         seen_ = {req.method, req.path, req.body};
         service::http::wipeRequest(req);

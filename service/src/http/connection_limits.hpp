@@ -7,9 +7,11 @@
 // seconds holds a worker thread forever (slow loris).
 //
 // Counted below httplib, on the TLS records the connection receives (OpenSSL's message
-// callback sees each record header): from the first record of a request until httplib has
-// read it whole (RequestLimits::requestRead, from the pre-routing handler), at most
-// `maxBytes` may arrive, within `timeoutSeconds` (also from the start of the TLS handshake).
+// callback sees each record header), in two stages per request: from its first record (or
+// the start of the TLS handshake) until httplib has read its line and headers (the
+// pre-routing handler calls RequestLimits::requestRead), and from the next record until its
+// body was read and answered (the post-routing handler): at most `maxBytes` may arrive in a
+// stage, within `timeoutSeconds`.
 // Past either, the socket is shut down: httplib's next read fails and it drops the
 // connection, freeing what it buffered. A watchdog thread enforces the time limit when no
 // record arrives at all (one record trickled a byte at a time).
@@ -39,8 +41,8 @@ public:
     RequestLimits(const RequestLimits&) = delete;
     RequestLimits& operator=(const RequestLimits&) = delete;
 
-    // httplib has read a whole request of this connection (a no-op without TLS): the count
-    // and the clock start again with the next record.
+    // httplib has read a request's head, or read and answered its body (a no-op without
+    // TLS): the count and the clock start again with the next record.
     static void requestRead(const httplib::Request& req);
     // Connections cut so far (tests, diagnostics).
     std::size_t cut() const;

@@ -56,10 +56,13 @@ void configureServer(httplib::Server& s, Routes& r) {
     // §14.2): the ranges httplib parsed into its own (non-const) request are dropped.
     s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
         const_cast<httplib::Request&>(req).ranges.clear();
-        RequestLimits::requestRead(req);  // read whole: the next request is counted afresh
+        RequestLimits::requestRead(req);  // line and headers read: the body is counted afresh
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    s.set_post_routing_handler([](const httplib::Request& req, httplib::Response&) { wipeRequest(req); });
+    s.set_post_routing_handler([](const httplib::Request& req, httplib::Response&) {
+        RequestLimits::requestRead(req);  // the body was read and answered: writing is not timed
+        wipeRequest(req);
+    });
     s.set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
         const RequestContext ctx = contextFor(r, req, res);
