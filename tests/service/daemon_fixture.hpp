@@ -119,11 +119,11 @@ public:
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (!workDir_.empty()) posix_spawn_file_actions_addchdir_np(&fa, workDir_.c_str());
-        pid_t pid = -1;
-        const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+        pid_t spawned = -1;
+        const int rc = posix_spawn(&spawned, argv[0], &fa, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&fa);
         ASSERT_EQ(rc, 0) << "cannot start " << argv[0];
-        pid_ = pid;
+        pid_ = spawned;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         const std::string marker = "listening on https://127.0.0.1:";
         for (;;) {

@@ -115,8 +115,13 @@ TEST(ServiceProcess, DaemonIsNotDumpable) {
         ::setrlimit(RLIMIT_CORE, &unlimited);
     }
     struct Restore {
-        rlimit r;
+        explicit Restore(rlimit limit) : r(limit) {}
+        Restore(const Restore&) = delete;
+        Restore& operator=(const Restore&) = delete;
+        Restore(Restore&&) = delete;
+        Restore& operator=(Restore&&) = delete;
         ~Restore() { ::setrlimit(RLIMIT_CORE, &r); }
+        rlimit r;
     } restore{saved};
     auto dumpsCore = [&](pid_t pid) {
         ::kill(pid, SIGQUIT);
@@ -155,7 +160,7 @@ TEST(ServiceProcess, EndlessRequestLeavesMemoryBoundedAndOthersServed) {
     EXPECT_GT(quickStatus(d, 10), 0);
     const long before = rssKiB(d.pid());
     ASSERT_GT(before, 0);
-    const std::string chunk(64 * 1024, 'A');
+    const std::string chunk(std::size_t{64} * 1024, 'A');
     std::string headerLines;
     while (headerLines.size() < chunk.size()) headerLines += "X-Flood: " + std::string(60, 'b') + "\r\n";
     for (const std::string& head : {std::string("GET /"), std::string("GET / HTTP/1.1\r\nHost: x\r\n")}) {

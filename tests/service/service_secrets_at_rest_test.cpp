@@ -79,7 +79,8 @@ apdu::Bytes plainPbkdf2(std::string_view answer, const apdu::Bytes& salt, int it
 std::vector<std::string> fields(const std::string& s) {
     std::vector<std::string> out;
     std::size_t start = 0;
-    for (std::size_t p; (p = s.find('$', start)) != std::string::npos; start = p + 1) out.push_back(s.substr(start, p - start));
+    for (std::size_t p = s.find('$'); p != std::string::npos; start = p + 1, p = s.find('$', start))
+        out.push_back(s.substr(start, p - start));
     out.push_back(s.substr(start));
     return out;
 }

@@ -87,7 +87,7 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
     server_->set_tcp_nodelay(true);
     // What one request may send: line, headers, body, and the TLS records' own bytes.
     const std::size_t request = static_cast<std::size_t>(c.httpMaxHead) + static_cast<std::size_t>(c.httpMaxBody);
-    limits_ = std::make_unique<RequestLimits>(server_->ssl_context(), request + request / 256 + 16 * 1024,
+    limits_ = std::make_unique<RequestLimits>(server_->ssl_context(), request + request / 256 + std::size_t{16} * 1024,
                                               c.httpRequestTimeout);
     configureServer(*server_, *routes_);
 }
