@@ -267,9 +267,11 @@ World::World() : clock_(setUpOnce().startTime) {
         *service_, service::tokenHash(std::string_view(setUpOnce().adminToken)), diagnostics_});
     server_ = std::make_unique<Server>();
     service::http::configureServer(*server_, *routes_);
-    // An observer only (the daemon sets no logger): the request as parsed, body decoded.
-    server_->set_logger([this](const httplib::Request& req, const httplib::Response&) {
+    // An observer: the request as parsed, body decoded, taken before the daemon's own
+    // post-routing handler (replaced here; without TLS its wipe is all it does) wipes it.
+    server_->set_post_routing_handler([this](const httplib::Request& req, httplib::Response&) {
         seen_ = {req.method, req.path, req.body};
+        service::http::wipeRequest(req);
     });
 }
 

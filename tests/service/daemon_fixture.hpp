@@ -79,8 +79,11 @@ private:
 class Daemon {
 public:
     // name: used for its log files in files.dir; database: "sqlite:..." or "postgres:...".
-    Daemon(const DaemonFiles& files, std::string name, std::string database, std::vector<std::string> extra = {})
-        : files_(files), name_(std::move(name)), database_(std::move(database)), extra_(std::move(extra)) {}
+    // workDir: the process's working directory (empty: this one's).
+    Daemon(const DaemonFiles& files, std::string name, std::string database, std::vector<std::string> extra = {},
+           std::string workDir = "")
+        : files_(files), name_(std::move(name)), database_(std::move(database)), extra_(std::move(extra)),
+          workDir_(std::move(workDir)) {}
     ~Daemon() { stop(); }
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
@@ -115,11 +118,12 @@ public:
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        pid_t pid = -1;
-        const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+        if (!workDir_.empty()) posix_spawn_file_actions_addchdir_np(&fa, workDir_.c_str());
+        pid_t spawned = -1;
+        const int rc = posix_spawn(&spawned, argv[0], &fa, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&fa);
         ASSERT_EQ(rc, 0) << "cannot start " << argv[0];
-        pid_ = pid;
+        pid_ = spawned;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         const std::string marker = "listening on https://127.0.0.1:";
         for (;;) {
@@ -142,7 +146,10 @@ public:
     void kill() { end(SIGKILL); }
     // SIGTERM: the server stops listening and the process exits normally.
     void stop() { end(SIGTERM); }
+    // Any signal; the wait status of the process.
+    int endWith(int sig) { return end(sig); }
     bool running() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
     int port() const { return port_.load(); }
 
     // One HTTPS request on a fresh connection; nullopt when no response arrived.
@@ -206,18 +213,20 @@ public:
     }
 
 private:
-    void end(int sig) {
-        if (pid_ <= 0) return;
+    int end(int sig) {
+        if (pid_ <= 0) return 0;
         ::kill(pid_, sig);
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
+        return status;
     }
 
     const DaemonFiles& files_;
     std::string name_;
     std::string database_;
     std::vector<std::string> extra_;
+    std::string workDir_;
     pid_t pid_ = -1;
     std::atomic<int> port_{0};
     mutable std::mutex bodiesMutex_;

@@ -36,6 +36,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ias-unblockd-pages-")
     env = dict(os.environ, SOFTHSM2_CONF=f"{tmp}/softhsm2.conf")
     os.makedirs(f"{tmp}/tokens")
+    os.makedirs(f"{tmp}/outbox")
     with open(f"{tmp}/softhsm2.conf", "w") as f:
         f.write(f"directories.tokendir = {tmp}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n")
     for name, value in (("user.pin", "user-pin-1"), ("so.pin", "so-pin-1"), ("admin.token", "admin-token-for-selenium-tests")):
@@ -56,6 +57,7 @@ hsm.token = ias-unblockd-pages
 hsm.pin_file = {tmp}/user.pin
 admin.token_file = {tmp}/admin.token
 audit_log = {tmp}/audit.log
+outbox_dir = {tmp}/outbox
 answers.iterations = 1000
 brand.issuer = Autorité de test
 """)
@@ -64,12 +66,15 @@ brand.issuer = Autorité de test
                    capture_output=True)
 
     def new_case(serial):
-        subprocess.run([binary, "admin", *conf, "create-case", "--serial", serial, "--email", "holder@example.org",
-                        "--question", "Nom de jeune fille de votre mère ?", "--question", "Ville de naissance ?"],
-                       input="\n".join(ANSWERS) + "\n", text=True, check=True, env=env, capture_output=True)
-        outbox = subprocess.run([binary, "admin", *conf, "outbox"], text=True, check=True, env=env,
-                                capture_output=True).stdout
-        return re.findall(r"https://\S+/h/[0-9a-f]{64}", outbox)[-1]
+        created = subprocess.run([binary, "admin", *conf, "create-case", "--serial", serial, "--email",
+                                  "holder@example.org", "--question", "Nom de jeune fille de votre mère ?",
+                                  "--question", "Ville de naissance ?"],
+                                 input="\n".join(ANSWERS) + "\n", text=True, check=True, env=env,
+                                 capture_output=True).stdout
+        # The mail is handed over in outbox_dir (the database never keeps the link).
+        case_id = re.match(r"case (\d+) created", created).group(1)
+        with open(f"{tmp}/outbox/case-{case_id}.eml") as mail:
+            return re.findall(r"https://\S+/h/[0-9a-f]{64}", mail.read())[-1]
 
     server = subprocess.Popen([binary, "serve", *conf], env=env, stderr=subprocess.PIPE, text=True)
     options = webdriver.ChromeOptions()

@@ -92,7 +92,6 @@ NewCase newCase(const std::string& serial, const std::string& link) {
     n.linkHash = link;
     n.linkExpiresAt = 1000 + 86400;
     n.mailSubject = "subject";
-    n.mailBody = "body";
     return n;
 }
 

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "store_fixture.hpp"
@@ -18,7 +21,6 @@ NewCase newCase(const std::string& serial, const std::string& link) {
     n.linkHash = link;
     n.linkExpiresAt = 1000 + 86400;
     n.mailSubject = "subject";
-    n.mailBody = "body with link";
     return n;
 }
 
@@ -45,7 +47,11 @@ TEST_F(ServiceStore, CaseLifecycleAndOutbox) {
     EXPECT_EQ(s->caseByLinkHash("L1")->id, *id);
     EXPECT_FALSE(s->caseByLinkHash("nope"));
     ASSERT_EQ(s->listOutbox().size(), 1u);
-    EXPECT_EQ(s->listOutbox()[0].body, "body with link");
+    EXPECT_EQ(s->listOutbox()[0].caseId, *id);
+    EXPECT_EQ(s->listOutbox()[0].subject, "subject");
+    EXPECT_EQ(s->listOutbox()[0].sentAt, 0) << "not handed over yet";
+    s->markMailSent(*id, 1000);
+    EXPECT_EQ(s->listOutbox()[0].sentAt, 1000);
     EXPECT_TRUE(s->closeCase(*id, "support", 1001));
     EXPECT_FALSE(s->closeCase(*id, "support", 1001));
     EXPECT_EQ(s->caseById(*id)->state, CaseState::Closed);
@@ -155,3 +161,95 @@ TEST_F(ServiceStore, LiveTicketIsFoundThroughItsIndex) {
     EXPECT_EQ(c->query("SELECT COUNT(*) FROM schema_migrations WHERE version = 2").at(0).at(0), "1");
 }
 #endif
+
+// Issue #18: two concurrent creations for one serial could both insert on PostgreSQL (the
+// FOR UPDATE of the check locks nothing when no row exists yet). The unique index
+// cases_live_serial refuses the second, which is answered like the check's refusal.
+TEST_F(ServiceStore, ParallelCreationsLeaveOneLiveCasePerSerial) {
+    constexpr int kRounds = 20, kThreads = 8;
+    for (int round = 0; round < kRounds; ++round) {
+        const std::string serial = "0200" + std::to_string(1000 + round);
+        std::atomic<int> ready{0}, created{0}, refused{0}, failed{0};
+        std::vector<std::thread> threads;
+        threads.reserve(kThreads);
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&, t] {
+                ++ready;
+                while (ready.load() < kThreads) std::this_thread::yield();
+                try {
+                    if (s->createCase(newCase(serial, "R" + std::to_string(round) + "-" + std::to_string(t)), 1000))
+                        ++created;
+                    else
+                        ++refused;
+                } catch (const std::exception&) {
+                    ++failed;
+                }
+            });
+        for (auto& t : threads) t.join();
+        EXPECT_EQ(created.load(), 1) << "round " << round;
+        EXPECT_EQ(refused.load(), kThreads - 1) << "round " << round << ": refused as 'already open', not an error";
+        EXPECT_EQ(failed.load(), 0);
+    }
+    auto c = db.connection();
+    EXPECT_EQ(c->query("SELECT COUNT(*) FROM cases WHERE state IN ('open', 'secret_issued')").at(0).at(0),
+              std::to_string(kRounds));
+    EXPECT_EQ(c->query("SELECT COUNT(*) FROM outbox").at(0).at(0), std::to_string(kRounds)) << "one mail per case";
+}
+
+// The index holds against any writer, not only createCase's check.
+TEST_F(ServiceStore, DatabaseRefusesASecondLiveCaseForASerial) {
+    ASSERT_TRUE(s->createCase(newCase("0102", "L1"), 1000));
+    auto c = db.connection();
+    try {
+        c->exec("INSERT INTO cases (serial, email, language, state, created_at, link_hash, link_expires_at) "
+                "VALUES ('0102', 'a@b.c', 'fr', 'secret_issued', 1, 'L2', 2)");
+        ADD_FAILURE() << "a second live case was stored";
+    } catch (const StoreError& e) {
+        EXPECT_TRUE(e.uniqueViolation());
+    }
+    c->exec("INSERT INTO cases (serial, email, language, state, created_at, link_hash, link_expires_at) "
+            "VALUES ('0102', 'a@b.c', 'fr', 'closed', 1, 'L3', 2)");  // a closed one is no conflict
+}
+
+// A database of schema version 3 (before issue #18): two live cases for one serial (the race
+// above), and outbox rows with their link in clear. Migrations 4 and 5 keep the newest live
+// case, close the older one and its ticket, and wipe the mail bodies.
+TEST_F(ServiceStore, MigrationFromVersion3ClosesDuplicatesAndWipesMailBodies) {
+    test::TestDatabase old;
+    {
+        auto c = old.connection();
+        migrate(*c, 3);
+        EXPECT_EQ(c->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0), "3");
+        for (const char* link : {"L1", "L2"}) {
+            c->exec("INSERT INTO cases (serial, email, language, state, created_at, link_hash, link_expires_at) "
+                    "VALUES ('0102', 'a@b.c', 'fr', 'secret_issued', 10, ?, 20)",
+                    {std::string(link)});
+            c->exec("INSERT INTO outbox (recipient, subject, body, created_at) VALUES ('a@b.c', 's', ?, 10)",
+                    {std::string("Open https://unblock.example/h/LINK-IN-CLEAR-") + link});
+        }
+        c->exec("INSERT INTO tickets (hash, case_id, issued_at, expires_at, state) VALUES ('T1', 1, 10, 20, 'live')");
+    }
+    auto migrated = old.open();
+    const auto cases = migrated->listCases();
+    ASSERT_EQ(cases.size(), 2u);
+    EXPECT_EQ(cases[0].state, CaseState::Closed);
+    EXPECT_EQ(cases[0].closedReason, "duplicate live case, closed by schema migration 4");
+    EXPECT_EQ(cases[1].state, CaseState::SecretIssued) << "the newest live case stays";
+    auto c = old.connection();
+    EXPECT_EQ(c->query("SELECT state FROM tickets WHERE hash = 'T1'").at(0).at(0), "closed");
+    for (const auto& row : c->query("SELECT body, sent_at, created_at FROM outbox")) {
+        EXPECT_EQ(row.at(0), "");
+        EXPECT_EQ(row.at(1), row.at(2)) << "recorded as handed over when written";
+    }
+    for (const auto& m : migrated->listOutbox()) EXPECT_EQ(m.sentAt, 10);
+    EXPECT_FALSE(migrated->createCase(newCase("0102", "L9"), 1000)) << "the serial still has its live case";
+#ifndef IAS_TEST_POSTGRES
+    migrated.reset();
+    c.reset();
+    for (const char* suffix : {"", "-wal"}) {
+        std::ifstream f(old.path() + suffix, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        EXPECT_EQ(bytes.find("LINK-IN-CLEAR"), std::string::npos) << "in the database file" << suffix;
+    }
+#endif
+}

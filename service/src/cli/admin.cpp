@@ -1,4 +1,5 @@
-// `ias-unblockd admin ...`: support actions straight on the database (no HSM needed).
+// `ias-unblockd admin ...`: support actions straight on the database (create-case also uses
+// the HSM: the answer hashes are keyed there).
 #include <fstream>
 #include <iostream>
 
@@ -19,7 +20,14 @@ int admin(std::vector<std::string> args) {
     if (c.auditLog != "-") auditFile.open(c.auditLog, std::ios::app);
     AuditLog audit(c.auditLog == "-" ? std::cerr : auditFile, clock);
     auto store = store::openStore(c.database, 1);
-    UnblockService service(c, *store, nullptr, clock, audit);
+    // create-case keys the answer hashes with the HMAC key of the HSM.
+    std::unique_ptr<hsm::Hsm> hsm;
+    if (action == "create-case") {
+        if (c.hsmPinFile.empty()) throw std::runtime_error("create-case: hsm.pin_file is not set (the answers are keyed in the HSM)");
+        c.hsm.userPin = readSecretFile(c.hsmPinFile);
+        hsm = std::make_unique<hsm::Hsm>(c.hsm);
+    }
+    UnblockService service(c, *store, hsm.get(), clock, audit);
     const RequestContext ctx{"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
 
     if (action == "create-case") {
@@ -37,7 +45,15 @@ int admin(std::vector<std::string> args) {
             apdu::wipeMemory(line.data(), line.size());
         }
         const auto created = service.createCase(serial, email, language, qa, ctx);
-        std::cout << "case " << created.id << " created; link sent to " << email << " (outbox)\n";
+        if (created.mailSent) {
+            std::cout << "case " << created.id << " created; mail to " << email << " handed over in " << c.outboxDir << "\n";
+        } else {
+            // The only copy of the link: it is not kept anywhere.
+            std::cerr << "case " << created.id << " created; the mail was NOT sent ("
+                      << (c.outboxDir.empty() ? "no outbox_dir" : "cannot write in " + c.outboxDir)
+                      << "): send it yourself, it is on standard output and nowhere else\n";
+            std::cout << asText(created.mail) << std::flush;
+        }
         return 0;
     }
     if (action == "list-cases") {
@@ -63,8 +79,11 @@ int admin(std::vector<std::string> args) {
         return 0;
     }
     if (action == "outbox") {
+        // Which mails were handed over for delivery, and when; the bodies are not kept.
         for (const auto& m : store->listOutbox())
-            std::cout << "--- " << m.id << " To: " << m.recipient << "\nSubject: " << m.subject << "\n\n" << m.body << "\n";
+            std::cout << m.id << "\tcase " << m.caseId << "\t" << m.recipient << "\t" << m.createdAt << "\t"
+                      << (m.sentAt ? "sent " + std::to_string(m.sentAt) : std::string("not sent")) << "\t" << m.subject
+                      << "\n";
         return 0;
     }
     throw std::runtime_error("admin: unknown action '" + action + "'");

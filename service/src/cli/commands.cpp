@@ -6,6 +6,7 @@
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
 #include "http/server.hpp"
+#include "store/sql.hpp"
 
 namespace ias::service::cli {
 
@@ -64,6 +65,12 @@ int serve(std::vector<std::string> args) {
     auto store = store::openStore(c.database, static_cast<std::size_t>(c.databasePool), &std::cerr);
     hsm::Hsm hsm(c.hsm);
     UnblockService service(c, *store, &hsm, clock, audit);
+    try {
+        if (const std::size_t n = service.keyUnkeyedAnswerHashes())
+            std::cerr << "ias-unblockd: " << n << " stored answer hashes keyed with the HSM" << std::endl;
+    } catch (const store::StoreError& e) {
+        if (!e.unavailable()) throw;  // else: each case's hashes are keyed at their first use
+    }
     http::Server server(service, adminHash, std::cerr);
     const int port = server.bind();
     std::cerr << "ias-unblockd: listening on https://" << c.listen << ":" << port << std::endl;

@@ -2,6 +2,8 @@
 //   ias-unblockd serve    --config FILE [--set key=value]...
 //   ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]
 //   ias-unblockd admin    --config FILE <create-case|list-cases|close-case|revocations|outbox> ...
+#include <sys/prctl.h>
+
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -10,6 +12,12 @@
 #include "cli/cli.hpp"
 
 int main(int argc, char** argv) {
+    // No core dump, no ptrace by the same user, /proc/<pid>/mem and environ root-only: the
+    // process holds the HSM PIN, answers, secrets and links in memory.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        std::cerr << "ias-unblockd: prctl(PR_SET_DUMPABLE, 0) failed\n";
+        return 1;
+    }
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
         std::cout << ias::service::cli::usage();

@@ -1,7 +1,10 @@
 // Support and holder decisions: case creation (e-mail with the 24 h link), closing, the
 // holder's answer submissions (3 wrong -> definitive block + revocation request) and the
 // one-time secret issuance.
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
@@ -58,7 +61,51 @@ bool validQuestion(std::string_view q) {
     return true;
 }
 
+// Hands a mail over for delivery: dir/case-<id>.eml, written whole and synced under a
+// temporary name, then renamed (a mail pickup never sees half a file, and the mail survives a
+// power loss once this returned true). False on any error (nothing left behind).
+bool writeMailFile(const std::string& dir, std::int64_t caseId, std::string_view mail) {
+    const std::string name = dir + "/case-" + std::to_string(caseId) + ".eml";
+    const std::string tmp = dir + "/.case-" + std::to_string(caseId) + ".eml.tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0) return false;
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < mail.size();) {
+        const ssize_t n = ::write(fd, mail.data() + done, mail.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += static_cast<std::size_t>(n);
+    }
+    ok = ::fsync(fd) == 0 && ok;
+    ok = ::close(fd) == 0 && ok;
+    ok = ok && ::rename(tmp.c_str(), name.c_str()) == 0;
+    if (!ok) {
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        ok = ::fsync(dfd) == 0;
+        ::close(dfd);
+    }
+    return ok;
+}
+
 }  // namespace
+
+KeyedMac UnblockService::answerKey() {
+    if (!hsm_) throw ApiException(ApiError::Internal, "no HSM");
+    return [this](apdu::ByteView data) { return hsm_->hmacSha256(data); };
+}
+
+std::size_t UnblockService::keyUnkeyedAnswerHashes() {
+    const KeyedMac key = answerKey();
+    std::size_t n = 0;
+    for (const store::StoredAnswerHash& old : store_.answerHashesWithPrefix(std::string(kUnkeyedAnswerHashScheme))) {
+        const auto keyed = keyUnkeyedAnswerHash(old.answerHash, key);
+        if (keyed && store_.replaceAnswerHash(old, *keyed)) ++n;
+    }
+    return n;
+}
 
 CreatedCase UnblockService::createCase(const std::string& serialIn, const std::string& email,
                                        const std::string& language, const std::vector<QuestionAnswer>& qa,
@@ -79,7 +126,7 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
                                                          " bytes of text on one line expected");
         if (q.answer.empty() || q.answer.size() > kMaxAnswerBytes)
             throw ApiException(ApiError::BadRequest, "answer: 1 to " + std::to_string(kMaxAnswerBytes) + " bytes expected");
-        n.questions.push_back({q.question, hashAnswer(q.answer, config_.answerIterations)});
+        n.questions.push_back({q.question, hashAnswer(q.answer, config_.answerIterations, answerKey())});
     }
     const apdu::SecureBytes token = newToken();
     CreatedCase created;
@@ -90,7 +137,6 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
     n.linkHash = tokenHash(token);
     n.linkExpiresAt = created.linkExpiresAt;
     n.mailSubject = language == "en" ? "Unblocking your token" : "Déblocage de votre support";
-    n.mailBody = mailBody(language, config_.brand.issuerName, serial, asText(created.link), config_.support);
     const auto id = store_.createCase(n, now);
     if (!id) {
         ev.result = "conflict";
@@ -98,10 +144,16 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
         throw ApiException(ApiError::BadRequest, "this serial already has a live case");
     }
     created.id = *id;
-    if (!config_.outboxDir.empty()) {
-        std::ofstream mail(config_.outboxDir + "/case-" + std::to_string(*id) + ".eml");
-        mail << "To: " << email << "\nSubject: " << n.mailSubject << "\n\n" << n.mailBody;
+    // The mail (with the link) exists only here and in its hand-over: never in the database.
+    std::string mail = "To: " + email + "\nSubject: " + n.mailSubject + "\n\n" +
+                       mailBody(language, config_.brand.issuerName, serial, asText(created.link), config_.support);
+    if (!config_.outboxDir.empty() && writeMailFile(config_.outboxDir, *id, mail)) {
+        created.mailSent = true;
+        store_.markMailSent(*id, now);
+    } else {
+        created.mail = apdu::secureCopy(std::string_view(mail));
     }
+    apdu::wipeMemory(mail.data(), mail.size());
     ev.caseId = *id;
     ev.result = "ok";
     audit_.record(ev);
@@ -151,13 +203,21 @@ IssuedSecret UnblockService::submitAnswers(std::int64_t caseId, const std::vecto
     AuditEvent ev{ctx.requestId, "answers", "", "", ctx.client, caseId, {}, {}};
     if (!hsm_) refuse(ApiError::Internal, ev);
     limit("", ev);
-    const store::CaseRecord c = openCaseById(caseId);
+    store::CaseRecord c = openCaseById(caseId);
     ev.serial = c.serial;
     if (const auto e = caseRefusal(c)) refuse(*e, ev);
+    const KeyedMac key = answerKey();
+    // A hash left unkeyed (start-up could not reach the database) is keyed on first use.
+    for (std::size_t i = 0; i < c.questions.size(); ++i) {
+        if (auto keyed = keyUnkeyedAnswerHash(c.questions[i].answerHash, key)) {
+            store_.replaceAnswerHash({c.id, static_cast<int>(i), c.questions[i].answerHash}, *keyed);
+            c.questions[i].answerHash = std::move(*keyed);
+        }
+    }
     // Every answer is checked (no early exit), each comparison in constant time.
     bool correct = answers.size() == c.questions.size();
     for (std::size_t i = 0; i < c.questions.size(); ++i) {
-        const bool ok = i < answers.size() && checkAnswer(answers[i], c.questions[i].answerHash);
+        const bool ok = i < answers.size() && checkAnswer(answers[i], c.questions[i].answerHash, key);
         correct = correct && ok;
     }
     IssuedSecret issued{protocol::UnblockSecret::generate(), c.serial, 0};

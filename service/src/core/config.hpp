@@ -47,6 +47,13 @@ struct ServiceConfig {
     // cpp-httplib serves each keep-alive connection on one pool thread until it closes: with
     // more client connections than threads the others wait (seconds: bench/service/RESULTS.md).
     int threads = 128;
+    // HTTP limits (http/connection_limits.hpp: cpp-httplib 0.11 bounds neither the request
+    // line and headers nor the time a request may take to arrive).
+    int httpMaxBody = 64 * 1024;   // request body, bytes
+    int httpMaxHead = 32 * 1024;   // request line + headers, bytes
+    int httpReadTimeout = 10;      // seconds, one read (also the TLS handshake)
+    int httpWriteTimeout = 10;     // seconds, one write
+    int httpRequestTimeout = 30;   // seconds from a request's first byte (or the handshake's) to its last
     SupportContacts support;
     Branding brand;
 };

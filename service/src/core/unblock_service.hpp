@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/rate_limit.hpp"
+#include "core/tokens.hpp"
 #include "hsm/hsm.hpp"
 #include "ias/protocol/api.hpp"
 #include "ias/protocol/secret.hpp"
@@ -31,8 +32,12 @@ struct QuestionAnswer {
 
 struct CreatedCase {
     std::int64_t id = 0;
-    apdu::SecureBytes link;  // public_url/h/<token>: goes to the outbox (e-mail) only
+    apdu::SecureBytes link;  // public_url/h/<token>: in the e-mail, never stored
     store::Time linkExpiresAt = 0;
+    // The mail was handed over for delivery (written to outbox_dir). Otherwise (no
+    // outbox_dir, or it could not be written) `mail` is the only copy, for the caller.
+    bool mailSent = false;
+    apdu::SecureBytes mail;
 };
 
 struct IssuedSecret {
@@ -66,6 +71,9 @@ public:
     CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
                            const std::vector<QuestionAnswer>& qa, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
+    // Keys every answer hash still in the old unkeyed form with the HSM (at start-up: no weak
+    // row remains); returns how many were rewritten. Needs the HSM.
+    std::size_t keyUnkeyedAnswerHashes();
     // Every admin API request, before anything else: the per-client admin limit
     // (rate.admin_*), then the bearer token check. Refusals are audited ("admin" action).
     void admitAdmin(bool tokenValid, const std::string& route, const RequestContext& ctx);
@@ -86,6 +94,7 @@ public:
     const Clock& clock() const noexcept { return clock_; }
 
 private:
+    KeyedMac answerKey();
     apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
     [[noreturn]] void refuse(protocol::ApiError e, AuditEvent ev, std::optional<int> triesLeft = std::nullopt);
     void limit(const std::string& serial, const AuditEvent& ev);

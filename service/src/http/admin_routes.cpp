@@ -1,4 +1,5 @@
-// Admin/support API under /v1/admin (bearer token): cases, revocation requests, outbox.
+// Admin/support API under /v1/admin (bearer token): cases, revocation requests, outbox (which
+// mails were handed over for delivery, never their links).
 #include <openssl/crypto.h>
 
 #include <charconv>
@@ -74,7 +75,10 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
             const auto created = r.service.createCase(str(j, "serial"), str(j, "email"),
                                                       language.empty() ? "fr" : language, qa, ctx);
             sendJson(res, 201,
-                     json{{"id", created.id}, {"link", asText(created.link)}, {"link_expires_at", created.linkExpiresAt}}
+                     json{{"id", created.id},
+                          {"link", asText(created.link)},
+                          {"link_expires_at", created.linkExpiresAt},
+                          {"mail_sent", created.mailSent}}
                          .dump());
         });
     });
@@ -114,9 +118,14 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
             requireAdmin(r, req, ctx);
             json out = json::array();
+            // That a mail was handed over, and when; never its body (the link).
             for (const auto& m : r.service.store().listOutbox())
-                out.push_back({{"id", m.id}, {"to", m.recipient}, {"subject", m.subject}, {"body", m.body},
-                               {"created_at", m.createdAt}});
+                out.push_back({{"id", m.id},
+                               {"case", m.caseId ? json(m.caseId) : json(nullptr)},
+                               {"to", m.recipient},
+                               {"subject", m.subject},
+                               {"created_at", m.createdAt},
+                               {"sent_at", m.sentAt ? json(m.sentAt) : json(nullptr)}});
             sendJson(res, 200, out.dump());
         });
     });

@@ -45,6 +45,11 @@ nlohmann::json supportJson(const ServiceConfig& c);
 // the same configuration without sockets).
 void configureServer(httplib::Server& s, Routes& r);
 
+// After a response was made (configureServer's post-routing handler): the copies of what the
+// client sent that httplib keeps until the next request (body with secrets or answers, form
+// fields and files, Authorization and Cookie headers, a /h/<link> path) are wiped.
+void wipeRequest(const httplib::Request& req);
+
 void installModuleRoutes(httplib::Server& s, Routes& r);
 void installAdminRoutes(httplib::Server& s, Routes& r);
 void installHolderApiRoutes(httplib::Server& s, Routes& r);

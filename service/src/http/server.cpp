@@ -1,6 +1,9 @@
 #include "http/server.hpp"
 
+#include <openssl/crypto.h>
+
 #include "http/common.hpp"
+#include "http/connection_limits.hpp"
 
 namespace ias::service::http {
 
@@ -8,12 +11,38 @@ namespace {
 constexpr const char* kCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'";
+
+void wipe(std::string& s) {
+    s.resize(s.capacity());  // no reallocation: the whole buffer, not only its current size
+    OPENSSL_cleanse(s.data(), s.size());
+    s.clear();
+}
+
+}  // namespace
+
+// httplib hands the handlers a const view of its own (non-const) request object.
+void wipeRequest(const httplib::Request& req) {
+    auto& r = const_cast<httplib::Request&>(req);
+    wipe(r.body);
+    for (auto& [key, value] : r.params) wipe(value);
+    for (auto& [key, file] : r.files) wipe(file.content);
+    for (const char* name : {"Authorization", "Cookie"}) {  // Headers compare names case-insensitively
+        const auto [first, last] = r.headers.equal_range(name);
+        for (auto it = first; it != last; ++it) wipe(it->second);
+    }
+    if (r.path.rfind("/h/", 0) == 0) {
+        wipe(r.path);
+        wipe(r.target);
+    }
 }
 
 void configureServer(httplib::Server& s, Routes& r) {
+    const ServiceConfig& c = r.service.config();
     s.set_keep_alive_max_count(1000);
-    s.set_payload_max_length(std::size_t{64} * 1024);
-    s.set_read_timeout(10);
+    s.set_keep_alive_timeout(5);
+    s.set_payload_max_length(static_cast<std::size_t>(c.httpMaxBody));
+    s.set_read_timeout(c.httpReadTimeout);
+    s.set_write_timeout(c.httpWriteTimeout);
     s.set_default_headers({
         {"Strict-Transport-Security", "max-age=31536000"},
         {"X-Content-Type-Options", "nosniff"},
@@ -27,7 +56,12 @@ void configureServer(httplib::Server& s, Routes& r) {
     // §14.2): the ranges httplib parsed into its own (non-const) request are dropped.
     s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
         const_cast<httplib::Request&>(req).ranges.clear();
+        RequestLimits::requestRead(req);  // line and headers read: the body is counted afresh
         return httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.set_post_routing_handler([](const httplib::Request& req, httplib::Response&) {
+        RequestLimits::requestRead(req);  // the body was read and answered: writing is not timed
+        wipeRequest(req);
     });
     s.set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
@@ -51,10 +85,16 @@ Server::Server(UnblockService& service, const std::string& adminTokenHash, std::
     const int threads = std::max(2, c.threads);
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     server_->set_tcp_nodelay(true);
+    // What one request may send: line, headers, body, and the TLS records' own bytes.
+    const std::size_t request = static_cast<std::size_t>(c.httpMaxHead) + static_cast<std::size_t>(c.httpMaxBody);
+    limits_ = std::make_unique<RequestLimits>(server_->ssl_context(), request + request / 256 + std::size_t{16} * 1024,
+                                              c.httpRequestTimeout);
     configureServer(*server_, *routes_);
 }
 
 Server::~Server() { stop(); }
+
+std::size_t Server::connectionsCut() const { return limits_ ? limits_->cut() : 0; }
 
 int Server::bind() {
     const ServiceConfig& c = routes_->service.config();

@@ -16,6 +16,7 @@ class SSLServer;
 namespace ias::service::http {
 
 struct Routes;
+class RequestLimits;
 
 class Server {
 public:
@@ -33,8 +34,13 @@ public:
     void start();
     void stop();
 
+    // Connections cut by the request limits (http.max_head + http.max_body,
+    // http.request_timeout).
+    std::size_t connectionsCut() const;
+
 private:
     std::unique_ptr<Routes> routes_;
+    std::unique_ptr<RequestLimits> limits_;  // outlives server_'s connections
     std::unique_ptr<httplib::SSLServer> server_;
     std::thread thread_;
 };

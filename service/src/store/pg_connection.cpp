@@ -4,6 +4,7 @@
 // on its next use.
 #include <libpq-fe.h>
 
+#include <string_view>
 #include <unordered_map>
 
 #include "store/sql.hpp"
@@ -160,9 +161,11 @@ private:
         const auto status = PQresultStatus(r);
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
         const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const bool unique = state && std::string_view(state) == "23505";  // unique_violation
         throw StoreError(std::string("PostgreSQL: ") + (r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)),
                          unavailableState(state) || PQstatus(conn_) != CONNECTION_OK ? StoreError::Kind::Unavailable
-                                                                                   : StoreError::Kind::Internal);
+                         : unique                                                    ? StoreError::Kind::UniqueViolation
+                                                                                     : StoreError::Kind::Internal);
     }
 
     PGconn* conn_;

@@ -88,7 +88,34 @@ CREATE TABLE rate_buckets (
   PRIMARY KEY (kind, subject)
 )
 )"},
+    // At most one live case per serial, enforced by the database (issue #18): the FOR UPDATE
+    // of createCase locks nothing when no row exists yet, so two PostgreSQL transactions could
+    // both insert. A database that already holds such pairs keeps the newest live case of the
+    // serial (the one the module's verify uses) and closes the older ones and their tickets.
+    {4, R"(
+UPDATE tickets SET state = 'closed' WHERE state = 'live' AND case_id IN (
+  SELECT id FROM cases WHERE state IN ('open', 'secret_issued') AND EXISTS (
+    SELECT 1 FROM cases newer WHERE newer.serial = cases.serial AND newer.state IN ('open', 'secret_issued')
+      AND newer.id > cases.id));
+UPDATE cases SET state = 'closed', closed_reason = 'duplicate live case, closed by schema migration 4',
+  closed_at = created_at
+  WHERE state IN ('open', 'secret_issued') AND EXISTS (
+    SELECT 1 FROM cases newer WHERE newer.serial = cases.serial AND newer.state IN ('open', 'secret_issued')
+      AND newer.id > cases.id);
+CREATE UNIQUE INDEX cases_live_serial ON cases(serial) WHERE state IN ('open', 'secret_issued')
+)"},
+    // No holder link at rest (issue #18): the outbox keeps that a mail was handed over for
+    // delivery (sent_at) and to whom, never its body; the body column stays empty. The
+    // bodies of existing rows (each with a link in clear) are wiped; they were handed over
+    // when written (outbox_dir file or the admin API of the time).
+    {5, R"(
+ALTER TABLE outbox ADD COLUMN case_id BIGINT;
+ALTER TABLE outbox ADD COLUMN sent_at BIGINT;
+UPDATE outbox SET body = '', sent_at = created_at
+)"},
 };
+
+constexpr int kOutboxWipeVersion = 5;
 
 std::string expand(std::string sql, Dialect d) {
     const std::string pk = d == Dialect::Sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
@@ -98,7 +125,7 @@ std::string expand(std::string sql, Dialect d) {
 
 }  // namespace
 
-void migrate(SqlConnection& c) {
+void migrate(SqlConnection& c, int upToVersion) {
     if (c.dialect() == Dialect::Postgres) {
         // Several instances may start at once: serialise migrations on an advisory lock.
         c.exec("SELECT pg_advisory_lock(4242001)");
@@ -118,7 +145,9 @@ void migrate(SqlConnection& c) {
         }
     } unlock{c};
     c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    bool wipedOutbox = false;
     for (const Migration& m : kMigrations) {
+        if (m.version > upToVersion) break;
         Transaction tx(c);
         if (!c.query("SELECT version FROM schema_migrations WHERE version = ?", {std::int64_t{m.version}}).empty())
             continue;
@@ -133,7 +162,12 @@ void migrate(SqlConnection& c) {
         }
         c.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)", {std::int64_t{m.version}});
         tx.commit();
+        wipedOutbox = wipedOutbox || m.version == kOutboxWipeVersion;
     }
+    // SQLite: the wiped bodies were zeroed in their pages (secure_delete), but the WAL still
+    // holds the old page images until a checkpoint restarts it: copy and truncate it now.
+    // PostgreSQL keeps the old row versions until VACUUM (docs/threat-model.md).
+    if (wipedOutbox && c.dialect() == Dialect::Sqlite) c.query("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 }  // namespace ias::service::store

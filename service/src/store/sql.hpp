@@ -7,6 +7,7 @@
 #include <deque>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,10 +24,13 @@ class StoreError : public std::runtime_error {
 public:
     // Unavailable: the database cannot be used now (disk full, read-only or missing file,
     // I/O error, lock timeout, server down or restarting); the transaction did not happen,
-    // and the connection reopens on its next use. Internal: anything else (a bug, corruption).
-    enum class Kind { Internal, Unavailable };
+    // and the connection reopens on its next use. UniqueViolation: a statement would have
+    // broken a UNIQUE constraint (the transaction is aborted; roll it back). Internal:
+    // anything else (a bug, corruption).
+    enum class Kind { Internal, Unavailable, UniqueViolation };
     explicit StoreError(const std::string& what, Kind kind = Kind::Internal) : std::runtime_error(what), kind_(kind) {}
     bool unavailable() const noexcept { return kind_ == Kind::Unavailable; }
+    bool uniqueViolation() const noexcept { return kind_ == Kind::UniqueViolation; }
 
 private:
     Kind kind_;
@@ -131,7 +135,8 @@ std::unique_ptr<SqlConnection> openPostgres(const std::string& conninfo);
 std::vector<RateTake> takeRateTokens(SqlConnection& c, const std::vector<RateRequest>& buckets, Time now);
 void purgeRateBuckets(SqlConnection& c, const std::string& kind, const RateRule& rule, Time now);
 
-// Applies the schema migrations that are missing (schema_migrations table).
-void migrate(SqlConnection& c);
+// Applies the schema migrations that are missing (schema_migrations table), up to
+// `upToVersion` (tests build an old schema with it).
+void migrate(SqlConnection& c, int upToVersion = std::numeric_limits<int>::max());
 
 }  // namespace ias::service::store

@@ -87,19 +87,57 @@ public:
                                           std::string(c.forUpdate()),
                                       {n.serial});
             if (!live.empty()) return std::nullopt;
-            const auto rows = c.query(
-                "INSERT INTO cases (serial, email, language, state, created_at, link_hash, link_expires_at) "
-                "VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING id",
-                {n.serial, n.email, n.language, now, n.linkHash, n.linkExpiresAt});
+            std::vector<SqlRow> rows;
+            try {
+                rows = c.query(
+                    "INSERT INTO cases (serial, email, language, state, created_at, link_hash, link_expires_at) "
+                    "VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+                    {n.serial, n.email, n.language, now, n.linkHash, n.linkExpiresAt});
+            } catch (const StoreError& e) {
+                // Another transaction inserted a live case for this serial after our check
+                // (PostgreSQL: nothing was there to lock): cases_live_serial refused ours.
+                if (e.uniqueViolation()) return std::nullopt;
+                throw;
+            }
             const std::int64_t id = num(rows.at(0).at(0));
             for (std::size_t i = 0; i < n.questions.size(); ++i) {
                 c.exec("INSERT INTO questions (case_id, position, question, answer_hash) VALUES (?, ?, ?, ?)",
                        {id, static_cast<std::int64_t>(i), n.questions[i].text, n.questions[i].answerHash});
             }
-            c.exec("INSERT INTO outbox (recipient, subject, body, created_at) VALUES (?, ?, ?, ?)",
-                   {n.email, n.mailSubject, n.mailBody, now});
+            c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id) VALUES (?, ?, '', ?, ?)",
+                   {n.email, n.mailSubject, now, id});
             tx.commit();
             return id;
+        });
+    }
+
+    void markMailSent(std::int64_t caseId, Time now) override {
+        with([&](SqlConnection& c) {
+            c.exec("UPDATE outbox SET sent_at = ? WHERE case_id = ? AND sent_at IS NULL", {now, caseId});
+            return 0;
+        });
+    }
+
+    std::vector<StoredAnswerHash> answerHashesWithPrefix(const std::string& prefix) override {
+        return with([&](SqlConnection& c) {
+            std::vector<StoredAnswerHash> out;
+            // substr, not LIKE: '_' and '%' in the prefix are plain characters here.
+            for (const auto& r : c.query("SELECT case_id, position, answer_hash FROM questions "
+                                         "WHERE substr(answer_hash, 1, ?) = ? ORDER BY case_id, position",
+                                         {static_cast<std::int64_t>(prefix.size()), prefix}))
+                out.push_back({num(r[0]), static_cast<int>(num(r[1])), text(r[2])});
+            return out;
+        });
+    }
+
+    bool replaceAnswerHash(const StoredAnswerHash& old, const std::string& newHash) override {
+        return with([&](SqlConnection& c) {
+            Transaction tx(c);
+            const auto rows = c.query("UPDATE questions SET answer_hash = ? WHERE case_id = ? AND position = ? "
+                                      "AND answer_hash = ? RETURNING case_id",
+                                      {newHash, old.caseId, std::int64_t{old.position}, old.answerHash});
+            tx.commit();
+            return !rows.empty();
         });
     }
 
@@ -141,8 +179,9 @@ public:
     std::vector<OutboxMail> listOutbox() override {
         return with([&](SqlConnection& c) {
             std::vector<OutboxMail> out;
-            for (const auto& r : c.query("SELECT id, recipient, subject, body, created_at FROM outbox ORDER BY id"))
-                out.push_back({num(r[0]), text(r[1]), text(r[2]), text(r[3]), num(r[4])});
+            for (const auto& r :
+                 c.query("SELECT id, case_id, recipient, subject, created_at, sent_at FROM outbox ORDER BY id"))
+                out.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5])});
             return out;
         });
     }

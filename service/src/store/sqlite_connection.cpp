@@ -109,6 +109,8 @@ private:
             run("PRAGMA synchronous=FULL", {}, nullptr);
             durable_ = true;
             run("PRAGMA foreign_keys=ON", {}, nullptr);
+            // Deleted and overwritten content is zeroed in the file, not left in free space.
+            run("PRAGMA secure_delete=ON", {}, nullptr);
         } catch (...) {
             close();
             throw;
@@ -118,7 +120,9 @@ private:
     void fail(const char* what, int rc) {
         if (reopenCode(rc)) reopen_ = true;
         throw StoreError(std::string(what) + ": " + sqlite3_errmsg(db_) + " (" + std::to_string(rc) + ")",
-                         unavailableCode(rc) ? StoreError::Kind::Unavailable : StoreError::Kind::Internal);
+                         unavailableCode(rc)                   ? StoreError::Kind::Unavailable
+                         : rc == SQLITE_CONSTRAINT_UNIQUE ? StoreError::Kind::UniqueViolation
+                                                               : StoreError::Kind::Internal);
     }
 
     void run(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {

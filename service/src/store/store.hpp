@@ -2,8 +2,9 @@
 // sessions. One interface, two backends (SQLite, PostgreSQL) sharing one SQL implementation.
 // Every state change is one transaction; counters (tries, cryptograms, answer submissions)
 // are read and updated under a lock on the case row, so concurrent requests count exactly.
-// Nothing secret is stored in clear: secrets and answers as keyed/slow hashes, tickets,
-// links and holder sessions as SHA-256 of high-entropy random tokens.
+// Nothing secret is stored in clear: secrets and answers as keyed hashes (HMAC with a key in
+// the HSM), tickets, links and holder sessions as SHA-256 of high-entropy random tokens. The
+// outbox records that a mail was handed over for delivery, never its body (it has the link).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,14 @@ CaseState caseStateFromString(const std::string& s);
 
 struct Question {
     std::string text;
-    std::string answerHash;  // "pbkdf2-sha256$<iter>$<salt hex>$<hash hex>"
+    std::string answerHash;  // core/tokens.hpp: "hmac-pbkdf2-sha256$<iter>$<salt hex>$<mac hex>"
+};
+
+// An answer hash as stored, for the upgrade of the old unkeyed form (core/tokens.hpp).
+struct StoredAnswerHash {
+    std::int64_t caseId = 0;
+    int position = 0;
+    std::string answerHash;
 };
 
 struct CaseRecord {
@@ -52,9 +60,9 @@ struct NewCase {
     std::vector<Question> questions;
     std::string linkHash;  // hex SHA-256 of the link token
     Time linkExpiresAt = 0;
-    // The e-mail written to the outbox in the same transaction.
+    // The outbox row of the e-mail (recipient = email), in the same transaction; its body
+    // (with the link) is never stored: the caller hands it over, then calls markMailSent.
     std::string mailSubject;
-    std::string mailBody;
 };
 
 struct RevocationRequest {
@@ -67,10 +75,11 @@ struct RevocationRequest {
 
 struct OutboxMail {
     std::int64_t id = 0;
+    std::int64_t caseId = 0;  // 0 for rows from before schema migration 5
     std::string recipient;
     std::string subject;
-    std::string body;
     Time createdAt = 0;
+    Time sentAt = 0;  // when it was handed over for delivery; 0 = not handed over
 };
 
 // Result of one answer submission.
@@ -130,14 +139,21 @@ public:
     virtual ~Store() = default;
 
     // --- admin / support
-    // Refuses (nullopt) when the serial already has a case that is open or has a live secret.
+    // Refuses (nullopt) when the serial already has a case that is open or has a live secret
+    // (a unique index: also across concurrent transactions and instances).
     virtual std::optional<std::int64_t> createCase(const NewCase& c, Time now) = 0;
+    // The case's mail was handed over for delivery at `now`.
+    virtual void markMailSent(std::int64_t caseId, Time now) = 0;
     virtual std::optional<CaseRecord> caseById(std::int64_t id) = 0;
     virtual std::vector<CaseRecord> listCases() = 0;
     // Open/secret-issued -> closed. False when unknown or already final.
     virtual bool closeCase(std::int64_t id, const std::string& reason, Time now) = 0;
     virtual std::vector<RevocationRequest> listRevocationRequests() = 0;
     virtual std::vector<OutboxMail> listOutbox() = 0;
+    // Answer hashes whose text starts with `prefix` (the upgrade of an old form).
+    virtual std::vector<StoredAnswerHash> answerHashesWithPrefix(const std::string& prefix) = 0;
+    // Replaces one answer hash if it still is `oldHash` (false otherwise: another instance did).
+    virtual bool replaceAnswerHash(const StoredAnswerHash& old, const std::string& newHash) = 0;
 
     // --- holder
     virtual std::optional<CaseRecord> caseByLinkHash(const std::string& linkHash) = 0;
