@@ -362,8 +362,7 @@ Personality cpx() {
     p.algorithms = numbered({kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash, kSha1Rsa, kSha256Rsa});
     // realcards/cpx_french_health_iasecc notes (5): PrKDF without algReferences, non-DER BIT
     // STRINGs (OpenSC decodes them laxly; pkcs15-iasecc.c:_iasecc_cpx_fixup_prkdf adds the refs).
-    p.laxBitStrings = true;
-    p.prkdfAlgReferences = false;
+    p.laxBitStrings = true;  // (no personality's PrKDF lists algReferences)
     return p;
 }
 

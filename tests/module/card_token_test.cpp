@@ -119,6 +119,8 @@ struct Shape {
     std::string personality;                      // simulator personality (a real card family)
     std::function<void(sim::CardState&)> adjust;  // after personalisation
     bool withEcKey = false;                       // plus an EC P-256 key under the signature key's rule
+
+    sim::PersonalisedCard personalise() const;
 };
 
 // gtest prints the parameter by its name (not as bytes).
@@ -188,6 +190,12 @@ sim::KeyObject& keyByRef(sim::CardState& s, std::uint8_t ref) {
 }
 
 // Card shapes the token must handle whatever the ATR says.
+sim::PersonalisedCard Shape::personalise() const {
+    sim::PersonalisedCard p = sim::personalise(fixedCardOptions(personality, withEcKey));
+    adjust(p.state);
+    return p;
+}
+
 std::vector<Shape> shapes() {
     std::vector<Shape> out;
     for (const sim::Personality& p : sim::personalities()) out.push_back({p.name, p.name, [](sim::CardState&) {}});
@@ -211,8 +219,7 @@ std::vector<Shape> shapes() {
 class CardToken : public ::testing::TestWithParam<Shape> {
 protected:
     void SetUp() override {
-        sim::PersonalisedCard p = sim::personalise(fixedCardOptions(GetParam().personality, GetParam().withEcKey));
-        GetParam().adjust(p.state);
+        sim::PersonalisedCard p = GetParam().personalise();
         facts_ = factsOf(p.state, *sim::findPersonality(GetParam().personality));
         card_ = std::make_shared<sim::Card>(p.state);
         auto connection = std::make_unique<SimConnection>(card_);

@@ -435,15 +435,15 @@ Token::SignPath Token::signPath(IasCard& card, const KeyBinding& key) {
     try {
         const card::SdoAccess access = card.readSdoAccess(card::SdoClass::PrivateKey, key.keyReference);
         const card::Scb internalAuth = access.scb(card::amb::kKeyInternalAuthenticate);
-        const card::Scb sign = access.scb(card::amb::kKeySign);
-        if (internalAuth.never() && sign.never()) {
+        const card::Scb computeSignature = access.scb(card::amb::kKeySign);
+        if (internalAuth.never() && computeSignature.never()) {
             logf(LogLevel::Warn, "key %02X: its access rule allows neither INTERNAL AUTHENTICATE nor PSO COMPUTE DIGITAL SIGNATURE", key.keyReference);
             fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "the card's access rule forbids signing with this key");
         }
         if (internalAuth.never()) {
             path = SignPath::SecurityOperation;
             logf(LogLevel::Debug, "key %02X refuses INTERNAL AUTHENTICATE: signs by PSO HASH + PSO COMPUTE DIGITAL SIGNATURE (%s)",
-                 key.keyReference, sign.describe().c_str());
+                 key.keyReference, computeSignature.describe().c_str());
         }
     } catch (const CardError& e) {
         // A card that does not show the key's descriptor: the IAS-ECC default path.

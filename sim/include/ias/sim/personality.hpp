@@ -114,8 +114,7 @@ struct Personality {
     std::string manufacturer;
     std::vector<AlgorithmSpec> algorithms;
     bool nullAsEmptySequence = false; // TokenInfo algorithm parameters: 30 00 instead of 05 00 (Gemalto)
-    bool laxBitStrings = false;       // PrKDF key usage BIT STRINGs with non-zero unused bits set (CPx)
-    bool prkdfAlgReferences = true;   // PrKDF keys list algReferences (CPx: none)
+    bool laxBitStrings = false;       // PrKDF BIT STRINGs not in DER form: explicit 0 unused bits (CPx)
 };
 
 // The personality called `name` (aliases: "default" = "amos"); nullptr when unknown.
