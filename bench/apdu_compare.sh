@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # APDUs per operation, OpenSC 0.23 (Debian's opensc-pkcs11.so) vs ias-pkcs11, on the same
 # simulated card in one run (issue 4). Needs the test world (scripts/test-world.sh start).
 #

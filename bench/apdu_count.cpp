@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apdu_count: runs the operations of the APDU benchmark through one PKCS#11 module and
 // prints how many APDUs the simulated card answered for each (from the simulator's APDU
 // log, one line per APDU). Used by bench/apdu_compare.sh for OpenSC 0.23 vs ias-pkcs11.

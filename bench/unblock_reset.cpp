@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unblock_reset: wall time and APDUs of the whole built-in unblock (C_Login(CKU_SO, secret)
 // + C_InitPIN) through ias-pkcs11, on the simulated card (run the simulator with
 // --latency-ms 20 to model a USB token). Driven by bench/unblock_reset.sh.

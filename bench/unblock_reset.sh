@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole built-in unblock, measured (issue 6): APDUs, service calls and wall time of
 # C_Login(CKU_SO, secret) + C_InitPIN with the simulator answering each APDU after 20 ms.
 # Needs the test world and the unblock world (scripts/test-world.sh, scripts/unblock-world.sh).

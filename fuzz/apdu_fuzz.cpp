@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apdu_fuzz: CommandApdu::parse / encode / chained and ResponseApdu::parse / encode on
 // arbitrary bytes. Expected failure: apdu::Error(Malformed). Properties:
 //  * parse(encode(c)) == c for every parsed command c, and encode is stable;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The card_responses target's input format and operations, shared with the seed generator
 // (make_seeds.cpp) so that seeds are recorded with exactly the fuzzer's framing.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // card_responses_fuzz: the module's card layer (card::IasCard over apdu::IsoChannel) talking
 // to a fake card whose R-APDUs come from the fuzz input (format: card_responses.hpp).
 // Expected failures: card::CardError and apdu::Error. Anything else escaping, a violated

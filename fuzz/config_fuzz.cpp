@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config_fuzz: ias::config::parse on arbitrary text. It must never throw; every value it
 // keeps must satisfy the documented validation, and diagnostics (logged by the module) must
 // be printable text that never repeats a value.

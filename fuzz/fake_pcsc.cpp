@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fake PC/SC layer of the p11_api target (see fake_pcsc.hpp). Defined in the fuzz
 // executable, these SCard* functions take precedence over libpcsclite's for every call the
 // statically linked module makes. Semantics follow pcsc-lite where the module depends on

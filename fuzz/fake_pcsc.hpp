@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fake PC/SC layer for the p11_api target: the SCard* functions the module calls
 // (apdu/src/pcsc.cpp) are defined in fake_pcsc.cpp, inside the fuzz executable, so the
 // module under test talks to one in-process reader holding the simulated card (sim_card.hpp)

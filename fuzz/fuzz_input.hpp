@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A front-to-back reader over the fuzz input, shared by the targets that split their input
 // into fields (card_responses, sim, pkcs15). Unlike FuzzedDataProvider it consumes in file
 // order, so seeds can be written by hand or by scripts (fuzz/make_seeds.py). Reading past

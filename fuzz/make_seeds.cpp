@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_make_seeds OUTDIR: writes seed inputs recorded from real exchanges with the
 // deterministic simulator card (sim_card.hpp) into OUTDIR/<target>/:
 //   card_responses/  the card layer's operations (card_responses.hpp framing) with the R-APDUs

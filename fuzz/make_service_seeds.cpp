@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_make_service_seeds OUTDIR: writes the seed inputs of service_api (one file per
 // scenario, service_session.hpp format) into OUTDIR and runs each through the same World and
 // checks as the fuzz target, verifying the HTTP status every request is expected to get —

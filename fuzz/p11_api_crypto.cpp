@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // p11_api operations on objects and keys, PIN changes, randomness, faults (p11_api_ops.hpp).
 #include <cstdio>
 #include <cstring>

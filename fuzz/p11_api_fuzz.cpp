@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // p11_api_fuzz: sequences of PKCS#11 calls against the whole module (ias_module_core, the
 // same code as ias-pkcs11.so) over a fake PC/SC reader holding the simulated card
 // (fake_pcsc.hpp: the card of sim_card.hpp, PIN 4711, pristine for every input). No config

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "p11_api_ops.hpp"
 
 #include <algorithm>

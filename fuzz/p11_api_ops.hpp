@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The operations of p11_api_fuzz (see p11_api_fuzz.cpp): one PKCS#11 call (or a card fault)
 // per step, arguments read from the input, properties checked after every call.
 #pragma once

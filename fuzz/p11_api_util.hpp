@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the p11_api operation files (p11_api_ops.cpp, p11_api_crypto.cpp).
 #pragma once
 

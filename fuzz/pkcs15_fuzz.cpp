@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pkcs15_fuzz: the module's PKCS#15 parsers (card/pkcs15.hpp) and object building from
 // certificates (core/object_factory.hpp). Expected failure of the parsers: card::CardError
 // (MalformedResponse); buildObjects must never throw (bad certificates are skipped).

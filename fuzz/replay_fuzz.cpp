@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // replay_fuzz: the APDU replay script parser (apdu/replay.hpp). Expected failure:
 // apdu::Error(Malformed). Properties of an accepted script:
 //  * every exchange has a command that parses, a response of 2+ bytes, a wildcard mask of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // secret_fuzz: protocol::parseSecret and the API JSON parsers (protocol/api.hpp).
 // Expected failure of the JSON parsers: protocol::ApiException(BadRequest). Properties:
 //  * parseSecret: ok() <=> a secret is present; an accepted secret's canonical and display

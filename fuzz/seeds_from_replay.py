@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes seed inputs derived from the recorded OpenSC exchanges (tests/replay/*.apdu) and
 small hand-written samples into fuzz/corpus/<target>/:
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service_api_fuzz: ias-unblockd's HTTP API and holder forms — the module API
 // (/v1/unblock/verify|cryptogram|confirm), the admin API (/v1/admin), the holder JSON API
 // (/v1/holder) and the holder pages (/h/<link>, /holder, form posts) — through the daemon's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The service_api checks of stored state and logs after each step (service_session.hpp).
 #include <map>
 #include <nlohmann/json.hpp>

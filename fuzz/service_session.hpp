@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One service_api input: a sequence of steps run against a fresh World (service_world.hpp),
 // each response and the stored state checked after every step (fuzz::fail on a violation).
 //

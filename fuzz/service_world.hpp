@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ias-unblockd world of the service_api fuzz target: the daemon's real HTTP
 // configuration (http::configureServer: limits, security headers, error handler, every
 // route) driven in-process through httplib's own request processing over an in-memory

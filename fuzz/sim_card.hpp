@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulated card the sim target and the seed generator run against: the deterministic
 // replay card of tests/replay/keys (serial 0010000000777777, PIN 4711, PUK 12345678, plus
 // the EC key), personalised once per process into memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sim_fuzz: ias::sim::Card::process on arbitrary C-APDU sequences against a freshly
 // personalised card (sim_card.hpp; a pristine copy per input, persist does nothing).
 // Input: items [len u8][len bytes of C-APDU]; len 0 resets the card (warm reset).

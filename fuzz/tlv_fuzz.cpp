@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tlv_fuzz: apdu::TlvParser on arbitrary bytes. Expected failure: apdu::Error. Checks that
 // every returned view lies inside the input and that re-encoding a parsed object (DER
 // minimal length form) parses back to the same tag and value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Key discovery on the token and the OpenSSL side of the mechanism tests: signatures are
 // checked and ciphertexts made with the public key, never with the module under test.
 #pragma once

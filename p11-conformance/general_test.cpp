@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chapter "General-purpose functions" (PKCS#11 v2.40 §5.4, v3.0 §5.4): C_Initialize,
 // C_Finalize, C_GetInfo, C_GetFunctionList, C_GetInterfaceList/C_GetInterface (3.0), and the
 // rule that nothing but those works before C_Initialize (v2.40 §5.1 / §11.1 of the usage guide).

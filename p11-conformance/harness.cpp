@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Module loader, profile and fixtures of the conformance suite (see harness.hpp).
 #include "harness.hpp"
 

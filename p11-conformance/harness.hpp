@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The conformance harness: loads one PKCS#11 module by path (dlopen + C_GetInterface or
 // C_GetFunctionList), describes what its token can do (Profile), and gives the tests a
 // fixture with an initialised library and the slot under test.

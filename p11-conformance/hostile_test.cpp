@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A hostile (or just buggy) caller: NULL pointers where the standard does not allow them
 // (CKR_ARGUMENTS_BAD, v2.40 §5.1.1/§5.1.5), invalid, closed and foreign handles, huge lengths
 // together with NULL buffers, calls on stale handles after C_Finalize. The module must answer

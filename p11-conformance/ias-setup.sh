@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # ctest fixture of conformance.ias.* (LABELS world): a fresh simulated card in "Virtual PCD 00 00"
 # (user PIN 4711, RSA + EC keys) and the module configuration restricted to that reader.
 # Needs the running test world (scripts/test-world.sh start); IAS_SIM_BIN = the simulator.

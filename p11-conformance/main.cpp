@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main of p11_conformance.
 //  - `--env=NAME=VALUE` arguments set the environment (ctest registers the same executable
 //    twice, once per module, with these): the process runs itself again (execv of

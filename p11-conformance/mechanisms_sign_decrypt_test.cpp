@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chapter "Signing and MACing" / "Decryption" (PKCS#11 v2.40 §5.11 and §5.9, mechanisms in
 // the Current Mechanisms spec §2.1 RSA, §2.3 ECDSA): every supported signature mechanism
 // (checked with OpenSSL against the public key), the length convention of §5.2 ("buffer too

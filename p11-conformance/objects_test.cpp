@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chapter "Object management" (PKCS#11 v2.40 §5.7): C_FindObjectsInit/C_FindObjects/
 // C_FindObjectsFinal, C_GetAttributeValue (the per-attribute rules of §5.7, including
 // CK_UNAVAILABLE_INFORMATION), C_CreateObject/C_DestroyObject/C_SetAttributeValue/

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chapter "Random number generation" (PKCS#11 v2.40 §5.15): C_GenerateRandom, C_SeedRandom.
 #include "harness.hpp"
 

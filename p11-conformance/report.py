@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """REPORT.md of the conformance suite from the two ctest JUnit files.
 
     report.py SOFTHSM_XML IAS_XML NOTES_MD > REPORT.md

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the conformance suite against both modules and writes p11-conformance/REPORT.md.
 #   p11-conformance/report.sh [BUILD_DIR]      (default build/conf)
 # conformance.softhsm.* always runs. conformance.ias.* needs the PC/SC test world: it runs when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chapter "Session management" (PKCS#11 v2.40 §5.6; session states §4 of the usage guide /
 // v2.40 §5.6 tables): C_OpenSession, C_CloseSession, C_CloseAllSessions, C_GetSessionInfo,
 // C_Login, C_Logout, C_InitPIN, C_SetPIN. Login state is per token per application: every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chapter "Slot and token management" (PKCS#11 v2.40 §5.5, types §3.2): C_GetSlotList,
 // C_GetSlotInfo, C_GetTokenInfo, C_WaitForSlotEvent, C_GetMechanismList, C_GetMechanismInfo,
 // C_InitToken. Text fields are blank padded, not NUL terminated (v2.40 §3.2).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # ctest fixture of conformance.softhsm.*: a private SoftHSMv2 token in DIR (SOFTHSM2_CONF=
 # DIR/softhsm2.conf) labelled "conformance", SO PIN 12345678, user PIN 123456, with
 #   ID 01 "conf-rsa": RSA-2048 key pair (pkcs11-tool --keypairgen) + certificate (--write-object)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Calls from many threads at once (PKCS#11 v2.40 §5.1.9 / §6.7 "Cryptoki and multiple
 // threads"): with CKF_OS_LOCKING_OK the library must be safe to call from several threads;
 // sessions are independent, the login state is shared by the application. Run under TSan

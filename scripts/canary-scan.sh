@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Log canary over a whole test run: searches everything the suites printed or logged (the
 # full output of every ctest test, passed ones included; JUnit files; the fuzz, package and
 # static-analysis logs; the test worlds' pcscd, simulator and ias-unblockd logs) for values

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The demo (README): on a fresh Debian 12 machine, as root. Installs what it needs, builds,
 # starts the PC/SC test world (pcscd + vpcd + the simulated IAS-ECC token) and a local
 # issuer unblock service (ias-unblockd with SoftHSMv2 keys), then walks the holder's case:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (fuzz/, clang-14, ASan+UBSan) if needed and runs each for N
 # seconds with its committed corpus (fuzz/corpus/<target>, regressions/ included) and its
 # dictionary (fuzz/dict/<target>.dict).

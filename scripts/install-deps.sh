@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages the build, the tests and the demo need (as root).
 # Only missing packages are installed; a machine that has them all is left untouched.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages end to end: builds ias-pkcs11 and ias-unblockd with dpkg-buildpackage
 # (from a copy of the tree, so the work tree stays clean), checks them with lintian, installs
 # them with apt-get, checks the installed files, runs the client tests against the

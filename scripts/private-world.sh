@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs a command in a private PC/SC world: new mount and PID namespaces with their own
 # /run/pcscd, so a second pcscd (and vpcd reader, on another port) can run beside the
 # machine's test world without either seeing the other. Reader names are the usual

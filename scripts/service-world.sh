@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The service's test world: a private PostgreSQL 15 server (initdb in a temporary
 # directory, unix socket only, trust auth for the local test user), for the tests labelled
 # "postgres" and for the bench.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Static analysis of every project translation unit: clang-tidy 14 (checks in .clang-tidy,
 # tests/.clang-tidy) and cppcheck 2.10 (options below, suppressions with their reasons in
 # .cppcheck-suppressions). Prints the findings, one count line per tool, and exits non-zero

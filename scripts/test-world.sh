@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The PC/SC test world: pcscd (pcsc-lite) with the vsmartcard vpcd reader driver, and
 # ias-card-sim connected to it as the card in "Virtual PCD 00 00".
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The test command (README): installs what is missing, builds the Release, ASan+UBSan and
 # TSan variants, starts the PC/SC test world (pcscd + vpcd + ias-card-sim) and runs every
 # test suite. Ends with one summary line per suite; exits non-zero if any suite failed.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A real local ias-unblockd for the demo and the integration tests: a private SoftHSMv2
 # token holding the simulator's test master key, a self-signed TLS certificate for
 # 127.0.0.1/localhost, a SQLite database, an admin token, and `ias-unblockd serve` in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ias/apdu/crypto.hpp"
 
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ias/apdu/pcsc.hpp"
 #include "ias/apdu/connection.hpp"
 

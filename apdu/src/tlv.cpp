@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ias/apdu/tlv.hpp"
 
 #include "ias/apdu/error.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Memory of the service's HSM pool over many cryptograms: SoftHSMv2 frees destroyed session
 // objects (3 derived keys per cryptogram) only at C_Finalize, so without re-initialisation
 // the resident size grows with every cryptogram (hsm/hsm.hpp, hsm.reinit_after).

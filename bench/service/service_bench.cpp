@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Load benchmark of POST /v1/unblock/verify: an in-process ias-unblockd (HTTPS, SoftHSM,
 // SQLite or PostgreSQL) and N keep-alive clients, each verifying its own case's secret with
 // the right secret (HMAC in the HSM + one write transaction: the new ticket replaces the

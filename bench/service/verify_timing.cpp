@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timing of the service's secret check (threat model T8): can a wrong guess's time tell an
 // attacker how close it came? A guess reaches the secret only as an HMAC: the service computes
 // HMAC(K_hmac, salt || serial || guess) in the HSM (fixed-length input, no secret in it) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ias/config/config.hpp"
 
 #include <sys/auxv.h>

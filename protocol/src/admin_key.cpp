@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ias/protocol/admin_key.hpp"
 
 #include "ias/apdu/crypto.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET CHALLENGE, EXTERNAL AUTHENTICATE (role authentication with the administration key set,
 // UNBLOCK.md / IAS-ECC-reference §9) and MUTUAL AUTHENTICATE (SM session set-up, §8.2).
 #include "ias/apdu/crypto.hpp"

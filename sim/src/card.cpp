@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Card: command intake (parse, SM stage, chaining), dispatch to the instruction handlers,
 // response delivery (61xx / GET RESPONSE) and the volatile security state.
 #include "ias/sim/card.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test CA and card certificates (OpenSSL X509 API).
 #include <openssl/bio.h>
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SELECT and READ BINARY over the card's file tree (IAS-ECC-reference §2.3-§2.6).
 #include <algorithm>
 

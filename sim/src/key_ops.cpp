@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ias/sim/key_ops.hpp"
 
 #include <openssl/bio.h>

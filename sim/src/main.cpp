@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ias-card-sim: personalise / run / show.
 #include <csignal>
 #include <filesystem>

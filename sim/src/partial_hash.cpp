@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenSSL's low-level SHA contexts are the only way to resume from a chaining state; they
 // are deprecated in OpenSSL 3 but still shipped, so the warnings are suppressed here only.
 #define OPENSSL_SUPPRESS_DEPRECATED 1

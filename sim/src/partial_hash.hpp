@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finishing a SHA-1 / SHA-256 computation from an intermediate state sent by the host
 // (PSO HASH, IAS-ECC-reference §7.2): H_intermediate || bit count (8 bytes, big endian) after
 // all complete 64-byte blocks, plus the remaining 0..63 message bytes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Personalisation of a fresh card (IAS-ECC-reference §2-§5, UNBLOCK.md "Card side").
 #include "ias/sim/personalise.hpp"
 

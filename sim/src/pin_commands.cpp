@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PIN commands: VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER (IAS-ECC-reference §6).
 // PIN references carry the local bit (0x81 = user PIN, 0x82 = PUK); values are compared in
 // constant time; every change of a counter or a value is persisted before the answer.

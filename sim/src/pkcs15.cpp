@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Contents of the MF files and of the PKCS#15 application (IAS-ECC-reference §2.2, §3.3-§3.7).
 #include "ias/apdu/tlv.hpp"
 #include "ias/sim/layout.hpp"

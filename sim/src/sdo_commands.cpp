@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET DATA of security data objects (IAS-ECC-reference §4.2, §4.3):
 //   00 CB 3F FF Lc 4D L 70 L BF <class|80> <ref> L <tag> [len] 00
 // answered with 70 L BF <class|80> <ref> L <items>. Readable without authentication (OpenSC

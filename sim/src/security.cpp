@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Access rules: evaluation of security condition bytes (SCB) against the card's security
 // state, and look-ups in the security environments (IAS-ECC-reference §4.5, §5.1).
 #include "ias/apdu/error.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Java client case of tests/clients/run.sh: SunPKCS11 (Debian OpenJDK) with the module named in
 // the config file; the PIN from IAS_TEST_PIN. Signs with the private key of the given alias by
 // SHA256withRSA and RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32) and verifies both with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Java TLS client case of tests/clients/run.sh: SunJSSE with the card's key through SunPKCS11
 // (config file as for Pkcs11Sign.java, PIN from IAS_TEST_PIN). Connects to the local s_server
 // with the given protocol (TLSv1.2 or TLSv1.3), authenticates with the key and certificate of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Client cases of tests/clients/run.sh (NSS, GnuTLS, OpenSSL, p11-kit, PyKCS11, OpenSSH, Java).
 # Each runs in its own subshell with WORK = its directory and a fresh card in the reader.
 HTTP_GET='GET / HTTP/1.0\r\n\r\n'

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Browser and mail client cases of tests/clients/run.sh: Firefox ESR (TLS client authentication
 # under Xvfb, driven by Marionette + xdotool) and Thunderbird (module loaded, certificates).
 # Both register the module by enterprise policy (SecurityDevices) through a policies.json that

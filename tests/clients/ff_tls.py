@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Firefox ESR TLS client authentication with the card, for tests/clients/cases_browser.sh.
 
 Firefox (started with --marionette, module registered by policy, server CA in the profile,

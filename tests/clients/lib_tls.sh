@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # TLS helpers of tests/clients/run.sh: a local HTTPS server (openssl s_server -www on
 # 127.0.0.1) that requires a client certificate issued by the card's CA, and the checks of what
 # it saw. s_server -www answers "GET /" with a status page that shows the negotiated version,

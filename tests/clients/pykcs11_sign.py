@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """PyKCS11 client case of tests/clients/run.sh: finds the token, logs in with the PIN from
 IAS_TEST_PIN, signs $OUT/data with the authentication key (ID 45) by CKM_SHA256_RSA_PKCS
 ($OUT/sig-pkcs1) and CKM_SHA256_RSA_PKCS_PSS with SHA-256/MGF1-SHA-256/salt 32 ($OUT/sig-pss),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 8, clients: every client of ias-pkcs11.so the issue names, each driven against the
 # simulated card of the running test world (scripts/test-world.sh start, or inside
 # scripts/private-world.sh). One table row per case (client, version, result, what works,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Thunderbird case of tests/clients/cases_browser.sh: asks a running Thunderbird (started with
 --marionette) through its chrome code what Settings -> Privacy & Security -> Security Devices and
 Manage Certificates -> Your Certificates show: the PKCS#11 modules with their slots and tokens

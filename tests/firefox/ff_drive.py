@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drives Firefox ESR (started with --marionette) through Settings -> Privacy & Security ->
 Security Devices -> Change Password, as a holder would, for tests/firefox/firefox_security_devices.sh.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 10: Firefox ESR itself resets a locked token from Settings -> Privacy & Security ->
 # Security Devices -> Change Password, with the one-time unblock secret as "Current password".
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Issue 10: the Firefox/Thunderbird "Change Password" reset of a locked token, driven through
  * NSS exactly as Firefox's PSM does it (FIREFOX-RESET.md 1.2): a fresh NSS database, the module
  * added with SECMOD_AddNewModule (what the SecurityDevices policy and "Load" do), then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Measures the APDUs OpenSC 0.23 sends to the simulated card for each PKCS#11 step, from
 // the simulator's APDU log (one line per exchange).
 //   opensc_apdu_counts <opensc-pkcs11.so> <apdu.log> <PIN>

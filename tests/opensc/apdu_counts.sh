@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # APDU counts of OpenSC 0.23 on the simulated card: pkcs11-tool -L, and per PKCS#11 step.
 source "$(dirname "$0")/lib.sh"
 COUNTER="${1:?usage: apdu_counts.sh <opensc_apdu_counts binary>}"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # C_SetPIN through pkcs11-tool --change-pin: VERIFY old + CHANGE REFERENCE DATA.
 source "$(dirname "$0")/lib.sh"
 insert_fresh_card

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # CKM_RSA_PKCS decryption round trip: openssl encrypts with the certificate key, the card
 # deciphers (chained PSO DECIPHER, padding removed on card).
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The same flows with every response behind 61xx + GET RESPONSE (--force-get-response).
 source "$(dirname "$0")/lib.sh"
 export IAS_SIM_ARGS="--force-get-response"

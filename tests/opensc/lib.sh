@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Common helpers of the OpenSC 0.23 integration tests (sourced). Needs the test world:
 # scripts/test-world.sh start. Every test inserts a fresh copy of a personalised card and
 # puts the world's default card back when it ends.

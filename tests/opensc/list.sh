@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # pkcs11-tool -L / -O against the simulated card: token, certificates, private keys after login.
 source "$(dirname "$0")/lib.sh"
 insert_fresh_card

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Three wrong PINs lock the token (OpenSC reports it; the lock survives a simulator restart);
 # PUK + new PIN unblocks with user_pin_unblock_style = init_pin_in_so_session.
 source "$(dirname "$0")/lib.sh"

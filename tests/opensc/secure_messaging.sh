@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Secure messaging with OpenSC 0.23's own SM module (libsmm-local, "local_amos" as in
 # opensc.conf.example): a card personalised with --sm demands SM for VERIFY (SCB 43);
 # OpenSC runs MUTUAL AUTHENTICATE with its non-standard MAC and sends a CLA 0C VERIFY.

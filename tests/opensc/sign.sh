@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # CKM_RSA_PKCS signature of DigestInfo(SHA-256) on both keys, verified with openssl against
 # the card certificates.
 source "$(dirname "$0")/lib.sh"

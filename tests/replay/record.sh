@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Re-records the OpenSC 0.23 replay scripts (opensc-list/login/sign.apdu) on the
 # deterministic replay card (keys/README.md). Run after a change to the card layout, with the
 # test world started (scripts/test-world.sh start); PIN data is masked by the simulator.

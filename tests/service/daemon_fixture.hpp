@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Real `ias-unblockd serve` processes for the multi-instance and durability tests: the
 // binary of this build (IAS_UNBLOCKD_PATH), the test HSM token (SOFTHSM2_CONF of this
 // process), the test TLS certificate, a database spec, an audit log file and a stderr file

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Holder pages in headless Chromium (selenium + chromedriver), against the real
 `ias-unblockd serve` (SQLite, private SoftHSM token, self-signed TLS). Screenshots go to
 $IAS_ARTEFACTS (default: ./artefacts/holder-pages).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A private SoftHSMv2 token in a temporary directory (SOFTHSM2_CONF), provisioned once per
 // test process with a known master key so that results can be compared with protocol/.
 #pragma once

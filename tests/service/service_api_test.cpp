@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module API, row by row of UNBLOCK.md's table, with its limits and expiry (manual clock).
 #include <thread>
 

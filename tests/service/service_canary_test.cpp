@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Canary values through every flow of a real `ias-unblockd` (serve and the admin CLI):
 // answers (right and wrong), the secrets (displayed and canonical forms), tickets, holder
 // links, session cookies and CSRF tokens, the HSM PIN, the admin token, a wrong bearer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue #9, service side: ias-unblockd SIGKILLed at random points under load, restarted,
 // and nothing lost, double-spent or miscounted (SQLite in service_unit_tests, PostgreSQL in
 // service_pg_tests).

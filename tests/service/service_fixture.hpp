@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An ias-unblockd served in-process over HTTPS on an ephemeral loopback port, with a
 // manual clock, a fresh database (SQLite or PostgreSQL), the test HSM token and captured
 // audit/diagnostic output. Every response body is kept for the canary test.

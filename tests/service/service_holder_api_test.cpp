@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder steps as JSON (for `ias-unblock <link>`), the admin API, and the canary test.
 #include <fstream>
 #include <iterator>

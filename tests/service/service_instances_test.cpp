@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Two `ias-unblockd serve` processes (A and B) sharing one database: PostgreSQL in
 // service_pg_tests (label postgres, issue #5: several stateless instances behind a load
 // balancer), one SQLite file in service_unit_tests. Every counter must stay exact whichever

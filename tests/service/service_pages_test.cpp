@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder pages over HTTPS, driven without a browser (the browser run is
 // tests/service/holder_pages_selenium.py).
 #include "service_fixture.hpp"

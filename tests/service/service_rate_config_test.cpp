@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration of the rate limits: the rate values, and the client address of a request
 // (core/client_address.hpp): trusted_proxies parsing, the X-Forwarded-For walk, canonical
 // forms, and the per-client rate-limit key.

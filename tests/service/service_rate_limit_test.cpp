@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rate limits shared by every instance (issue #5): token buckets in the database (table
 // rate_buckets), per serial and per client address, on SQLite and PostgreSQL. Store level:
 // burst, refill, exact counting under concurrency from two stores (two processes' worth of

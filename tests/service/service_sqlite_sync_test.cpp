@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the SQLite store syncs to disk: every decision that a power loss must not undo (a
 // wrong secret's try, a consumed secret, a cryptogram counted, an answer submission, a case)
 // is committed with synchronous=FULL; only what may be lost without weakening anything (a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue #9, service side: the SQLite database on a full disk, then on a read-only volume.
 // Each request that needs the database answers a clean 503 "unavailable" (with Retry-After)
 // and changes nothing; the file stays intact (PRAGMA integrity_check); once the condition is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fresh store per test: SQLite in a temporary file, or (service_pg_tests, built with
 // IAS_TEST_POSTGRES) a fresh PostgreSQL database on the server started by
 // scripts/service-world.sh (connection string in IAS_TEST_PG, e.g. "host=/tmp/x port=5433").

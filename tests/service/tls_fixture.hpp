@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A self-signed TLS certificate for 127.0.0.1 (EC P-256), generated once per test process.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET CHALLENGE, EXTERNAL AUTHENTICATE with the administration key set (UNBLOCK.md),
 // MUTUAL AUTHENTICATE and secure messaging (IAS-ECC-reference §8, §9).
 #include "ias/apdu/crypto.hpp"

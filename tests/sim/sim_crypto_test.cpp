@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MSE, INTERNAL AUTHENTICATE, PSO HASH / COMPUTE DIGITAL SIGNATURE, PSO DECIPHER (§5, §7).
 // The low-level SHA context computes a host-side intermediate hash state for PSO HASH.
 #define OPENSSL_SUPPRESS_DEPRECATED 1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SELECT and READ BINARY: the OpenSC card-init sequence (IAS-ECC-reference §2) and errors.
 #include "ias/apdu/tlv.hpp"
 #include "sim_fixture.hpp"

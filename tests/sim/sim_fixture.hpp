@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared fixture of the simulator unit tests: one personalised card (keys generated once per
 // test binary), a fresh Card per test, and APDU helpers.
 #pragma once

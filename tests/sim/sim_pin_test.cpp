@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER (IAS-ECC-reference §6).
 #include "sim_fixture.hpp"
 

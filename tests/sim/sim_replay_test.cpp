@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays APDU scripts recorded from Debian 12 OpenSC 0.23 runs (tests/replay/*.apdu) against
 // a freshly personalised, deterministic card (fixed keys and test CA from tests/replay/keys):
 // the simulator must answer byte for byte as it did when OpenSC accepted it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Malformed input never crashes and never changes the card: proper status words only.
 #include <random>
 

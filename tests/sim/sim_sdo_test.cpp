@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET DATA of SDOs: the verified responses of IAS-ECC-reference §4.3.
 #include "sim_fixture.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Persistent card state: JSON round trip, atomic save, a locked PIN stays locked.
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The vpcd front end against a fake vpcd (a local TCP server), fault plans, and the
 // redaction of logs and traces.
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test doubles for the ias-unblock steps: a scripted console that records everything shown,
 // a token whose PKCS#11 answers are chosen by the test, and a holder API.
 #pragma once

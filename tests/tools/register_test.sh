@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Tests of ias-pkcs11-register on temporary directories only (--root for the policy files,
 # fresh NSS databases for the profiles): adding, idempotence, other policies kept, the
 # distribution policies seeding a new file, removal, malformed input changing nothing, the

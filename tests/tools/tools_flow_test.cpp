@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The four steps with a fake token, console and holder API: outcomes, exit codes, wording,
 // and that no PIN, secret or answer ever appears in what the tool shows.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hidden input on a real pseudo-terminal: what the holder types for the PIN, the secret and
 // the answers is never echoed; echo is back afterwards. Non-interactive files: line handling.
 #include <fcntl.h>

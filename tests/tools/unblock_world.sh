@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end (ctest LABELS world, RUN_SERIAL): the holder's procedure with a real
 # ias-unblockd (scripts/unblock-world.sh), the PC/SC test world (scripts/test-world.sh) and
 # our module, driven by `ias-unblock <link> --non-interactive`:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PC/SC transport against the real stack (pcscd + vpcd + simulated card). Label: world.
 #include <PCSC/winscard.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Secure messaging: fixed vectors (computed independently with Python `cryptography`),
 // and a round trip against a card-side model written here from the crypto primitives only.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helpers for the apdu channel tests: a programmable fake card.
 #pragma once
 

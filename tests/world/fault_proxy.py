@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A TCP relay between the module and ias-unblockd that breaks chosen connections.
 
 The module opens one TLS connection per service call (verify, cryptogram, confirm), so

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # World manipulations of module_faults_test (issue 9), inside the test world:
 #   faults_fixture.sh card             a fresh default card (PIN 4711) in the reader
 #   faults_fixture.sh kill-pcscd       SIGKILL pcscd (the simulator loses its vpcd link too)

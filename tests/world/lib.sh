@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers of the world tests (ctest LABELS world): they need the test world
 # (scripts/test-world.sh start) and use the card in "Virtual PCD 00 00".
 # Environment from ctest: IAS_MODULE (ias-pkcs11.so), IAS_SIM_BIN (ias-card-sim).

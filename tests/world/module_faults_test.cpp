@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 9, faults: pcscd killed and restarted, card removed and reinserted, reader unplugged
 // while a thread of the same process signs in a loop. For each fault: the CK_RVs the module
 // reports (in-flight loop, the old session afterwards), that the same process recovers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loading ias-pkcs11.so in the world tests: $IAS_MODULE (set by ctest) or the default name.
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ias-pkcs11.so through OpenSC's pkcs11-tool (issue 4 "Must show"). Usage: $0 CASE
 source "$(dirname "$0")/lib.sh"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 9, security checks through the PKCS#11 interface against the real test world and
 // ias-unblockd: empty and NULL PINs/secrets never authenticate and reach neither the card
 // (simulator APDU log) nor the service (audit log); PIN and secret lengths at and around every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ias-pkcs11.so under concurrency, fork and card removal, against the real PC/SC test world
 // (ctest LABELS world). Built in every variant; scripts/test.sh also runs it from the TSan
 // build, where any data race is a failure.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 9, TLS: C_Login(CKU_SO, secret) refuses every service that is not the pinned, valid
 # one, and spends nothing. Servers (openssl s_server / a plain HTTP server on 127.0.0.1):
 # expired certificate, certificate for another host name, TLS 1.1 only (downgrade), plain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The built-in unblock through the PKCS#11 interface of ias-pkcs11.so, against the real
 // PC/SC test world and a real ias-unblockd (issue 6: every refusal row of UNBLOCK.md).
 // ctest LABELS world; needs scripts/test-world.sh and scripts/unblock-world.sh started.

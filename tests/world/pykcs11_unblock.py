@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The built-in unblock from Python (PyKCS11, Debian python3-pykcs11): C_Login(CKU_SO, secret)
 + C_InitPIN on a locked token, then a signature with the new PIN verified with the token's
 certificate. Usage: pykcs11_unblock.py MODULE SECRET NEW_PIN (module config from IAS_PKCS11_CONF)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Ticket expiry in the module (UNBLOCK.md: "ticket expired -> CKR_USER_NOT_LOGGED_IN"): SO login
 with the secret, then the clock moves 11 minutes (libfaketime, timestamp file given by the
 caller), then C_InitPIN must be CKR_USER_NOT_LOGGED_IN without touching card or service.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fault injection at every step of C_InitPIN in the service unblock (issue 6): for each of
 # the six reset APDUs (MSE SET AT, GET CHALLENGE, EXTERNAL AUTHENTICATE, RESET RETRY
 # COUNTER, counter read-back, application re-selection) the card is pulled before it, pulled

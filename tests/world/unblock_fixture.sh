@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Helpers of module_unblock_test (world): cards and secrets for the unblock error rows.
 #   unblock_fixture.sh card SERIAL        insert a fresh card with that serial, PIN 4711, locked
 #   unblock_fixture.sh secret SERIAL      open a case for SERIAL, answer it, print the secret

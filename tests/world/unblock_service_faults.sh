@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The service side of the C_InitPIN fault table (issue 6): the issuer service goes down
 # before or after each of its calls during a reset (a TCP relay between module and service
 # refuses a connection, or lets the call through and loses the answer), and the ticket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Exit codes of ias-unblock (documented in --help and in the report of issue 6), and the
 // translation of the module's CK_RV into what the holder is told and how the tool exits.
 // One table, in exit_codes.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The issuer's four steps (UNBLOCK.md "What the holder does"), driven through the Console,
 // the token (PKCS#11) and, with the e-mail link, the holder API:
 //   1 Initialisation: the case (link), the token, its serial, holder name, PIN state, what will happen

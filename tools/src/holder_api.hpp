@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder JSON API of ias-unblockd (service/src/http/holder_api_routes.cpp), reached from
 // the e-mail link with the link token as bearer, over netclient (the pinned client shared with
 // the module):

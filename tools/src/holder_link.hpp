@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder's e-mail link, https://host[:port][/prefix]/h/<token>: the API base URL and
 // the bearer token of the holder JSON API (GET /v1/holder/case, POST /v1/holder/answers).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Non-interactive input: the new PIN, the secret or the answers from a file or a file
 // descriptor, read straight into wiping buffers (no iostream copies).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ias-unblock: the guided holder tool (UNBLOCK.md). Wires the command line, the language,
 // the module configuration (trust for the service), the PKCS#11 module and the holder API,
 // then runs the four steps. Exit codes: exit_codes.hpp / --help.

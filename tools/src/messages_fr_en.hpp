@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything ias-unblock tells the holder, in French (default) and English. The wording of
 // the issuer's procedure is kept (UNBLOCK.md): "Initialisation", "Choix du PIN", "Réponses
 // secrètes", "Confirmation", "Les réponses sont erronées", the 24 h link, the support contacts.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line of ias-unblock (see Msg::Help for the text shown to the holder).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "pin_policy.hpp"
 
 namespace ias::tools {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The new-PIN rule, checked before anything is sent to the card: the rule the module applies
 // (protocol/pin_rule.hpp, one definition for both), so tool and module never disagree.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Step 2, "Choix du PIN": the policy is explained before anything is asked; the PIN is typed
 // twice without echo and checked locally with the module's own rule.
 #include "flow.hpp"

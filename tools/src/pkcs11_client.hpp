@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The token side of ias-unblock, through PKCS#11 only: the module is dlopen'ed, tokens are
 // found with C_GetSlotList/C_GetTokenInfo, the holder's name comes from a certificate object,
 // and the reset is C_OpenSession(RW) + C_Login(CKU_SO, secret) + C_InitPIN(new PIN).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Step 3: with the e-mail link, "Réponses secrètes" (the questions asked here, answers sent
 // to the holder API, the secret received directly and never shown); without it, the secret
 // the holder pages showed, typed or pasted and checked locally (protocol::parseSecret) before

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Talking to the holder: plain output, ordinary answers (echoed), and hidden input for the
 // PIN, the secret and the answers (terminal echo off with termios, restored on every exit
 // path including Ctrl-C). Secret input goes straight into a wiping buffer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder's name shown in step 1: the CN of a certificate's subject (CKA_SUBJECT, DER
 // X.509 Name), parsed with OpenSSL.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors of the card application layer. The card layer knows no PKCS#11 types: the
 // front maps CardErrorKind to CK_RV in one table (module/src/core/error.cpp).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IasCard: the IAS-ECC card application as typed operations ("verify PIN", "sign with key
 // 0x81", "reset retry counter"). Each method sends the commands of IAS-ECC-reference.md
 // over a CardChannel (normally IsoChannel -> TracingChannel -> PcscChannel, inside one PC/SC

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "pkcs15.hpp"
 
 #include "card_error.hpp"

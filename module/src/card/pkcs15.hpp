@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PKCS#15 (ISO 7816-15) directory files of the IAS-ECC Generic PKI application, parsed
 // from DER with the strict TLV parser: ODF, TokenInfo, AODF, PrKDF, CDF (IAS-ECC-reference
 // §3). Unknown optional fields are skipped; malformed mandatory ones throw CardError

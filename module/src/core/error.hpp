@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module's one error type: carries the CK_RV decided where the failure is understood.
 // Lower layers throw their own errors (apdu::Error, card::CardError); toRv() maps them to
 // CK_RV in one table, at the C boundary only.

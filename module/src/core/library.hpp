@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Library state between C_Initialize and C_Finalize, and the accessors every entry point
 // goes through (STYLE.md practice 9): currentLibrary() checks initialisation (and that we
 // are not a forked child using the parent's state), sessionFor() checks the handle and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module's log: off/error by default, IAS_PKCS11_LOG or log_level in the config file.
 // Lines go to stderr, syslog (log_file = syslog) or a file (append; refused, with a warning on
 // stderr, in a directory others can write to), never to stdout. Callers log headers, status

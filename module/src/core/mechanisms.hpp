@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mechanisms the module offers, as a table: how each one is carried out on the card.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Locks of the module. With CKF_OS_LOCKING_OK (or no arguments) they are OS mutexes; when
 // the application passes only mutex callbacks, they are the application's mutexes
 // (PKCS#11 v2.40 §5.4 C_Initialize). No condition variables, no threads.

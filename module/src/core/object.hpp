@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Token objects and the attribute rules of C_GetAttributeValue / C_FindObjects.
 // Which attributes an object has is data (its attribute map); which of them can never be
 // revealed is a table (kSensitiveAttributes in object.cpp). Objects are read-only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds the PKCS#11 objects of a token from what the card holds: PKCS#15 directory
 // entries and certificate DER. Public keys come from the certificates.
 #pragma once

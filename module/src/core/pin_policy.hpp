@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder PIN policy (protocol/pin_rule.hpp, shared with ias-unblock) as CK_RVs, and the
 // card's own limits on the PIN it checks (its AODF entry).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Return values each PKCS#11 function may give (PKCS#11 v2.40 / 3.0 base specification,
 // the "Return values" list of every function), minus CKR_GENERAL_ERROR, which the module
 // never documents: it is its answer to an internal exception, i.e. a bug.

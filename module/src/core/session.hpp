@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PKCS#11 session and its active operations (find, sign, decrypt, digest).
 #pragma once
 

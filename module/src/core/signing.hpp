@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signature, decryption and digest operations as PKCS#11 sees them: mechanism/key checks at Init,
 // hashing in the module for the SHA*-mechanisms, the card input for each scheme.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Slots = PC/SC readers. A slot ID is given to a reader name once and kept for the life of
 // the library (a reader that comes back gets its old ID). Presence comes from pcscd
 // (SCardGetStatusChange with a zero timeout: no card I/O); a Token is created on first use

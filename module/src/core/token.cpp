@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "token.hpp"
 #include "token_card_access.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Token: one inserted IAS-ECC card as PKCS#11 sees it — identity and PIN state cached for
 // C_GetTokenInfo (no card I/O), objects loaded on first use, and the card operations
 // (login, PIN change, sign, decrypt, random), each run inside one PC/SC transaction.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Token::withCard, the one way card I/O happens (shared by token*.cpp): takes the card
 // lock, opens one PC/SC transaction, builds the channel stack (ISO rules over tracing over
 // PC/SC) and runs the operation. A reset seen at transaction start drops the login state and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The built-in unblock on the token (UNBLOCK.md "In the module"):
 //   C_Login(CKU_SO, secret)  -> local check symbols -> service verify -> ticket kept
 //   C_InitPIN(newPin)        -> one PC/SC transaction: MSE SET AT, GET CHALLENGE,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decryption: C_DecryptInit, C_Decrypt (CKM_RSA_PKCS is single-part), C_DecryptUpdate,
 // C_DecryptFinal. With a null output buffer C_Decrypt answers the largest possible length
 // without card I/O; a short buffer keeps the card's answer for the next call.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Digesting in the module (no card I/O): C_DigestInit, C_Digest, C_DigestUpdate, C_DigestFinal
 // with CKM_SHA_1 .. CKM_SHA512. Listed so that applications which look for the hash mechanism
 // before they use RSASSA-PSS (Java's SunPKCS11) can sign with PSS. Length convention as for

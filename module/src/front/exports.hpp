@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Declarations of every entry point this module defines (all of PKCS#11 3.0), so that the
 // function lists in general.cpp can name them. Definitions: one front file per group.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers of the C entry points (module/src/front/*.cpp). Every entry point is
 // `IAS_EXPORT CK_RV C_X(...) { return guarded("C_X", [&] { ...; return CKR_OK; }); }`
 // with its preconditions first (initialised, arguments, session).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // General-purpose functions: C_Initialize, C_Finalize, C_GetInfo, C_GetFunctionList and the
 // PKCS#11 3.0 interface discovery (C_GetInterfaceList, C_GetInterface).
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Login and PIN management: C_Login, C_LoginUser (3.0), C_Logout, C_InitPIN, C_SetPIN.
 #include <mutex>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Object management: C_FindObjectsInit/C_FindObjects/C_FindObjectsFinal,
 // C_GetAttributeValue, and the functions that would change the (read-only) token.
 #include <mutex>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Random numbers from the card: C_GenerateRandom (GET CHALLENGE), C_SeedRandom.
 #include "front.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Session management: C_OpenSession, C_CloseSession, C_CloseAllSessions, C_GetSessionInfo,
 // C_GetOperationState, C_SetOperationState, C_SessionCancel (3.0).
 #include <mutex>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signing: C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit, C_SignRecover.
 // A call that fails (other than CKR_BUFFER_TOO_SMALL or a length query) ends the operation.
 #include <mutex>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Slot and token management: C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo,
 // C_WaitForSlotEvent, C_GetMechanismList, C_GetMechanismInfo, C_InitToken.
 // Slot and token information come from cached state: no APDU (Firefox polls them).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Functions the token does not offer: encryption and verification with token keys (done by
 // applications with the public key or certificate), C_DigestKey, key generation, wrapping,
 // derivation, the dual-function calls and the PKCS#11 3.0 message-based functions.

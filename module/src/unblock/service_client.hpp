@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module's client of ias-unblockd's module API (UNBLOCK.md "Module-facing API"):
 // verify, cryptogram, confirm over HTTPS (netclient: the one pinned client shared with
 // ias-unblock), the service authenticated by a pinned public key (and/or a CA file). No PKCS#11 types; failures are UnblockError.

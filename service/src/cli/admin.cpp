@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ias-unblockd admin ...`: support actions straight on the database (create-case also uses
 // the HSM: the answer hashes are keyed there).
 #include <fstream>

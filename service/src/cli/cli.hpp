@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sub-commands of ias-unblockd. Each returns the process exit status; errors are thrown.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ias-unblockd: the issuer's unblock service.
 //   ias-unblockd serve    --config FILE [--set key=value]...
 //   ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The audit log: one JSON line per decision, with the request id. Only structured fields
 // are accepted (event, serial, result, case id, counters, client address, limit), so that no secret,
 // answer, ticket, link or key can reach it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Support and holder decisions: case creation (e-mail with the 24 h link), closing, the
 // holder's answer submissions (3 wrong -> definitive block + revocation request) and the
 // one-time secret issuance.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/client_address.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client address of a request, for the per-client rate limit and the audit log. Behind a
 // reverse proxy every connection comes from the proxy: X-Forwarded-For is honoured only on
 // connections from a configured trusted proxy (`trusted_proxies`), and then the client is the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The service's notion of time, injectable so that tests can move it (24 h, 10 min limits).
 #pragma once
 

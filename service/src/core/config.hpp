@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ias-unblockd configuration: a "key = value" file (# comments), overridden by flags.
 // Secrets (HSM PIN, admin token) are never in the file itself, only the path of a file
 // holding them (hsm.pin_file, admin.token_file, readable by the service user only).

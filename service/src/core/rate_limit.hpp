@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rate limits per client address and per card serial, shared by every instance: a token
 // bucket per key in the database (Store::takeRateTokens), so N instances together allow what
 // one would, and a restart forgets nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Random bearer tokens (tickets, holder links, holder sessions, CSRF tokens) and their
 // storage form, and the slow salted keyed hash of secret-question answers.
 #pragma once

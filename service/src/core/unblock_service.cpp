@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Module API decisions: verify, cryptogram, confirm.
 #include "core/unblock_service.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The decisions of ias-unblockd, independent of HTTP: the module API (verify, cryptogram,
 // confirm), the holder steps (link -> case -> answers -> secret) and the support actions.
 // Refusals are thrown as protocol::ApiException; every decision is written to the audit log.

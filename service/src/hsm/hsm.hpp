@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The service's keys in the HSM. The service never holds key bytes:
 //   - "ias-unblock-master" (CKK_DES2, token, sensitive, non-extractable, CKA_DERIVE only):
 //     the issuer master key; per-card keys are derived from it inside the HSM for one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PKCS#11 module loaded with dlopen (SoftHSMv2 by default), its function list, and RAII
 // sessions. Knows nothing of what the keys are for (see hsm.hpp).
 #pragma once

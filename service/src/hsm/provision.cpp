@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Token setup for `ias-unblockd hsm-init` (see hsm.hpp).
 #include "hsm/hsm.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Admin/support API under /v1/admin (bearer token): cases, revocation requests, outbox (which
 // mails were handed over for delivery, never their links).
 #include <openssl/crypto.h>

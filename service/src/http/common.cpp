@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "http/common.hpp"
 
 #include "core/tokens.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP plumbing shared by the route files: request ids, client address, JSON and error
 // responses, and the guard that turns exceptions into API errors (no exception text that
 // could carry request data reaches a response or a log).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The holder steps as JSON, for the guided `ias-unblock` tool (link token as bearer):
 //   GET  /v1/holder/case      -> serial, questions, tries_left, expires_in, support contacts
 //   POST /v1/holder/answers   {"answers": [...]} -> {"secret": "XXXX-XXXX-XXXX-XXXX-CC", ...}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Holder pages. The link token is only in the first URL (/h/<token>): it opens a session
 // (cookie "__Host-ias-holder": Secure, HttpOnly, SameSite=Lax so that it survives the
 // redirect of a link opened from a mail client) and redirects to /holder,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POST /v1/unblock/verify, /cryptogram, /confirm (UNBLOCK.md table).
 #include "core/tokens.hpp"
 #include "http/common.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "http/pages.hpp"
 
 namespace ias::service::http::pages {

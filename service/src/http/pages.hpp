@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTML of the holder pages, French (default) and English. Every dynamic value is escaped;
 // no inline script or style (the CSP allows 'self' only): /static/holder.js, /static/holder.css.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ias-unblockd's HTTPS server: TLS (cert/key from the config), security headers on every
 // response, the module API, the admin API, the holder API and the holder pages.
 #pragma once

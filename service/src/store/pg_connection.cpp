@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PostgreSQL backend of SqlConnection (libpq). '?' placeholders become $1..$n; rows locked
 // with SELECT ... FOR UPDATE inside READ COMMITTED transactions. Errors of a server that
 // cannot serve now are StoreError::Kind::Unavailable; a broken connection is re-established

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rate-limit buckets in the database (table rate_buckets, migration 3), shared by every
 // instance. A bucket is (tokens, updated_at) in integer units of 1/60000 token, so that
 // `perMinute` tokens a minute is exactly perMinute * 1000 units a second. One token is taken

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Schema migrations, applied in order inside one transaction each; the applied versions are
 // recorded in schema_migrations. Binary values (hashes, salts) are stored as hex text.
 #include <string>

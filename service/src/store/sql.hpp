@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal SQL connection abstraction so that one Store implementation (sql_store.cpp)
 // serves both SQLite and PostgreSQL. Statements use '?' placeholders; values travel as
 // text or integers; result cells come back as text (NULL = nullopt).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Store over SqlConnection, shared by the SQLite and PostgreSQL backends.
 // Lock discipline: a transaction that changes a case first locks the case row
 // (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite locks the database).

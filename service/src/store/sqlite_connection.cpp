@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SQLite backend of SqlConnection: WAL journal, foreign keys, busy timeout for the case where
 // several processes share the file. A database that cannot be used (disk full, read-only,
 // I/O error) gives StoreError::Kind::Unavailable; after a read-only/I-O/open error the file is

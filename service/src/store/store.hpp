@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Storage of ias-unblockd: cases, secret state, tickets, revocation requests, outbox, holder
 // sessions. One interface, two backends (SQLite, PostgreSQL) sharing one SQL implementation.
 // Every state change is one transaction; counters (tries, cryptograms, answer submissions)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte buffers shared by every layer: plain bytes, and a wiping buffer for secrets.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CardChannel: the single abstraction of the transmit path. Every stage (PC/SC transport,
 // ISO GET RESPONSE / chaining, tracing, secure messaging, replay fake card) implements it,
 // and decorators wrap another CardChannel:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ISO 7816-4 command APDU: value type, encoding (short/extended), strict parsing, chaining.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Symmetric primitives for secure messaging and role authentication (CWA 14890 / IAS-ECC):
 // 2-key 3DES, ISO 9797-1 padding method 2 and the retail MAC (ISO 9797-1 MAC algorithm 3),
 // plus OpenSC 0.20+'s non-standard variant of that MAC. OpenSSL 3 without the legacy

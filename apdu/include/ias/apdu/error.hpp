@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The error type of the apdu layer. Messages never contain APDU data, only headers/SWs.
 #pragma once
 

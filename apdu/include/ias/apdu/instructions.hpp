@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ISO 7816-4 / IAS-ECC instruction bytes (INS), shared by the card layer and the simulator.
 #pragma once
 

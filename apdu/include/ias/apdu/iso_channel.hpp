@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IsoChannel: the ISO 7816-4 transmission rules on top of a raw channel (IAS-ECC-reference
 // §7.4, §7.5):
 //  * data longer than maxCommandData is split into command chaining (CLA | 0x10 on all

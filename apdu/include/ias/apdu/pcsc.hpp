@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PC/SC transport over pcsc-lite: context, card connection, transaction guard, channel.
 //
 // Errors: every PC/SC return code is mapped to an ErrorKind by one table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // APDU replay scripts: a text format for recorded exchanges, a recorder, and a fake card.
 //
 // Format (one item per line, UTF-8/ASCII):

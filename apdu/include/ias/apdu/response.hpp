@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ISO 7816-4 response APDU.
 #pragma once
 

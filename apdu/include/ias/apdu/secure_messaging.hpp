@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Secure messaging (CWA 14890 style, IAS-ECC-reference §8) as a stage of the transmit path.
 //
 //   establishSmSession(plainChannel, params)   GET CHALLENGE + MUTUAL AUTHENTICATE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Strict BER-TLV (ISO 7816-4 / X.690 tag and length rules) parser and builder.
 //
 // The parser never reads past its input: truncated tags, lengths or values, indefinite

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TracingChannel: reports every exchange to a hook, for logs, tests and APDU counts.
 //
 // What a trace entry may contain: header bytes, Lc, Ne, response length, status word,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/ias-pkcs11/ias-pkcs11.conf: parsing and validation.
 //
 // Format: one `key = value` per line, `#` starts a comment, blank lines ignored.

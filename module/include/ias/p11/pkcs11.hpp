@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PKCS#11 types: p11-kit's pkcs11.h (v2.40) plus the PKCS#11 3.0 parts we implement,
 // defined here from the OASIS PKCS#11 Cryptographic Token Interface Base Specification
 // Version 3.0 (pkcs11t.h / pkcs11f.h of that standard).

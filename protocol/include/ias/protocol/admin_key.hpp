@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The card administration keyset and the external-authentication cryptogram
 // (UNBLOCK.md "Card side of the cryptogram", IAS-ECC-reference §9).
 //

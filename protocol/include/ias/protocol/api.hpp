@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module-facing API of ias-unblockd (UNBLOCK.md "Module-facing API", /v1): error names,
 // their HTTP statuses, and the request/response bodies with their JSON form. One definition,
 // used by the service (server side) and the module (client side).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one-time unblock secret (UNBLOCK.md "One-time unblock secret"), shared by the module,
 // the service and the tools. One definition of the encoding and of its check symbols.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulated IAS-ECC card: one handler per instruction, named as in the specification.
 //
 // Card::process takes a raw C-APDU and returns the raw R-APDU; it never throws for any input

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The persistent memory of the simulated IAS-ECC card: file tree, PINs, keys, key sets and
 // security environments. Everything a power cycle must not forget lives here; the volatile
 // security state (verified PINs, MSE, SM session) lives in Card.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private-key operations of the simulated card (OpenSSL 3 EVP), on PKCS#8 DER keys.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shape of the simulated card: file identifiers, SDO references, security environments
 // and algorithm references (IAS-ECC-reference §2-§5). Shared by personalisation, the card
 // and the tests.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Personalisation: builds a fresh card (file tree, PKCS#15 application, PINs, keys, key sets,
 // security environments) as IAS-ECC-reference §2-§5 describe it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Secure messaging of the simulated card (IAS-ECC-reference §8, CWA 14890 style):
 // session keys from MUTUAL AUTHENTICATE, SSC, unwrapping of CLA 0C commands and wrapping of
 // their responses. The card accepts the standard retail MAC and OpenSC 0.20+'s variant on

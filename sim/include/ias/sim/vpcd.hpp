@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The vpcd front end: the simulator is a TCP client of the vsmartcard vpcd reader driver
 // loaded by pcscd. Framing: 2-byte big-endian length + payload. A 1-byte payload is a
 // control message (00 power off, 01 power on, 02 reset, 04 "send the ATR"); anything else
