@@ -37,6 +37,14 @@ sign)
     ;;
 sign-pss)
     fresh_card
+    # PSS where the card offers it (TokenInfo): the reference layout (amos) must; a real card
+    # family that lists no PSS algorithm must not show the mechanism.
+    if ! p11 -M 2>/dev/null | grep -q 'RSA-PKCS-PSS'; then
+        [[ "${IAS_SIM_PERSONALITY:-amos}" != amos && "${IAS_SIM_PERSONALITY:-amos}" != default ]] \
+            || fail "the reference card offers RSA-PSS but the module does not list it"
+        pass "no RSA-PSS on ${IAS_SIM_PERSONALITY} (its TokenInfo lists none): mechanism not offered"
+        exit 0
+    fi
     pub=$(public_key 45)
     printf 'message to sign with PSS\n' > "$WORK/msg"
     p11 --login --pin "$PIN" --sign -m SHA256-RSA-PKCS-PSS --id 45 -i "$WORK/msg" -o "$WORK/sig" >/dev/null || fail "SHA256-RSA-PKCS-PSS sign"
