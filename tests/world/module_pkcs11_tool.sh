@@ -91,6 +91,15 @@ lock)
     ;;
 selftest)
     fresh_card
+    # pkcs11-tool --test gives the login PIN to every CKU_CONTEXT_SPECIFIC login: on a card
+    # whose signature key has its own PIN (cosmo-v8, docs/cards.md) it cannot pass by design;
+    # that key is checked with its PIN by module.card.* and world.module.personalities.
+    if p11 --login --pin "$PIN" -O | grep -q 'always authenticate'; then
+        [[ "${IAS_SIM_PERSONALITY:-amos}" != amos && "${IAS_SIM_PERSONALITY:-amos}" != default ]] \
+            || fail "the reference card has no key under a second PIN"
+        pass "two-PIN card: pkcs11-tool --test not applicable (signature key under its own PIN)"
+        exit 0
+    fi
     out=$(p11 --test --login --pin "$PIN") || fail "pkcs11-tool --test failed: $out"
     expect_contains "$out" "No errors" "--test summary"
     pass "pkcs11-tool --test --login"
