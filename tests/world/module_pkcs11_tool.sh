@@ -38,6 +38,14 @@ sign)
     ;;
 sign-pss)
     fresh_card
+    # PSS where the card offers it (TokenInfo): the reference layout (amos) must; a real card
+    # family that lists no PSS algorithm must not show the mechanism.
+    if ! p11 -M 2>/dev/null | grep -q 'RSA-PKCS-PSS'; then
+        [[ "${IAS_SIM_PERSONALITY:-amos}" != amos && "${IAS_SIM_PERSONALITY:-amos}" != default ]] \
+            || fail "the reference card offers RSA-PSS but the module does not list it"
+        pass "no RSA-PSS on ${IAS_SIM_PERSONALITY} (its TokenInfo lists none): mechanism not offered"
+        exit 0
+    fi
     pub=$(public_key 45)
     printf 'message to sign with PSS\n' > "$WORK/msg"
     p11 --login --pin "$PIN" --sign -m SHA256-RSA-PKCS-PSS --id 45 -i "$WORK/msg" -o "$WORK/sig" >/dev/null || fail "SHA256-RSA-PKCS-PSS sign"
@@ -84,6 +92,15 @@ lock)
     ;;
 selftest)
     fresh_card
+    # pkcs11-tool --test gives the login PIN to every CKU_CONTEXT_SPECIFIC login: on a card
+    # whose signature key has its own PIN (cosmo-v8, docs/cards.md) it cannot pass by design;
+    # that key is checked with its PIN by module.card.* and world.module.personalities.
+    if p11 --login --pin "$PIN" -O | grep -q 'always authenticate'; then
+        [[ "${IAS_SIM_PERSONALITY:-amos}" != amos && "${IAS_SIM_PERSONALITY:-amos}" != default ]] \
+            || fail "the reference card has no key under a second PIN"
+        pass "two-PIN card: pkcs11-tool --test not applicable (signature key under its own PIN)"
+        exit 0
+    fi
     out=$(p11 --test --login --pin "$PIN") || fail "pkcs11-tool --test failed: $out"
     expect_contains "$out" "No errors" "--test summary"
     pass "pkcs11-tool --test --login"
