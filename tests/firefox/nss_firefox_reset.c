@@ -388,7 +388,7 @@ static void wait_events(int n) {
 static void slot_events(void) {
     monitor.mod = SECMOD_FindModule("ias-pkcs11");
     REQUIRE(monitor.mod != NULL, "module not found");
-    pthread_t thread;
+    pthread_t thread = 0;
     REQUIRE(pthread_create(&thread, NULL, monitor_thread, NULL) == 0, "no monitor thread");
     sleep_ms(1500);
     CHECK(monitor_events() == 0, "%d event(s) without a change (C_WaitForSlotEvent repeats itself)", monitor_events());

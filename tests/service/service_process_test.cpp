@@ -28,9 +28,9 @@ namespace {
 // How much a daemon's RSS may grow in these tests: 16 MiB, more under a sanitizer (its
 // shadow memory grows with every thread and page the connections touch).
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr long kRssGrowthKiB = 96 * 1024;
+constexpr long kRssGrowthKiB = 96L * 1024;
 #else
-constexpr long kRssGrowthKiB = 16 * 1024;
+constexpr long kRssGrowthKiB = 16L * 1024;
 #endif
 
 long rssKiB(pid_t pid) {
