@@ -95,8 +95,15 @@ echo "    the secret is spent: a second use is refused"
 { p11 --login --login-type so --so-pin "$secret" --init-pin --new-pin 3692 || true; } | grep -o 'CKR_[A-Z_]*' | head -n 1 | sed 's/^/    /'
 
 say "7. Sign with the newest PIN (3691)"
-p11 --login --pin 3691 --sign -m SHA256-RSA-PKCS-PSS --id 45 -i "$WORK/document" -o "$WORK/document.pss" | tail -n 1
-run openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify "$WORK/pub.pem" \
-    -signature "$WORK/document.pss" "$WORK/document"
+if p11 -M | grep -q 'RSA-PKCS-PSS'; then
+    p11 --login --pin 3691 --sign -m SHA256-RSA-PKCS-PSS --id 45 -i "$WORK/document" -o "$WORK/document.pss" | tail -n 1
+    run openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify "$WORK/pub.pem" \
+        -signature "$WORK/document.pss" "$WORK/document"
+else
+    # A card family whose TokenInfo offers no RSA-PSS (IAS_SIM_PERSONALITY=cosmo-v7, ...).
+    echo "    this card offers no RSA-PSS: PKCS#1 v1.5 again"
+    p11 --login --pin 3691 --sign -m SHA256-RSA-PKCS --id 45 -i "$WORK/document" -o "$WORK/document.sig2" | tail -n 1
+    run openssl dgst -sha256 -verify "$WORK/pub.pem" -signature "$WORK/document.sig2" "$WORK/document"
+fi
 
 say "Done: the token was unlocked twice without support tickets or vendor middleware."
