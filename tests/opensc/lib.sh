@@ -51,6 +51,15 @@ insert_fresh_card() {
     : > "$WORLD/apdu.log"
 }
 
+# A fresh card of personality $1 (serial 0010000000654321, test PIN and PUK) in the reader.
+insert_personality() {
+    local state="$TMP/$1.json"
+    sim personalise --personality "$1" --state "$state" --serial 0010000000654321 --pin "$TEST_PIN" \
+        --puk "$TEST_PUK" --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" --force >/dev/null
+    chmod 600 "$state"
+    "$WORLD_SH" insert "$state" >/dev/null 2>&1
+}
+
 p11() { timeout 60 pkcs11-tool --module "$OPENSC_MODULE" "$@"; }
 
 # Number of APDUs in the simulator's log since the last reset_count.

@@ -31,11 +31,7 @@ digest_info_sha256 "$TMP/msg" "$TMP/di"
 failures=0
 printf '%-18s %-6s %-6s %-6s %-8s %s\n' personality list login sign apdus note
 for name in "${NAMES[@]}"; do
-    state="$TMP/$name.json"
-    sim personalise --personality "$name" --state "$state" --serial 0010000000654321 --pin "$TEST_PIN" \
-        --puk "$TEST_PUK" --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" --force >/dev/null
-    chmod 600 "$state"
-    "$WORLD_SH" insert "$state" >/dev/null 2>&1
+    insert_personality "$name"
     list=fail login=fail sign=fail counts="" note=""
 
     reset_count

@@ -80,11 +80,7 @@ reset_pin() {
 
 printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %s\n' personality list login sign decrypt change lock reset "apdus list/login/sign"
 for name in "${NAMES[@]}"; do
-    state="$TMP/$name.json"
-    sim personalise --personality "$name" --state "$state" --serial 0010000000654321 --pin "$TEST_PIN" \
-        --puk "$TEST_PUK" --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" --force >/dev/null
-    chmod 600 "$state"
-    "$WORLD_SH" insert "$state" >/dev/null 2>&1
+    insert_personality "$name"
     : > "$TMP/cell.log"
 
     reset_count; list=$(cell bash -c "pkcs11-tool --module '$MODULE' -O 2>&1 | grep -q 'Certificate Object'"); a1=$(apdu_count)
