@@ -13,6 +13,7 @@
 //   no confirm done sent               => state not consumed, and after the run the right secret
 //                                         still verifies unless a limit (tries, cryptograms) was hit
 //   at most one live ticket per case; no answer is a 5xx; PRAGMA integrity_check = ok (SQLite).
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -41,8 +42,15 @@ std::string wrongOf(std::string secret) {
     return secret;
 }
 
+// What the run has seen so far, across worker threads: the kill loop goes on until each kind
+// of outcome the final checks count on has happened at least once (a slow or loaded machine
+// gets through fewer requests between kills).
+struct Seen {
+    std::atomic<int> doneAnswered{0}, inFlight{0};
+};
+
 // One random request on a case, its outcome recorded.
-void step(const Daemon& d, Track& t, std::mt19937& rng) {
+void step(const Daemon& d, Track& t, std::mt19937& rng, Seen& seen) {
     const int r = static_cast<int>(rng() % 100);
     auto count = [&](const Daemon::Attempt& a, int& answered, int& inFlight, int okStatus) {
         if (a.reply) {
@@ -50,6 +58,7 @@ void step(const Daemon& d, Track& t, std::mt19937& rng) {
             if (a.reply->status >= 500) ++t.fiveHundreds;
         } else if (a.maybeProcessed) {
             ++inFlight;
+            ++seen.inFlight;
         }
     };
     if (r < 20 && t.wrongAnswered + t.wrongInFlight < t.maxWrong) {
@@ -67,8 +76,14 @@ void step(const Daemon& d, Track& t, std::mt19937& rng) {
         if (a.reply && a.reply->status >= 500) ++t.fiveHundreds;
     } else {
         const auto a = d.attempt("POST", "/v1/unblock/confirm", {{"ticket", t.ticket}, {"outcome", "done"}, {"tries_after", 3}});
-        if (a.reply && a.reply->status == 204) t.doneAnswered = true;
-        if (!a.reply && a.maybeProcessed) t.doneInFlight = true;
+        if (a.reply && a.reply->status == 204) {
+            t.doneAnswered = true;
+            ++seen.doneAnswered;
+        }
+        if (!a.reply && a.maybeProcessed) {
+            t.doneInFlight = true;
+            ++seen.inFlight;
+        }
         if (a.reply && a.reply->status >= 500) ++t.fiveHundreds;
     }
 }
@@ -93,8 +108,10 @@ TEST(ServiceDurability, SigkillUnderLoadLosesNothingAndCountsExactly) {
         ASSERT_FALSE(cases[static_cast<std::size_t>(i)].secret.empty());
     }
 
-    // At least 6 s and 6 kills (a sanitizer build restarts more slowly), at most 90 s.
+    // At least 6 s and 6 kills (a sanitizer build restarts more slowly), and until a secret was
+    // confirmed used and a kill caught a request in flight; at most 90 s.
     const auto begin = std::chrono::steady_clock::now();
+    Seen seen;
     std::atomic<bool> stop{false};
     std::atomic<int> kills{0};
     std::vector<std::thread> workers;
@@ -105,12 +122,13 @@ TEST(ServiceDurability, SigkillUnderLoadLosesNothingAndCountsExactly) {
             while (!stop)
                 for (int i = w; i < kCases; i += kWorkers) {
                     Track& t = cases[static_cast<std::size_t>(i)];
-                    if (!t.doneAnswered && !t.doneInFlight) step(d, t, rng);
+                    if (!t.doneAnswered && !t.doneInFlight) step(d, t, rng, seen);
                 }
         });
     std::mt19937 rng(42);  // NOLINT(cert-msc51-cpp): fixed seed on purpose, a failing kill sequence must reproduce
     auto elapsed = [&] { return std::chrono::steady_clock::now() - begin; };
-    while ((elapsed() < std::chrono::seconds(6) || kills < 6) && elapsed() < std::chrono::seconds(90) &&
+    while ((elapsed() < std::chrono::seconds(6) || kills < 6 || seen.doneAnswered == 0 || seen.inFlight == 0) &&
+           elapsed() < std::chrono::seconds(90) &&
            !::testing::Test::HasFatalFailure()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
         d.kill();
