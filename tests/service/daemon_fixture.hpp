@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -129,9 +130,16 @@ public:
         const std::string marker = "listening on https://127.0.0.1:";
         for (;;) {
             const std::string now = readWhole(errPath).substr(before.size());
+            // The whole line: the service's stderr is unbuffered, so the marker may be
+            // readable before the port digits are (seen under load as stoi("")).
             if (const auto p = now.find(marker); p != std::string::npos) {
-                port_ = std::stoi(now.substr(p + marker.size()));
-                return;
+                const auto end = now.find('\n', p);
+                int port = 0;
+                const char* first = now.data() + p + marker.size();
+                if (end != std::string::npos && std::from_chars(first, now.data() + end, port).ec == std::errc{} && port > 0) {
+                    port_ = port;
+                    return;
+                }
             }
             int status = 0;
             if (::waitpid(pid_, &status, WNOHANG) == pid_) {

@@ -74,7 +74,8 @@ int serve(std::vector<std::string> args) {
     }
     http::Server server(service, adminHash, std::cerr);
     const int port = server.bind();
-    std::cerr << "ias-unblockd: listening on https://" << c.listen << ":" << port << std::endl;
+    // One write (std::cerr is unit-buffered): whoever reads the log sees the whole line or none.
+    std::cerr << ("ias-unblockd: listening on https://" + c.listen + ":" + std::to_string(port) + "\n") << std::flush;
     g_server = &server;
     if (std::signal(SIGINT, onSignal) == SIG_ERR || std::signal(SIGTERM, onSignal) == SIG_ERR) {
         g_server = nullptr;
