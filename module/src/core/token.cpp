@@ -405,16 +405,18 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
                 // The card's own RSASSA-PSS (MGF1 with the same hash, salt = hash length)
                 // over the hash given in PSO COMPUTE DIGITAL SIGNATURE.
                 const std::uint8_t alg = algorithmReference(tokenInfo_, CKM_RSA_PKCS_PSS,
-                                                            pkcs15::AlgorithmInfo::kComputeSignature, 0x05);
+                                                            pkcs15::AlgorithmInfo::kComputeSignature, 0x05, k.algorithms);
                 (void)pssHash;
                 card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
                 return card.computeSignatureOverHash(input, size);
             }
             case Scheme::EcdsaSign: {
                 // ECDSA over the given hash: r || s, by INTERNAL AUTHENTICATE, or by PSO CDS for a
-                // key whose rule refuses it (the EstEID 2018 signature key, realcards trace).
+                // key whose rule refuses it (the EstEID 2018 signature key, realcards trace). The
+                // algorithm byte is the one of the key's own TokenInfo entry (EstEID 2018: 04 for
+                // the authentication key, 54 for the signature key).
                 const std::uint8_t alg =
-                    algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04);
+                    algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04, k.algorithms);
                 if (signPath(card, k) == SignPath::SecurityOperation) {
                     card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
                     return card.computeSignatureOverHash(input, 2 * size);
@@ -464,7 +466,7 @@ Bytes Token::signByCardHash(IasCard& card, const KeyBinding& key, ByteView diges
     }
     const bool sha1 = parsed->hash == Hash::Sha1;
     const std::uint8_t alg = algorithmReference(tokenInfo_, sha1 ? CKM_SHA1_RSA_PKCS : CKM_SHA256_RSA_PKCS,
-                                                pkcs15::AlgorithmInfo::kComputeSignature, sha1 ? 0x12 : 0x42);
+                                                pkcs15::AlgorithmInfo::kComputeSignature, sha1 ? 0x12 : 0x42, key.algorithms);
     card.setSecurityEnvironment(card::Crt::DigitalSignature, key.keyReference, alg);
     card.hashForSignature(parsed->digest);
     return card.computeSignatureOverCardHash(size);
