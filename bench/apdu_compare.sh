@@ -38,7 +38,6 @@ template="$WORK/card-template.json"
 
 printf 'reader_filter = Virtual PCD 00 00\n' > "$WORK/ias-pkcs11.conf"
 export IAS_PKCS11_CACHE_DIR="$WORK/cache-part1"
-rm -rf "$IAS_PKCS11_CACHE_DIR"
 export IAS_PKCS11_CONF="$WORK/ias-pkcs11.conf"
 
 # Ciphertext for the authentication key (ID 45) under its certificate.
@@ -57,6 +56,7 @@ run() {  # run MODULE -> "op count" lines, on a freshly inserted copy of the car
 }
 
 opensc=$(run "$OPENSC")
+rm -rf "$IAS_PKCS11_CACHE_DIR"  # part 1 is a first contact: an empty cache
 ours=$(run "$OURS")
 
 declare -A target=([list]=6 [tokeninfo]=0 [login]=1 [sign]=3 [decrypt]=3)
