@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "card/public_cache.hpp"
+#include "card/sdo_access.hpp"
 #include "core/mechanisms.hpp"
 #include "core/token.hpp"
 #include "sim_connection.hpp"
@@ -185,6 +186,31 @@ TEST(CardCache, WarmLoginAndSignSendOnlyVerifyMseAndSign) {
     ASSERT_GT(keys, 0u);
     EXPECT_EQ(signs, 2 * keys) << "MSE SET + the signature per key: its descriptor comes from the cache";
     EXPECT_LE(second.identityApdus() + login + signs / keys, 8u);
+}
+
+TEST(CardCache, PinTriesAreAlwaysTheCardsOwn) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const auto card = cardOf("amos", kSerialA);
+    const std::string wrong = "0000";
+    const apdu::ByteView wrongPin(reinterpret_cast<const std::uint8_t*>(wrong.data()), wrong.size());
+    Process first(card, cache);
+    const unsigned full = first.token().snapshot().userPin.triesLeft;
+    EXPECT_THROW(first.token().loginUser(wrongPin, UnblockSettings{}), std::exception);
+    Process second(card, cache);
+    EXPECT_LE(second.identityApdus(), 3u);
+    EXPECT_EQ(second.token().snapshot().userPin.triesLeft, full - 1) << "tries read from the card, not the cache";
+    for (unsigned i = 1; i < full; ++i) EXPECT_THROW(second.token().loginUser(wrongPin, UnblockSettings{}), std::exception);
+    Process third(card, cache);
+    EXPECT_TRUE(third.token().snapshot().userPin.blocked);
+    EXPECT_EQ(third.token().snapshot().userPin.triesLeft, 0u);
+    const auto record = cache->load(apdu::fromHex(kSerialA));
+    ASSERT_TRUE(record.has_value());
+    for (const auto& [key, answer] : record->descriptors) {
+        if (answer.empty()) continue;
+        EXPECT_EQ(card::parseSdoAccess(answer, static_cast<card::SdoClass>(std::get<1>(key)), std::get<2>(key) & 0x1F).triesLeft, std::nullopt)
+            << "a counter in the cache";
+    }
 }
 
 // --- bad files ---
