@@ -7,10 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <set>
+#include <string_view>
+#include <system_error>
 
 #include "ias/apdu/crypto.hpp"
 
@@ -32,7 +33,9 @@ enum Tag : std::uint8_t { kAtr = 1, kSerial = 2, kRules = 3, kApplication = 4, k
 constexpr std::size_t kDigestSize = 32;
 constexpr std::size_t kMaxApplications = 16;
 constexpr std::size_t kMaxDirectoryEntries = 256;
-constexpr std::time_t kMaxAge = 7 * 24 * 3600;  // older files are read from the card again
+constexpr std::time_t kMaxAge = std::time_t{7} * 24 * 3600;  // older files are read from the card again
+
+std::string errnoText() { return std::error_code(errno, std::generic_category()).message(); }
 
 void putItem(Bytes& out, std::uint8_t tag, ByteView head, ByteView value) {
     const std::size_t n = head.size() + value.size();
@@ -46,11 +49,11 @@ Bytes fileHead(std::uint8_t application, std::uint16_t fid) {
     return {application, static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
 }
 
-bool isCacheName(const char* name) {
-    const std::size_t n = std::strlen(name);
-    constexpr std::size_t kSuffix = 6;  // ".cache"
-    if (n <= kSuffix || n > 64 + kSuffix || std::strcmp(name + n - kSuffix, ".cache") != 0) return false;
-    return std::all_of(name, name + n - kSuffix, [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); });
+bool isCacheName(std::string_view name) {
+    constexpr std::string_view kSuffix = ".cache";
+    if (name.size() <= kSuffix.size() || name.size() > 64 + kSuffix.size() || !name.ends_with(kSuffix)) return false;
+    name.remove_suffix(kSuffix.size());
+    return std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); });
 }
 
 class Reader {
@@ -98,16 +101,24 @@ bool takeItem(CardRecord& r, std::uint8_t tag, ByteView v, std::set<std::uint8_t
             if (v.empty() || v.size() > 16 || r.applications.size() >= kMaxApplications) return false;
             r.applications.push_back(apdu::plainCopy(v));
             return true;
-        case kFile:
-            if (v.size() < 3) return false;
-            return r.files.emplace(CardRecord::FileKey{v[0], fidAt(v)}, apdu::plainCopy(v.subspan(3))).second;
+        case kFile: {
+            // In the encoder's (the map's) order: one encoding per record.
+            const CardRecord::FileKey key{v[0], fidAt(v)};
+            if (v.size() < 3 || (!r.files.empty() && !(r.files.rbegin()->first < key))) return false;
+            r.files.emplace_hint(r.files.end(), key, apdu::plainCopy(v.subspan(3)));
+            return true;
+        }
         case kMissing:
             if (v.size() != 3 || r.isMissing(v[0], fidAt(v))) return false;
             r.missingFiles.emplace_back(v[0], fidAt(v));
             return true;
-        case kDescriptor:
+        case kDescriptor: {
             if (v.size() < 3) return false;
-            return r.descriptors.emplace(CardRecord::DescriptorKey{v[0], v[1], v[2]}, apdu::plainCopy(v.subspan(3))).second;
+            const CardRecord::DescriptorKey key{v[0], v[1], v[2]};
+            if (!r.descriptors.empty() && !(r.descriptors.rbegin()->first < key)) return false;
+            r.descriptors.emplace_hint(r.descriptors.end(), key, apdu::plainCopy(v.subspan(3)));
+            return true;
+        }
         default: return false;
     }
 }
@@ -132,7 +143,7 @@ bool consistent(const CardRecord& r) {
 int openOwnDirectory(const std::string& path, std::string& why) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        why = "cannot open the cache directory " + path + ": " + std::strerror(errno);
+        why = "cannot open the cache directory " + path + ": " + errnoText();
         return -1;
     }
     struct stat st {};
@@ -202,6 +213,7 @@ std::optional<CardRecord> parseCardRecord(ByteView bytes) {
     Reader reader(bytes.subspan(kMagicSize));
     CardRecord r;
     std::set<std::uint8_t> seen;
+    std::uint8_t lastTag = 0;
     for (std::size_t items = 0; items <= kMaxRecordItems; ++items) {
         const std::size_t start = kMagicSize + reader.position();
         std::uint8_t tag = 0;
@@ -213,7 +225,8 @@ std::optional<CardRecord> parseCardRecord(ByteView bytes) {
             if (!apdu::constantTimeEqual(digest, value) || !consistent(r)) return std::nullopt;
             return r;
         }
-        if (!takeItem(r, tag, value, seen)) return std::nullopt;
+        if (tag < lastTag || !takeItem(r, tag, value, seen)) return std::nullopt;  // items in the encoder's order
+        lastTag = tag;
     }
     return std::nullopt;
 }
@@ -263,7 +276,7 @@ std::vector<CardRecord> CacheDirectory::recordsFor(ByteView atr) const {
     std::size_t seen = 0;
     for (std::filesystem::directory_iterator it(path_, ec), end; !ec && it != end && ++seen <= kMaxDirectoryEntries; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (!isCacheName(name.c_str())) continue;
+        if (!isCacheName(name)) continue;
         std::optional<CardRecord> record = readRecord(dir.fd, name.c_str());
         if (record && std::equal(record->atr.begin(), record->atr.end(), atr.begin(), atr.end())) out.push_back(std::move(*record));
     }
@@ -294,7 +307,7 @@ bool CacheDirectory::store(const CardRecord& record, std::string& why) const {
     const std::string temporary = "." + name + "." + apdu::toHex(nonce) + ".tmp";
     Fd file{::openat(dir.fd, temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
     if (file.fd < 0) {
-        why = std::string("cannot create a cache file: ") + std::strerror(errno);
+        why = std::string("cannot create a cache file: ") + errnoText();
         return false;
     }
     std::size_t done = 0;
@@ -306,7 +319,7 @@ bool CacheDirectory::store(const CardRecord& record, std::string& why) const {
     }
     const bool written = done == content.size() && ::fchmod(file.fd, 0600) == 0;
     if (!written || ::renameat(dir.fd, temporary.c_str(), dir.fd, name.c_str()) != 0) {
-        why = std::string("cannot write the cache file: ") + std::strerror(errno);
+        why = std::string("cannot write the cache file: ") + errnoText();
         (void)::unlinkat(dir.fd, temporary.c_str(), 0);
         return false;
     }
