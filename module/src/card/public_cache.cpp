@@ -102,9 +102,10 @@ bool takeItem(CardRecord& r, std::uint8_t tag, ByteView v, std::set<std::uint8_t
             r.applications.push_back(apdu::plainCopy(v));
             return true;
         case kFile: {
+            if (v.size() < 3) return false;
             // In the encoder's (the map's) order: one encoding per record.
             const CardRecord::FileKey key{v[0], fidAt(v)};
-            if (v.size() < 3 || (!r.files.empty() && !(r.files.rbegin()->first < key))) return false;
+            if (!r.files.empty() && !(r.files.rbegin()->first < key)) return false;
             r.files.emplace_hint(r.files.end(), key, apdu::plainCopy(v.subspan(3)));
             return true;
         }
@@ -222,7 +223,8 @@ std::optional<CardRecord> parseCardRecord(ByteView bytes) {
         if (tag == kEnd) {
             if (!reader.done() || value.size() != kDigestSize) return std::nullopt;
             const Bytes digest = apdu::crypto::sha256(bytes.subspan(0, start));
-            if (!apdu::constantTimeEqual(digest, value) || !consistent(r)) return std::nullopt;
+            // ATR, serial and rules are each there exactly once (as the encoder writes them).
+            if (!apdu::constantTimeEqual(digest, value) || seen.size() != 3 || !consistent(r)) return std::nullopt;
             return r;
         }
         if (tag < lastTag || !takeItem(r, tag, value, seen)) return std::nullopt;  // items in the encoder's order
