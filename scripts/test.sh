@@ -112,6 +112,8 @@ run_suite browser --test-dir build/release -L '^browser$'
 # service (ias-unblockd with SoftHSMv2 keys) for the unblock tests.
 export IAS_SIM_BIN=$root/build/release/sim/ias-card-sim
 export IAS_UNBLOCKD_BIN=$root/build/release/service/ias-unblockd
+# The module's public cache of the test world, emptied at each card insertion (docs/cache.md).
+export IAS_PKCS11_CACHE_DIR=${IAS_WORLD_DIR:-$root/test-world}/pkcs11-cache
 trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.sh stop || true' EXIT
 scripts/test-world.sh start
 scripts/unblock-world.sh start >/dev/null

@@ -37,6 +37,7 @@
 #include "card/sdo_access.hpp"
 #include "ias/sim/personalise.hpp"
 #include "ias/sim/personality.hpp"
+#include "sim_connection.hpp"
 
 namespace ias::p11 {
 namespace {
@@ -44,50 +45,11 @@ namespace {
 using apdu::Bytes;
 using apdu::ByteView;
 
+using test::fixedCardOptions;
+using test::SimConnection;
+
 const std::string kPin = "4711";
 const std::string kPuk = "12345678";
-
-// The simulator's card as a connection: transactions are trivially exclusive, a reset
-// resets the card's security state.
-class SimConnection final : public apdu::CardConnection {
-public:
-    explicit SimConnection(std::shared_ptr<sim::Card> card) : card_(std::move(card)), channel_(*this) {}
-    void beginTransaction() override {}
-    void endTransaction() noexcept override {}
-    apdu::CardChannel& channel() override { return channel_; }
-    std::uint64_t resetCount() const override { return resets_; }
-    void resetCard() override {
-        card_->reset();
-        ++resets_;
-    }
-    Bytes atr() override { return Bytes(card_->atr().begin(), card_->atr().end()); }
-    std::vector<Bytes>& commands() { return commands_; }
-
-private:
-    class Channel final : public apdu::CardChannel {
-    public:
-        explicit Channel(SimConnection& owner) : owner_(owner) {}
-        apdu::ResponseApdu transmit(const apdu::CommandApdu& command) override {
-            const apdu::SecureBytes raw = command.encode();
-            owner_.commands_.emplace_back(raw.begin(), raw.begin() + 4);
-            const Bytes answer = owner_.card_->process(ByteView(raw.data(), raw.size()));
-            if (std::getenv("IAS_TEST_APDU_HEADERS") != nullptr) {
-                // Headers and status words only: never command or response data.
-                std::fprintf(stderr, "  %s -> %02X%02X\n", apdu::toHex(ByteView(raw.data(), 4)).c_str(),
-                             answer[answer.size() - 2], answer[answer.size() - 1]);
-            }
-            return apdu::ResponseApdu::parse(answer);
-        }
-
-    private:
-        SimConnection& owner_;
-    };
-
-    std::shared_ptr<sim::Card> card_;
-    Channel channel_;
-    std::uint64_t resets_ = 0;
-    std::vector<Bytes> commands_;
-};
 
 // The issuer's service, reduced to its card-facing part: any secret "is" right, the
 // cryptogram is computed with the test master key as ias-unblockd does in its HSM.
@@ -161,31 +123,6 @@ CardFacts factsOf(const sim::CardState& s, const sim::Personality& p) {
         f.resetByPuk = p.puk.has_value() && reset != 0xFF && (reset & 0x10) != 0;
     }
     return f;
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) throw std::runtime_error("cannot read " + path);
-    return ss.str();
-}
-
-// Fixed test keys (tests/replay/keys): no RSA key generation per test.
-sim::PersonalisationOptions fixedCardOptions(const std::string& personality = sim::kDefaultPersonality, bool ec = false) {
-    const std::string dir = IAS_TEST_KEYS_DIR;
-    sim::PersonalisationOptions o;
-    o.serial = apdu::fromHex("0010000000123456");
-    o.caKeyPem = readFile(dir + "/ca.key");
-    o.caCertPem = readFile(dir + "/ca.crt");
-    // The fixed keys are RSA; a personality with EC keys gets new ones (cheap to generate).
-    const sim::Personality* p = sim::findPersonality(personality);
-    if (p == nullptr) throw std::runtime_error("no personality " + personality);
-    if (p->keys.at(0).curve.empty()) o.authKeyPem = readFile(dir + "/auth.key");
-    if (p->keys.at(1).curve.empty()) o.signKeyPem = readFile(dir + "/sign.key");
-    o.personality = personality;
-    o.withEcKey = ec;
-    return o;
 }
 
 sim::KeyObject& keyByRef(sim::CardState& s, std::uint8_t ref) {
