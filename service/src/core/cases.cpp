@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Support and holder decisions: case creation (e-mail with the 24 h link), closing, the
-// holder's answer submissions (3 wrong -> definitive block + revocation request) and the
-// one-time secret issuance.
+// Support and holder steps: case creation (e-mail with the 24 h link), closing, the holder's
+// answer submissions and the one-time secret issuance (the decisions: core/case_machine.hpp).
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "core/case_machine.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
 #include "ias/apdu/crypto.hpp"
@@ -162,7 +162,7 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
 }
 
 bool UnblockService::closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx) {
-    const bool ok = store_.closeCase(id, reason, clock_.now());
+    const bool ok = cases::close(store_, id, reason, clock_.now());
     audit_.record({ctx.requestId, "case_close", ok ? "ok" : "not_found", "", ctx.client, id, {}, {}});
     return ok;
 }
@@ -229,18 +229,17 @@ IssuedSecret UnblockService::submitAnswers(std::int64_t caseId, const std::vecto
         issue.saltHex = apdu::toHex(apdu::crypto::randomBytes(16));
         issue.macHex = apdu::toHex(secretMac(issue.saltHex, c.serial, issued.secret.bytes()));
         issue.expiresAt = issued.expiresAt;
-        issue.tries = protocol::kMaxSecretTries;
     }
-    const auto out = store_.submitAnswers(caseId, correct, issue, now);
+    const auto out = cases::submitAnswers(store_, caseId, correct, issue, now);
     switch (out.result) {
-        case store::AnswerResult::Accepted:
+        case cases::AnswerResult::Accepted:
             ev.result = "ok";
             audit_.record(ev);
             return issued;
-        case store::AnswerResult::Wrong: refuse(ApiError::WrongAnswers, ev, out.triesLeft);
-        case store::AnswerResult::Blocked: refuse(ApiError::Blocked, ev, 0);
-        case store::AnswerResult::Expired: refuse(ApiError::Expired, ev);
-        case store::AnswerResult::NotOpen: refuse(ApiError::UsedUp, ev);
+        case cases::AnswerResult::Wrong: refuse(ApiError::WrongAnswers, ev, out.triesLeft);
+        case cases::AnswerResult::Blocked: refuse(ApiError::Blocked, ev, 0);
+        case cases::AnswerResult::Expired: refuse(ApiError::Expired, ev);
+        case cases::AnswerResult::NotOpen: refuse(ApiError::UsedUp, ev);
     }
     refuse(ApiError::Internal, ev);
 }
