@@ -5,7 +5,11 @@
 # 127.0.0.1/localhost, a SQLite database, an admin token, and `ias-unblockd serve` in the
 # background.
 #
-#   scripts/unblock-world.sh start             start (or reuse) the service; prints module.conf
+#   scripts/unblock-world.sh start [--set KEY=VALUE]...
+#                                              start (or reuse) the service; prints module.conf.
+#                                              Each --set is passed to `ias-unblockd serve`
+#                                              (e.g. --set mail.transport=smtp); a service
+#                                              already running is reused only without --set
 #   scripts/unblock-world.sh stop              stop the service (safe to call twice)
 #   scripts/unblock-world.sh status            running or not, URL, module.conf path
 #   scripts/unblock-world.sh open-case SERIAL  open a case for SERIAL; prints the holder link
@@ -144,7 +148,18 @@ answers() { # 0 when the server answers HTTPS requests (any HTTP status)
 }
 
 start() {
+    local -a sets=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --set)
+                [[ $# -ge 2 && "$2" == ?*=* ]] || die "usage: $0 start [--set KEY=VALUE]..."
+                sets+=(--set "$2"); shift 2 ;;
+            --set=?*=*) sets+=(--set "${1#--set=}"); shift ;;
+            *) die "start: unknown argument '$1' (usage: $0 start [--set KEY=VALUE]...)" ;;
+        esac
+    done
     if alive "$PIDFILE"; then
+        [[ ${#sets[@]} -eq 0 ]] || die "already running (pid $(cat "$PIDFILE")): stop it first to start with --set"
         note "already running (pid $(cat "$PIDFILE")) on $URL"
         write_module_conf
         cat "$DIR/module.conf"
@@ -154,7 +169,7 @@ start() {
     local bin i
     bin="$(unblockd_bin)"
     if answers; then die "something else already answers on $URL (set IAS_UNBLOCK_PORT)"; fi
-    setsid "$bin" serve --config "$CONF" >> "$DIR/serve.log" 2>&1 < /dev/null &
+    setsid "$bin" serve --config "$CONF" "${sets[@]}" >> "$DIR/serve.log" 2>&1 < /dev/null &
     echo $! > "$PIDFILE"
     for ((i = 0; i < TIMEOUT * 10; i++)); do
         alive "$PIDFILE" || { rm -f "$PIDFILE"; tail -n 20 "$DIR/serve.log" >&2; die "ias-unblockd exited"; }
@@ -192,7 +207,7 @@ open_case() {
 }
 
 case "${1:-}" in
-    start) start ;;
+    start) shift; start "$@" ;;
     stop)
         stop_pidfile "$PIDFILE"
         note "stopped"
