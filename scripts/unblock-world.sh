@@ -19,7 +19,10 @@
 #   "Ville de naissance ?"            -> Lyon
 #   "Nom de votre premier animal ?"   -> Rex
 # (holder e-mail holder@example.org, language fr or $IAS_UNBLOCK_LANGUAGE). A live case of the
-# same serial (open or secret issued) is closed first, so tests can re-run.
+# same serial (open or secret issued) is closed first, so tests can re-run. The link is read
+# from the mail in the outbox; with mail.transport=smtp, from the next message that arrives
+# in $IAS_UNBLOCK_MAILDIR (files written by an SMTP sink such as scripts/smtp-sink.py; its
+# headers are printed on stderr).
 #
 # The PKCS#11 module's lines are written to <run dir>/module.conf:
 #   service_url = https://127.0.0.1:<port>
@@ -184,8 +187,29 @@ start() {
 
 admin() { "$(unblockd_bin)" admin --config "$CONF" "$@"; }
 
+# smtp_link MAILDIR COUNT: waits for message number COUNT+1 in MAILDIR, prints its headers on
+# stderr and the holder link of its text part (decoded) on stdout.
+smtp_link() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import email, email.policy, glob, re, sys, time
+d, before = sys.argv[1], int(sys.argv[2])
+for _ in range(300):
+    files = sorted(glob.glob(d + "/*.eml"))
+    if len(files) > before:
+        break
+    time.sleep(0.1)
+else:
+    sys.exit(1)
+msg = email.message_from_binary_file(open(files[before], "rb"), policy=email.policy.default)
+for h in ("From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"):
+    print(f"    {h}: {msg[h]}", file=sys.stderr)
+text = msg.get_body(preferencelist=("plain",)).get_content()
+print(re.search(r"https://\S+/h/[0-9A-Za-z_-]+", text).group(0))
+PY
+}
+
 open_case() {
-    local serial="$1" out id link
+    local serial="$1" out id link before
     [[ -f "$CONF" ]] || die "not prepared: run $0 start first"
     serial="${serial^^}"
     # Close a live case of the same serial (tests re-run with the same card serial).
@@ -194,11 +218,19 @@ open_case() {
             admin close-case "$id" --reason "superseded by unblock-world open-case" >/dev/null 2>&1 || true
         fi
     done < <(admin list-cases 2>/dev/null)
+    before="$(ls "${IAS_UNBLOCK_MAILDIR:-/nonexistent}" 2>/dev/null | grep -c '[.]eml$' || true)"
     out="$(printf 'Lyon\nRex\n' | admin create-case --serial "$serial" --email holder@example.org \
         --language "${IAS_UNBLOCK_LANGUAGE:-fr}" \
         --question "Ville de naissance ?" --question "Nom de votre premier animal ?" 2>/dev/null)" \
         || die "create-case failed for $serial"
     id="$(sed -n 's/^case \([0-9][0-9]*\) created.*/\1/p' <<<"$out")"
+    if [[ "$out" == *"queued for SMTP delivery"* ]]; then
+        [[ -n "${IAS_UNBLOCK_MAILDIR:-}" ]] || die "case $id: mail queued for SMTP; set IAS_UNBLOCK_MAILDIR to read it"
+        link="$(smtp_link "$IAS_UNBLOCK_MAILDIR" "$before")" || die "case $id: no mail arrived in $IAS_UNBLOCK_MAILDIR"
+        note "case $id opened for $serial (answers: Lyon / Rex)"
+        echo "$link"
+        return 0
+    fi
     [[ -n "$id" && -f "$DIR/outbox/case-$id.eml" ]] || die "no e-mail in the outbox for case '$id'"
     link="$(grep -oE 'https://[^ ]+/h/[0-9A-Za-z]+' "$DIR/outbox/case-$id.eml" | head -n 1)"
     [[ -n "$link" ]] || die "no link in $DIR/outbox/case-$id.eml"

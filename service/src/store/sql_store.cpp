@@ -17,8 +17,16 @@ constexpr const char* kCaseColumns =
     "id, serial, email, language, state, created_at, link_expires_at, answer_failures, secret_salt, secret_mac, "
     "secret_issued_at, secret_expires_at, secret_tries_left, cryptograms_used, closed_reason";
 
+constexpr const char* kOutboxColumns =
+    "id, case_id, recipient, subject, created_at, sent_at, state, attempts, next_attempt_at, last_error";
+
 std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
 std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
+
+OutboxMail toOutbox(const SqlRow& r) {
+    return {num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5]),
+            text(r[6]), static_cast<int>(num(r[7])), num(r[8]), text(r[9])};
+}
 
 CaseRecord toCase(const SqlRow& r) {
     CaseRecord c;
@@ -123,8 +131,14 @@ public:
                 c.exec("INSERT INTO questions (case_id, position, question, answer_hash) VALUES (?, ?, ?, ?)",
                        {id, static_cast<std::int64_t>(i), n.questions[i].text, n.questions[i].answerHash});
             }
-            c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id) VALUES (?, ?, '', ?, ?)",
-                   {n.email, n.mailSubject, now, id});
+            if (n.sealedLink.empty())
+                c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id, state) "
+                       "VALUES (?, ?, '', ?, ?, 'not_sent')",
+                       {n.email, n.mailSubject, now, id});
+            else
+                c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id, state, next_attempt_at, "
+                       "link_sealed) VALUES (?, ?, '', ?, ?, 'queued', ?, ?)",
+                       {n.email, n.mailSubject, now, id, now, n.sealedLink});
             tx.commit();
             return id;
         });
@@ -132,7 +146,7 @@ public:
 
     void markMailSent(std::int64_t caseId, Time now) override {
         with([&](SqlConnection& c) {
-            c.exec("UPDATE outbox SET sent_at = ? WHERE case_id = ? AND sent_at IS NULL", {now, caseId});
+            c.exec("UPDATE outbox SET sent_at = ?, state = 'sent' WHERE case_id = ? AND sent_at IS NULL", {now, caseId});
             return 0;
         });
     }
@@ -186,10 +200,62 @@ public:
     std::vector<OutboxMail> listOutbox() override {
         return with([&](SqlConnection& c) {
             std::vector<OutboxMail> out;
-            for (const auto& r :
-                 c.query("SELECT id, case_id, recipient, subject, created_at, sent_at FROM outbox ORDER BY id"))
-                out.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5])});
+            for (const auto& r : c.query(std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY id"))
+                out.push_back(toOutbox(r));
             return out;
+        });
+    }
+
+    std::optional<OutboxMail> mailOfCase(std::int64_t caseId) override {
+        return with([&](SqlConnection& c) -> std::optional<OutboxMail> {
+            const auto rows = c.query(std::string("SELECT ") + kOutboxColumns +
+                                          " FROM outbox WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+                                      {caseId});
+            if (rows.empty()) return std::nullopt;
+            return toOutbox(rows[0]);
+        });
+    }
+
+    std::optional<ClaimedMail> claimMail(Time now, Time leaseUntil) override {
+        return with([&](SqlConnection& c) -> std::optional<ClaimedMail> {
+            // One statement: the conditions are checked again on the row itself when it is
+            // updated (PostgreSQL re-evaluates them after waiting for a concurrent claim's
+            // row lock; SQLite runs one writer at a time), so one claim wins.
+            const auto rows = c.query(
+                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ("
+                "SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? "
+                "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT 1) "
+                "AND state = 'queued' AND (lease_until IS NULL OR lease_until <= ?) "
+                "RETURNING id, case_id, recipient, link_sealed, attempts, created_at",
+                {leaseUntil, now, now, now});
+            if (rows.empty()) return std::nullopt;
+            const auto& r = rows[0];
+            return ClaimedMail{num(r[0]), num(r[1]), text(r[2]), text(r[3]), static_cast<int>(num(r[4])), num(r[5])};
+        });
+    }
+
+    bool finishMail(const ClaimedMail& m, const MailOutcome& o, Time now) override {
+        return with([&](SqlConnection& c) {
+            const std::string claim = " WHERE id = ? AND attempts = ? AND state = 'queued' RETURNING id";
+            const SqlValue id = m.id, attempts = std::int64_t{m.attempts};
+            std::vector<SqlRow> rows;
+            switch (o.kind) {
+                case MailOutcome::Kind::Sent:
+                    rows = c.query("UPDATE outbox SET state = 'sent', sent_at = ?, link_sealed = NULL, lease_until = NULL, "
+                                   "last_error = NULL" + claim,
+                                   {now, id, attempts});
+                    break;
+                case MailOutcome::Kind::Retry:
+                    rows = c.query("UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?" + claim,
+                                   {o.retryAt, o.error, id, attempts});
+                    break;
+                case MailOutcome::Kind::Failed:
+                    rows = c.query("UPDATE outbox SET state = 'failed', link_sealed = NULL, lease_until = NULL, "
+                                   "last_error = ?" + claim,
+                                   {o.error, id, attempts});
+                    break;
+            }
+            return !rows.empty();
         });
     }
 

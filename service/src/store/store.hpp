@@ -63,8 +63,10 @@ struct NewCase {
     std::string linkHash;  // hex SHA-256 of the link token
     Time linkExpiresAt = 0;
     // The outbox row of the e-mail (recipient = email), in the same transaction; its body
-    // (with the link) is never stored: the caller hands it over, then calls markMailSent.
+    // (with the link) is never stored. With `sealedLink` the row is queued for the mail
+    // sender (claimMail); without, the caller hands the mail over and calls markMailSent.
     std::string mailSubject;
+    std::string sealedLink;  // hex, the link token sealed by core/mail_queue.hpp
 };
 
 struct RevocationRequest {
@@ -82,6 +84,28 @@ struct OutboxMail {
     std::string subject;
     Time createdAt = 0;
     Time sentAt = 0;  // when it was handed over for delivery; 0 = not handed over
+    std::string state;  // queued | sent | failed | not_sent
+    int attempts = 0;
+    Time nextAttemptAt = 0;  // queued: not before this time
+    std::string lastError;   // of the last failed attempt (never the message)
+};
+
+// A queued mail claimed by one sender until `leaseUntil`: no other instance takes it meanwhile.
+struct ClaimedMail {
+    std::int64_t id = 0;
+    std::int64_t caseId = 0;
+    std::string recipient;
+    std::string sealedLink;
+    int attempts = 0;  // including this one; also the claim's fencing number
+    Time createdAt = 0;
+};
+
+// What one delivery attempt leaves (core/mail_queue.hpp decides it).
+struct MailOutcome {
+    enum class Kind { Sent, Retry, Failed };
+    Kind kind = Kind::Retry;
+    Time retryAt = 0;   // Retry: the next attempt not before
+    std::string error;  // Retry, Failed: why (no secret)
 };
 
 // A secret recorded for a case (core/case_machine.hpp decides when, and how many tries).
@@ -176,6 +200,16 @@ public:
     virtual std::vector<CaseRecord> listCases() = 0;
     virtual std::vector<RevocationRequest> listRevocationRequests() = 0;
     virtual std::vector<OutboxMail> listOutbox() = 0;
+    // The latest outbox row of a case.
+    virtual std::optional<OutboxMail> mailOfCase(std::int64_t caseId) = 0;
+
+    // --- the mail queue (its decisions: core/mail_queue.hpp)
+    // Takes the oldest queued mail that is due and not leased by another sender, in one
+    // atomic statement (exact across threads and instances), leased until `leaseUntil`.
+    virtual std::optional<ClaimedMail> claimMail(Time now, Time leaseUntil) = 0;
+    // Records the outcome of the attempt of `m` if the row is still that claim's (false
+    // otherwise). Sent and Failed wipe the sealed link.
+    virtual bool finishMail(const ClaimedMail& m, const MailOutcome& o, Time now) = 0;
     // Answer hashes whose text starts with `prefix` (the upgrade of an old form).
     virtual std::vector<StoredAnswerHash> answerHashesWithPrefix(const std::string& prefix) = 0;
     // Replaces one answer hash if it still is `oldHash` (false otherwise: another instance did).
