@@ -172,6 +172,8 @@ start() {
     local bin i
     bin="$(unblockd_bin)"
     if answers; then die "something else already answers on $URL (set IAS_UNBLOCK_PORT)"; fi
+    # The admin commands (open-case) use the same settings as the running service.
+    printf '%s\n' "${sets[@]}" | grep -v '^--set$' > "$DIR/serve.sets" || true
     setsid "$bin" serve --config "$CONF" "${sets[@]}" >> "$DIR/serve.log" 2>&1 < /dev/null &
     echo $! > "$PIDFILE"
     for ((i = 0; i < TIMEOUT * 10; i++)); do
@@ -185,7 +187,14 @@ start() {
     cat "$DIR/module.conf"
 }
 
-admin() { "$(unblockd_bin)" admin --config "$CONF" "$@"; }
+admin() {
+    local -a sets=()
+    local line
+    if [[ -f "$DIR/serve.sets" ]]; then
+        while IFS= read -r line; do [[ -z "$line" ]] || sets+=(--set "$line"); done < "$DIR/serve.sets"
+    fi
+    "$(unblockd_bin)" admin --config "$CONF" "${sets[@]}" "$@"
+}
 
 # smtp_link MAILDIR COUNT: waits for message number COUNT+1 in MAILDIR, prints its headers on
 # stderr and the holder link of its text part (decoded) on stdout.
