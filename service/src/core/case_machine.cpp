@@ -103,6 +103,24 @@ bool usable(const CaseRecord& c, const store::TicketRecord& t, Time now) {
     return t.live && now < t.expiresAt && c.state == CaseState::SecretIssued && now < c.secretExpiresAt;
 }
 
+// A decision on the case of a usable ticket (BadTicket, nothing changed, otherwise): `decide`
+// gets the outcome with the case's serial and id set and the result Ok.
+template <class Decide>
+TicketOutcome withUsableTicket(store::Store& s, const std::string& ticketHash, Time now, Decide decide) {
+    TicketOutcome out;
+    s.changeCaseOfTicket(
+        ticketHash,
+        [&](const CaseRecord& c, const store::TicketRecord& t) {
+            if (!usable(c, t, now)) return CaseChange{};
+            out.serial = c.serial;
+            out.caseId = c.id;
+            out.result = TicketResult::Ok;
+            return decide(c, out);
+        },
+        now);
+    return out;
+}
+
 }  // namespace
 
 AnswerOutcome submitAnswers(store::Store& s, std::int64_t caseId, bool correct, const store::SecretIssue& issue,
@@ -125,45 +143,27 @@ VerifyOutcome verifySecret(store::Store& s, const CaseRecord& seen, const std::s
 }
 
 TicketOutcome useTicketForCryptogram(store::Store& s, const std::string& ticketHash, Time now) {
-    TicketOutcome out;
-    s.changeCaseOfTicket(
-        ticketHash,
-        [&](const CaseRecord& c, const store::TicketRecord& t) {
-            CaseChange ch;
-            if (!usable(c, t, now)) return ch;  // BadTicket
-            out.serial = c.serial;
-            out.caseId = c.id;
-            if (c.cryptogramsUsed >= protocol::kMaxCryptogramsPerSecret) {
-                out.result = TicketResult::Limit;
-                return ch;
-            }
-            ch.countCryptogram = true;
-            out.result = TicketResult::Ok;
+    return withUsableTicket(s, ticketHash, now, [](const CaseRecord& c, TicketOutcome& out) {
+        CaseChange ch;
+        if (c.cryptogramsUsed >= protocol::kMaxCryptogramsPerSecret) {
+            out.result = TicketResult::Limit;
             return ch;
-        },
-        now);
-    return out;
+        }
+        ch.countCryptogram = true;
+        return ch;
+    });
 }
 
 TicketOutcome confirm(store::Store& s, const std::string& ticketHash, bool done, Time now) {
-    TicketOutcome out;
-    s.changeCaseOfTicket(
-        ticketHash,
-        [&](const CaseRecord& c, const store::TicketRecord& t) {
-            CaseChange ch;
-            if (!usable(c, t, now)) return ch;  // BadTicket
-            out.serial = c.serial;
-            out.caseId = c.id;
-            out.result = TicketResult::Ok;
-            if (done) {
-                ch.state = CaseState::Consumed;
-                ch.closedReason = "reset confirmed";
-                ch.liveTicket = CaseChange::LiveTicket::Consumed;
-            }
-            return ch;
-        },
-        now);
-    return out;
+    return withUsableTicket(s, ticketHash, now, [done](const CaseRecord&, TicketOutcome&) {
+        CaseChange ch;
+        if (done) {
+            ch.state = CaseState::Consumed;
+            ch.closedReason = "reset confirmed";
+            ch.liveTicket = CaseChange::LiveTicket::Consumed;
+        }
+        return ch;
+    });
 }
 
 bool close(store::Store& s, std::int64_t caseId, const std::string& reason, Time now) {
