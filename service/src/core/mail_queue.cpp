@@ -109,7 +109,7 @@ apdu::SecureBytes openLink(const KeyedMac& key, const std::string& recipient, co
         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag.data()) != 1 ||
         EVP_DecryptFinal_ex(ctx.get(), token.data() + n, &fin) != 1)
         throw std::runtime_error("sealed mail link does not open (wrong key, row or recipient)");
-    token.resize(static_cast<std::size_t>(n + fin));
+    token.resize(static_cast<std::size_t>(n) + static_cast<std::size_t>(fin));
     return token;
 }
 
@@ -208,7 +208,7 @@ int Sender::runOnce() {
 bool Sender::sendOne() {
     const store::Time now = clock_.now();
     // The lease outlasts the attempt (connect + transfer) with room to record its outcome.
-    const auto m = store_.claimMail(now, now + 2 * config_.mail.timeout + 60);
+    const auto m = store_.claimMail(now, now + 2 * store::Time{config_.mail.timeout} + 60);
     if (!m) return false;
     Attempt a;
     AuditEvent ev{"", "mail", "", "", "", m->caseId, {}, m->attempts, {}};
