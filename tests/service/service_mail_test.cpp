@@ -82,10 +82,12 @@ TEST(Mail, MessageHasTheHeadersOfRfc5322AndMime) {
     EXPECT_NE(msg.find("\r\n--=_b1--\r\n"), std::string::npos);
     // Every line ends in CRLF and is at most 78 characters (RFC 5322 2.1.1).
     std::size_t start = 0;
-    for (std::size_t end; (end = msg.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::size_t end = 0;
+    while ((end = msg.find('\n', start)) != std::string::npos) {
         ASSERT_GT(end, start) << "bare LF";
         EXPECT_EQ(msg[end - 1], '\r');
         EXPECT_LE(end - 1 - start, 78u) << msg.substr(start, end - start);
+        start = end + 1;
     }
     for (const char c : msg) EXPECT_LT(static_cast<unsigned char>(c), 0x80) << "8-bit byte in the message";
 }
@@ -96,8 +98,12 @@ TEST(Mail, BodiesAreQuotedPrintableUtf8) {
     const std::string longLine(200, 'x');
     const std::string qp = str(quotedPrintable(longLine));
     EXPECT_EQ(decodeQuotedPrintable(qp), longLine);
-    for (std::size_t start = 0, end; (end = qp.find("\r\n", start)) != std::string::npos; start = end + 2)
+    std::size_t start = 0;
+    std::size_t end = 0;
+    while ((end = qp.find("\r\n", start)) != std::string::npos) {
         EXPECT_LE(end - start, 76u);
+        start = end + 2;
+    }
     const std::string text = "Ouvrez ce lien personnel dans les 24 heures : https://unblock.example.org/h/"
                              "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg — déblocage\n";
     std::string crlf = text;
@@ -277,6 +283,7 @@ TEST_F(MailStore, TwoInstancesNeverClaimOneMailTwice) {
     std::multiset<std::int64_t> claimed;
     std::atomic<int> ready{0};
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t)
         threads.emplace_back([&, t] {
             store::Store& mine = t % 2 ? *other : *s;
@@ -301,7 +308,7 @@ public:
     explicit ScriptedTransport(int failures) : failures_(failures) {}
     Attempt send(const std::string&, const std::string& to, const SecureString& message) override {
         if (failures_-- > 0) return {Attempt::Result::Temporary, "smtp: connection refused"};
-        sent.push_back({to, std::string(message.data(), message.size())});
+        sent.emplace_back(to, std::string(message.data(), message.size()));
         return {Attempt::Result::Sent, ""};
     }
     std::vector<std::pair<std::string, std::string>> sent;

@@ -161,11 +161,11 @@ Attempt SmtpTransport::send(const std::string& from, const std::string& to, cons
         curl_easy_setopt(h, CURLOPT_USE_SSL, useSsl);
     }
     if (!config_.caFile.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.caFile.c_str());
-    apdu::SecureBytes password;
     if (!config_.user.empty()) {
         curl_easy_setopt(h, CURLOPT_USERNAME, config_.user.c_str());
         if (!config_.passwordFile.empty()) {
-            password = readSecretFile(config_.passwordFile);
+            // libcurl keeps its own copy of the option.
+            apdu::SecureBytes password = readSecretFile(config_.passwordFile);
             password.push_back(0);
             curl_easy_setopt(h, CURLOPT_PASSWORD, reinterpret_cast<const char*>(password.data()));
         }
@@ -208,7 +208,7 @@ int Sender::runOnce() {
 bool Sender::sendOne() {
     const store::Time now = clock_.now();
     // The lease outlasts the attempt (connect + transfer) with room to record its outcome.
-    const auto m = store_.claimMail(now, now + 2 * store::Time{config_.mail.timeout} + 60);
+    const auto m = store_.claimMail(now, now + 2 * static_cast<store::Time>(config_.mail.timeout) + 60);
     if (!m) return false;
     Attempt a;
     AuditEvent ev{"", "mail", "", "", "", m->caseId, {}, m->attempts, {}};
