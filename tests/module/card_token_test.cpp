@@ -53,7 +53,7 @@ const std::string kPuk = "12345678";
 
 // The issuer's service, reduced to its card-facing part: any secret "is" right, the
 // cryptogram is computed with the test master key as ias-unblockd does in its HSM.
-class FakeService final : public unblock::UnblockService {
+class FakeService final : public unblock::UnblockServiceClient {
 public:
     explicit FakeService(Bytes serialIcc) : serialIcc_(std::move(serialIcc)) {}
     unblock::Ticket verify(const std::string&, ByteView) override {

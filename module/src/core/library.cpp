@@ -84,7 +84,7 @@ UnblockSettings unblockSettingsFrom(const config::Config& c) {
                      c.serviceUrl.c_str(), c.serviceCaFile.empty() ? "any public CA certificate" : "service_ca_file");
             });
         }
-        u.service = std::make_shared<unblock::HttpsUnblockService>(std::move(s));
+        u.service = std::make_shared<unblock::HttpsUnblockServiceClient>(std::move(s));
     }
     return u;
 }

@@ -44,7 +44,7 @@ struct PinSnapshot {
 // How the SO credential of C_Login(CKU_SO) is checked (UNBLOCK.md "In the module").
 struct UnblockSettings {
     enum class Method { None, Service, Puk } method = Method::None;
-    std::shared_ptr<unblock::UnblockService> service;  // Method::Service
+    std::shared_ptr<unblock::UnblockServiceClient> service;  // Method::Service
     std::uint8_t adminKeysetRef = 0x81;                 // keyset of EXTERNAL AUTHENTICATE
     bool secretAsUserPin = true;                        // the Firefox "Current password" path
 };

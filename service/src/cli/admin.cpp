@@ -46,7 +46,10 @@ int admin(std::vector<std::string> args) {
             apdu::wipeMemory(line.data(), line.size());
         }
         const auto created = service.createCase(serial, email, language, qa, ctx);
-        if (created.mailSent) {
+        if (created.mailQueued) {
+            std::cout << "case " << created.id << " created; mail to " << email
+                      << " queued for SMTP delivery by ias-unblockd serve\n";
+        } else if (created.mailSent) {
             std::cout << "case " << created.id << " created; mail to " << email << " handed over in " << c.outboxDir << "\n";
         } else {
             // The only copy of the link: it is not kept anywhere.

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "core/mail_queue.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
 #include "http/server.hpp"
@@ -39,6 +40,7 @@ ServiceConfig configFrom(std::vector<std::string>& args) {
         if (eq == std::string::npos) throw std::runtime_error("--set expects key=value");
         applySetting(c, s.substr(0, eq), s.substr(eq + 1));
     }
+    mailTransport(c);  // refuses an incomplete mail configuration now
     return c;
 }
 
@@ -72,6 +74,16 @@ int serve(std::vector<std::string> args) {
     } catch (const store::StoreError& e) {
         if (!e.unavailable()) throw;  // else: each case's hashes are keyed at their first use
     }
+    // The mail sender (SMTP transport): a thread sending the queue, stopped before the store
+    // and the HSM go (declared after them).
+    std::unique_ptr<mail::SmtpTransport> smtp;
+    std::unique_ptr<mail::Sender> sender;
+    if (mailTransport(c) == MailTransport::Smtp) {
+        smtp = std::make_unique<mail::SmtpTransport>(c.mail);
+        sender = std::make_unique<mail::Sender>(
+            c, *store, [&hsm](apdu::ByteView d) { return hsm.hmacSha256(d); }, clock, audit, *smtp, std::cerr);
+        sender->start(c.mail.pollInterval);
+    }
     http::Server server(service, adminHash, std::cerr);
     const int port = server.bind();
     std::cerr << "ias-unblockd: listening on https://" << c.listen << ":" << port << std::endl;
@@ -82,6 +94,7 @@ int serve(std::vector<std::string> args) {
     }
     server.serve();
     g_server = nullptr;
+    if (sender) sender->stop();
     return 0;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/config.hpp"
 
+#include "core/mail.hpp"
+
 #include "ias/protocol/admin_key.hpp"
 
 #include <fstream>
@@ -81,6 +83,39 @@ const std::map<std::string, Setter>& setters() {
         {"brand.issuer", [](auto& c, auto& v) { c.brand.issuerName = v; }},
         {"brand.accent_color", [](auto& c, auto& v) { c.brand.accentColor = v; }},
         {"brand.revocation_url", [](auto& c, auto& v) { c.brand.revocationUrl = v; }},
+        {"mail.transport",
+         [](auto& c, auto& v) {
+             if (v == "smtp") c.mail.transport = MailTransport::Smtp;
+             else if (v == "dir") c.mail.transport = MailTransport::Dir;
+             else if (v == "none") c.mail.transport = MailTransport::None;
+             else throw std::out_of_range("must be smtp, dir or none");
+         }},
+        {"mail.smtp_url",
+         [](auto& c, auto& v) {
+             if (!v.starts_with("smtp://") && !v.starts_with("smtps://"))
+                 throw std::out_of_range("must be smtp://host[:port] or smtps://host[:port]");
+             c.mail.smtpUrl = v;
+         }},
+        {"mail.starttls",
+         [](auto& c, auto& v) {
+             if (v == "required") c.mail.startTls = StartTls::Required;
+             else if (v == "opportunistic") c.mail.startTls = StartTls::Opportunistic;
+             else if (v == "off") c.mail.startTls = StartTls::Off;
+             else throw std::out_of_range("must be required, opportunistic or off");
+         }},
+        {"mail.from",
+         [](auto& c, auto& v) {
+             if (!mail::validAddress(v)) throw std::out_of_range("must be a plain address user@domain");
+             c.mail.from = v;
+         }},
+        {"mail.user", [](auto& c, auto& v) { c.mail.user = v; }},
+        {"mail.password_file", [](auto& c, auto& v) { c.mail.passwordFile = v; }},
+        {"mail.ca_file", [](auto& c, auto& v) { c.mail.caFile = v; }},
+        {"mail.timeout", [](auto& c, auto& v) { c.mail.timeout = toIntIn(v, 1, 600); }},
+        {"mail.give_up_after", [](auto& c, auto& v) { c.mail.giveUpAfter = toIntIn(v, 60, 30 * 24 * 3600); }},
+        {"mail.retry_min", [](auto& c, auto& v) { c.mail.retryMin = toIntIn(v, 1, 24 * 3600); }},
+        {"mail.poll_interval", [](auto& c, auto& v) { c.mail.pollInterval = toIntIn(v, 1, 300); }},
+        {"mail.retry_max", [](auto& c, auto& v) { c.mail.retryMax = toIntIn(v, 1, 24 * 3600); }},
     };
     return m;
 }
@@ -98,6 +133,15 @@ void applySetting(ServiceConfig& c, const std::string& key, const std::string& v
         throw std::runtime_error("value out of range for '" + key + "'" +
                                  (std::string_view(e.what()).starts_with("must be") ? std::string(" (") + e.what() + ")" : ""));
     }
+}
+
+MailTransport mailTransport(const ServiceConfig& c) {
+    const MailTransport t = c.mail.transport.value_or(c.outboxDir.empty() ? MailTransport::None : MailTransport::Dir);
+    if (t == MailTransport::Smtp && (c.mail.smtpUrl.empty() || c.mail.from.empty()))
+        throw std::runtime_error("mail.transport = smtp needs mail.smtp_url and mail.from");
+    if (t == MailTransport::Dir && c.outboxDir.empty()) throw std::runtime_error("mail.transport = dir needs outbox_dir");
+    if (c.mail.retryMin > c.mail.retryMax) throw std::runtime_error("mail.retry_min is above mail.retry_max");
+    return t;
 }
 
 ServiceConfig loadConfig(const std::string& path) {

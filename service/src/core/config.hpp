@@ -4,6 +4,7 @@
 // holding them (hsm.pin_file, admin.token_file, readable by the service user only).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,28 @@ struct Branding {
     std::string issuerName = "Autorité de certification";
     std::string accentColor = "#1d4e89";
     std::string revocationUrl = "https://support.example.org/revocation";
+};
+
+// How the holder's e-mail leaves (core/mail.hpp). Smtp: through the durable queue in the
+// database, sent by `serve`'s mail sender. Dir: written to outbox_dir at creation (development
+// and tests only). None: not sent (the link is only in the answer to the case creation).
+enum class MailTransport { None, Smtp, Dir };
+enum class StartTls { Required, Opportunistic, Off };
+
+struct MailConfig {
+    // Unset: dir when outbox_dir is set, else none (finalised by finishConfig).
+    std::optional<MailTransport> transport;
+    std::string smtpUrl;  // smtp://host[:port] or smtps://host[:port]
+    StartTls startTls = StartTls::Required;
+    std::string from;          // addr-spec of the sender
+    std::string user;          // SMTP AUTH user (optional)
+    std::string passwordFile;  // its password, first line of this file
+    std::string caFile;        // CA bundle for the server's certificate (default: the system's)
+    int timeout = 30;          // seconds per delivery attempt
+    int giveUpAfter = 2 * 24 * 3600;  // seconds after the case creation: failed for good
+    int retryMin = 30;         // first retry after this many seconds, doubling up to retryMax
+    int retryMax = 3600;
+    int pollInterval = 5;  // seconds between two looks at the queue (each instance)
 };
 
 struct ServiceConfig {
@@ -57,10 +80,14 @@ struct ServiceConfig {
     int httpRequestTimeout = 30;   // seconds from a request's first byte (or the handshake's) to its last
     SupportContacts support;
     Branding brand;
+    MailConfig mail;
 };
 
 // Throws std::runtime_error("<file>:<line>: ...") on unknown keys or bad values.
 ServiceConfig loadConfig(const std::string& path);
+// The mail transport once every setting is known: checks that smtp has mail.smtp_url and
+// mail.from (std::runtime_error otherwise). loadConfig calls it; call it again after --set.
+MailTransport mailTransport(const ServiceConfig& c);
 // Applies one "key=value" setting (from the file or a --set flag).
 void applySetting(ServiceConfig& c, const std::string& key, const std::string& value);
 // First line of a file, without the newline, in a wiping buffer (PINs, tokens).

@@ -35,9 +35,11 @@ struct CreatedCase {
     std::int64_t id = 0;
     apdu::SecureBytes link;  // public_url/h/<token>: in the e-mail, never stored
     store::Time linkExpiresAt = 0;
-    // The mail was handed over for delivery (written to outbox_dir). Otherwise (no
-    // outbox_dir, or it could not be written) `mail` is the only copy, for the caller.
+    // The mail was handed over for delivery (written to outbox_dir), or queued for the SMTP
+    // sender. Otherwise (no transport, or outbox_dir could not be written) `mail` is the only
+    // copy, for the caller.
     bool mailSent = false;
+    bool mailQueued = false;
     apdu::SecureBytes mail;
 };
 

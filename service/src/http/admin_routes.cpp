@@ -42,6 +42,21 @@ json caseJson(const store::CaseRecord& c) {
             {"questions", q}};
 }
 
+// The delivery state of a mail: that it was handed over or is queued, its attempts and last
+// error; never its body or link.
+json mailJson(const store::OutboxMail& m) {
+    return {{"id", m.id},
+            {"case", m.caseId ? json(m.caseId) : json(nullptr)},
+            {"to", m.recipient},
+            {"subject", m.subject},
+            {"created_at", m.createdAt},
+            {"sent_at", m.sentAt ? json(m.sentAt) : json(nullptr)},
+            {"state", m.state},
+            {"attempts", m.attempts},
+            {"next_attempt_at", m.state == "queued" ? json(m.nextAttemptAt) : json(nullptr)},
+            {"last_error", m.lastError.empty() ? json(nullptr) : json(m.lastError)}};
+}
+
 std::string str(const json& j, const char* key, bool required = true) {
     const auto it = j.find(key);
     if (it == j.end() || !it->is_string()) {
@@ -79,7 +94,8 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
                      json{{"id", created.id},
                           {"link", asText(created.link)},
                           {"link_expires_at", created.linkExpiresAt},
-                          {"mail_sent", created.mailSent}}
+                          {"mail_sent", created.mailSent},
+                          {"mail_queued", created.mailQueued}}
                          .dump());
         });
     });
@@ -88,6 +104,20 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
             requireAdmin(r, req, ctx);
             json out = json::array();
             for (const auto& c : r.service.store().listCases()) out.push_back(caseJson(c));
+            sendJson(res, 200, out.dump());
+        });
+    });
+    s.Get(R"(/v1/admin/cases/(\d+))", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req, ctx);
+            std::int64_t id = 0;
+            const std::string digits = req.matches[1].str();
+            const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+            const auto c = parsed.ec == std::errc() ? r.service.store().caseById(id) : std::nullopt;
+            if (!c) throw ApiException(ApiError::NoCase, "no_case");
+            json out = caseJson(*c);
+            const auto m = r.service.store().mailOfCase(id);
+            out["mail"] = m ? mailJson(*m) : json(nullptr);
             sendJson(res, 200, out.dump());
         });
     });
@@ -119,14 +149,7 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
             requireAdmin(r, req, ctx);
             json out = json::array();
-            // That a mail was handed over, and when; never its body (the link).
-            for (const auto& m : r.service.store().listOutbox())
-                out.push_back({{"id", m.id},
-                               {"case", m.caseId ? json(m.caseId) : json(nullptr)},
-                               {"to", m.recipient},
-                               {"subject", m.subject},
-                               {"created_at", m.createdAt},
-                               {"sent_at", m.sentAt ? json(m.sentAt) : json(nullptr)}});
+            for (const auto& m : r.service.store().listOutbox()) out.push_back(mailJson(m));
             sendJson(res, 200, out.dump());
         });
     });

@@ -134,7 +134,7 @@ void installHolderPages(httplib::Server& s, Routes& r) {
         withHolder(r, req, res, [&](HolderRequest& h) {
             std::vector<std::string> qs;
             for (const auto& q : h.c.questions) qs.push_back(q.text);
-            sendPage(res, 200, pages::questions({r.service.config(), h.lang}, qs, 3 - h.c.answerFailures,
+            sendPage(res, 200, pages::questions({r.service.config(), h.lang}, qs, protocol::kMaxAnswerSubmissions - h.c.answerFailures,
                                                 csrfFor(h.session), false));
         });
     });

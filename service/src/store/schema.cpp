@@ -114,6 +114,21 @@ ALTER TABLE outbox ADD COLUMN case_id BIGINT;
 ALTER TABLE outbox ADD COLUMN sent_at BIGINT;
 UPDATE outbox SET body = '', sent_at = created_at
 )"},
+    // The mail delivery queue (issue #21): each outbox row has a delivery state (queued |
+    // sent | failed | not_sent), its attempts, the time of the next one, a lease (the instance
+    // sending it now) and the last error. A queued row holds its link sealed (AES-256-GCM
+    // under a key that only the HSM derives, docs/threat-model.md), wiped once the row is
+    // sent or failed.
+    {6, R"(
+ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'not_sent';
+UPDATE outbox SET state = 'sent' WHERE sent_at IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_attempt_at BIGINT;
+ALTER TABLE outbox ADD COLUMN lease_until BIGINT;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+ALTER TABLE outbox ADD COLUMN link_sealed TEXT;
+CREATE INDEX outbox_queued ON outbox(next_attempt_at) WHERE state = 'queued'
+)"},
 };
 
 constexpr int kOutboxWipeVersion = 5;
