@@ -25,6 +25,22 @@ struct Branding {
     std::string revocationUrl = "https://support.example.org/revocation";
 };
 
+// Delivery of revocation requests to the CA (core/revocation.hpp). Off when neither `url` nor
+// `command` is set (requests then wait in the database; the metrics show them).
+struct RevocationConfig {
+    std::string url;         // https:// endpoint receiving a JSON POST
+    std::string clientCert;  // PEM client certificate for `url` (with clientKey)
+    std::string clientKey;   // PEM private key, readable by the service user only
+    std::string caFile;      // CA bundle verifying `url` (empty: the system's)
+    std::vector<std::string> command;  // argv (no shell): the document on stdin, exit 0 = delivered
+    int timeout = 30;        // seconds, one attempt
+    int retryInitial = 30;   // seconds before the 2nd attempt, doubling up to retryMax
+    int retryMax = 3600;
+    int poll = 5;            // seconds between looks at the queue
+    int alertAfter = 3600;   // a request pending longer raises ias_unblockd_revocation_alert
+    bool enabled() const noexcept { return !url.empty() || !command.empty(); }
+};
+
 struct ServiceConfig {
     std::string listen = "127.0.0.1";
     int port = 8443;
@@ -57,6 +73,10 @@ struct ServiceConfig {
     int httpRequestTimeout = 30;   // seconds from a request's first byte (or the handshake's) to its last
     SupportContacts support;
     Branding brand;
+    RevocationConfig revocation;
+    // address:port of a second, plain-HTTP listener with /metrics, /healthz and /readyz
+    // (http/ops_routes.hpp); empty: none. They are never on the public listener.
+    std::string metricsListen;
 };
 
 // Throws std::runtime_error("<file>:<line>: ...") on unknown keys or bad values.

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <ostream>
 
+#include "store/revocation_queue.hpp"
 #include "store/sql.hpp"
 #include "store/store.hpp"
 
@@ -168,13 +169,43 @@ public:
     }
 
     std::vector<RevocationRequest> listRevocationRequests() override {
-        return with([&](SqlConnection& c) {
-            std::vector<RevocationRequest> out;
-            for (const auto& r :
-                 c.query("SELECT id, case_id, serial, reason, created_at FROM revocation_requests ORDER BY id"))
-                out.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4])});
-            return out;
+        return with([&](SqlConnection& c) { return listRevocations(c); });
+    }
+
+    std::optional<RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
+                                                       const std::string& reason, Time now) override {
+        return with([&](SqlConnection& c) -> std::optional<RevocationRequest> {
+            Transaction tx(c);
+            const auto cs = loadCase(c, "id = ?", {caseId}, true);
+            if (!cs) return std::nullopt;
+            enqueueRevocation(c, {caseId, cs->serial, reason, reasonCode, "support"}, now);
+            tx.commit();
+            return listRevocations(c, caseId).at(0);
         });
+    }
+
+    std::optional<RevocationRequest> claimRevocation(const std::string& owner, Time leaseUntil, Time now) override {
+        return with([&](SqlConnection& c) { return store::claimRevocation(c, owner, leaseUntil, now); });
+    }
+
+    void finishRevocation(std::int64_t id, const std::string& owner, const RevocationAttempt& a, Time now) override {
+        with([&](SqlConnection& c) {
+            store::finishRevocation(c, id, owner, a, now);
+            return 0;
+        });
+    }
+
+    QueueStats revocationQueueStats() override {
+        return with([&](SqlConnection& c) { return store::revocationQueueStats(c); });
+    }
+    QueueStats mailQueueStats() override {
+        return with([&](SqlConnection& c) { return store::mailQueueStats(c); });
+    }
+    std::vector<std::pair<std::string, std::int64_t>> caseCountsByState() override {
+        return with([&](SqlConnection& c) { return store::caseCountsByState(c); });
+    }
+    void ping() override {
+        with([&](SqlConnection& c) { return c.query("SELECT 1").size(); });
     }
 
     std::vector<OutboxMail> listOutbox() override {
@@ -219,8 +250,7 @@ public:
                     c.exec("UPDATE cases SET answer_failures = ?, state = 'blocked', closed_reason = 'wrong answers', "
                            "closed_at = ? WHERE id = ?",
                            {std::int64_t{failures}, now, caseId});
-                    c.exec("INSERT INTO revocation_requests (case_id, serial, reason, created_at) VALUES (?, ?, ?, ?)",
-                           {caseId, cs->serial, std::string("wrong answers to the secret questions"), now});
+                    enqueueRevocation(c, {caseId, cs->serial, "wrong answers to the secret questions", "keyCompromise", "block"}, now);
                     out.result = AnswerResult::Blocked;
                 } else {
                     c.exec("UPDATE cases SET answer_failures = ? WHERE id = ?", {std::int64_t{failures}, caseId});
