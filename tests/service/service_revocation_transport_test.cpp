@@ -48,18 +48,21 @@ private:
 };
 
 // A receiver on 127.0.0.1 requiring a client certificate issued by the test CA (the test
-// certificate is its own CA). Answers from a script of statuses, then 201.
+// certificate is its own CA). Answers from a script of statuses, then 201; a 409 names the
+// request's key unless echoKey is false. What it received is read under its lock.
 class Receiver {
 public:
-    Receiver() : server_(test::testTls().cert.c_str(), test::testTls().key.c_str(), test::testTls().cert.c_str()) {
+    explicit Receiver(std::vector<int> statuses = {}, bool echoKey = true)
+        : statuses_(std::move(statuses)), echoKey_(echoKey),
+          server_(test::testTls().cert.c_str(), test::testTls().key.c_str(), test::testTls().cert.c_str()) {
         server_.Post("/revoke", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
-            bodies.push_back(req.body);
-            keys.push_back(req.get_header_value("Idempotency-Key"));
-            const int status = next_ < statuses.size() ? statuses[next_] : 201;
+            bodies_.push_back(req.body);
+            keys_.push_back(req.get_header_value("Idempotency-Key"));
+            const int status = next_ < statuses_.size() ? statuses_[next_] : 201;
             ++next_;
             res.status = status;
-            if (status == 409 && echoKey) res.set_header("Idempotency-Key", keys.back());
+            if (status == 409 && echoKey_) res.set_header("Idempotency-Key", keys_.back());
             res.set_content("{}", "application/json");
         });
         port_ = server_.bind_to_any_port("127.0.0.1");
@@ -73,12 +76,19 @@ public:
     Receiver(const Receiver&) = delete;
     Receiver& operator=(const Receiver&) = delete;
     std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/revoke"; }
-
-    std::vector<int> statuses;
-    bool echoKey = true;
-    std::vector<std::string> bodies, keys;
+    std::vector<std::string> bodies() {
+        std::lock_guard lock(mutex_);
+        return bodies_;
+    }
+    std::vector<std::string> keys() {
+        std::lock_guard lock(mutex_);
+        return keys_;
+    }
 
 private:
+    const std::vector<int> statuses_;
+    const bool echoKey_;
+    std::vector<std::string> bodies_, keys_;
     httplib::SSLServer server_;
     std::mutex mutex_;
     std::size_t next_ = 0;
@@ -99,8 +109,7 @@ RevocationConfig httpsConfig(const Receiver& r) {
 }  // namespace
 
 TEST(ServiceRevocationHttps, TwoXxAndTheSameKeysConflictAreDelivered) {
-    Receiver rx;
-    rx.statuses = {503, 500, 409, 201};
+    Receiver rx({503, 500, 409, 201});
     const RevocationConfig c = httpsConfig(rx);
     auto t = revocationTransport(c);
     ASSERT_TRUE(t);
@@ -112,17 +121,18 @@ TEST(ServiceRevocationHttps, TwoXxAndTheSameKeysConflictAreDelivered) {
     d = t->deliver(doc, "k1");
     EXPECT_TRUE(d.delivered) << "409 naming our key: the CA has it already";
     EXPECT_TRUE(t->deliver(doc, "k1").delivered);
-    ASSERT_EQ(rx.bodies.size(), 4u);
+    const auto bodies = rx.bodies();
+    const auto keys = rx.keys();
+    ASSERT_EQ(bodies.size(), 4u);
+    ASSERT_EQ(keys.size(), 4u);
     for (std::size_t i = 0; i < 4; ++i) {
-        EXPECT_EQ(rx.bodies[i], doc);
-        EXPECT_EQ(rx.keys[i], "k1");
+        EXPECT_EQ(bodies[i], doc);
+        EXPECT_EQ(keys[i], "k1");
     }
 }
 
 TEST(ServiceRevocationHttps, AConflictOnAnotherKeyIsNotDelivered) {
-    Receiver rx;
-    rx.statuses = {409};
-    rx.echoKey = false;
+    Receiver rx({409}, false);
     const RevocationConfig c = httpsConfig(rx);
     const auto d = revocationTransport(c)->deliver("{}", "k2");
     EXPECT_FALSE(d.delivered);
@@ -137,7 +147,7 @@ TEST(ServiceRevocationHttps, NoClientCertificateNoDelivery) {
     const auto d = revocationTransport(c)->deliver("{}", "k3");
     EXPECT_FALSE(d.delivered);
     EXPECT_NE(d.error.find("transport"), std::string::npos) << d.error;
-    EXPECT_TRUE(rx.bodies.empty()) << "the receiver refused the handshake";
+    EXPECT_TRUE(rx.bodies().empty()) << "the receiver refused the handshake";
 }
 
 TEST(ServiceRevocationHttps, UntrustedReceiverIsRefused) {
@@ -145,7 +155,7 @@ TEST(ServiceRevocationHttps, UntrustedReceiverIsRefused) {
     RevocationConfig c = httpsConfig(rx);
     c.caFile = "/etc/ssl/certs/ca-certificates.crt";  // not the receiver's issuer
     EXPECT_FALSE(revocationTransport(c)->deliver("{}", "k4").delivered);
-    EXPECT_TRUE(rx.bodies.empty());
+    EXPECT_TRUE(rx.bodies().empty());
 }
 
 TEST(ServiceRevocationConfig, TransportChoiceAndSettings) {
@@ -184,6 +194,17 @@ TEST(ServiceRevocationCommand, DocumentOnStdinExitZeroIsDelivered) {
     d = t->deliver(R"({"a":2})", "k");
     EXPECT_TRUE(d.delivered) << d.error;
     EXPECT_EQ(readFile(out), R"({"a":2})");
+}
+
+// A program that exits without reading its input: the service survives the SIGPIPE of the
+// write (blocked and taken back on the writing thread) and the exit status decides.
+TEST(ServiceRevocationCommand, ProgramThatDoesNotReadItsInput) {
+    RevocationConfig c;
+    c.command = {"true"};
+    const std::string big(std::size_t{1024} * 1024, ' ');  // more than a pipe holds: the write meets EPIPE
+    EXPECT_TRUE(revocationTransport(c)->deliver(big, "k").delivered);
+    c.command = {"false"};
+    EXPECT_FALSE(revocationTransport(c)->deliver(big, "k").delivered);
 }
 
 TEST(ServiceRevocationCommand, NoShellAndTimeout) {

@@ -3,18 +3,18 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <system_error>
 
 #include "core/metrics.hpp"
 #include "core/unblock_service.hpp"
@@ -71,7 +71,8 @@ struct CurlResponse {
 std::size_t onBody(char* data, std::size_t size, std::size_t n, void* user) {
     auto* r = static_cast<CurlResponse*>(user);
     const std::size_t len = size * n;
-    if (r->body.size() < 64 * 1024) r->body.append(data, std::min(len, 64 * 1024 - r->body.size()));
+    constexpr std::size_t kMax = std::size_t{64} * 1024;
+    if (r->body.size() < kMax) r->body.append(data, std::min(len, kMax - r->body.size()));
     return len;
 }
 
@@ -202,19 +203,32 @@ public:
         ::close(in[0]);
         if (err != 0) {
             ::close(in[1]);
-            return {false, "cannot start revocation.command (" + std::string(std::strerror(err)) + ")"};
+            return {false, "cannot start revocation.command (" + std::error_code(err, std::generic_category()).message() + ")"};
         }
         // The document is small (< 4 KiB, a pipe holds 64 KiB): written at once, or the
-        // program does not read it (then its exit status decides).
-        const ::sighandler_t old = ::signal(SIGPIPE, SIG_IGN);
+        // program does not read it (then its exit status decides). A program that exits
+        // without reading must not kill the service: SIGPIPE is blocked on this thread
+        // during the write, and one it raised is taken back.
+        sigset_t pipeSignal;
+        sigset_t previous;
+        sigemptyset(&pipeSignal);
+        sigaddset(&pipeSignal, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous);
         std::size_t off = 0;
         while (off < document.size()) {
             const ssize_t w = ::write(in[1], document.data() + off, document.size() - off);
             if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) break;
+            if (w <= 0) {
+                if (w < 0 && errno == EPIPE) {
+                    const timespec now{};
+                    while (sigtimedwait(&pipeSignal, nullptr, &now) < 0 && errno == EINTR) {
+                    }
+                }
+                break;
+            }
             off += static_cast<std::size_t>(w);
         }
-        ::signal(SIGPIPE, old);
+        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
         ::close(in[1]);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c_.timeout);
         int status = 0;
@@ -223,7 +237,7 @@ public:
             if (r == pid) break;
             if (r < 0 && errno != EINTR) return {false, "waitpid failed"};
             if (std::chrono::steady_clock::now() >= deadline) {
-                ::kill(-pid, SIGKILL);
+                (void)::kill(-pid, SIGKILL);
                 while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
                 }
                 return {false, "revocation.command timed out"};

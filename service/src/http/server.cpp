@@ -19,7 +19,13 @@ constexpr const char* kCsp =
 
 // When the request on this thread was routed (httplib routes and answers a request on one
 // thread): the latency of /metrics. Zero outside a request.
-thread_local std::chrono::steady_clock::time_point t_routedAt{};
+// (Nanoseconds of steady_clock: a plain integer, nothing to construct.)
+thread_local std::int64_t t_routedAtNs = 0;
+
+std::int64_t steadyNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 void wipe(std::string& s) {
     s.resize(s.capacity());  // no reallocation: the whole buffer, not only its current size
@@ -66,15 +72,13 @@ void configureServer(httplib::Server& s, Routes& r) {
     s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
         const_cast<httplib::Request&>(req).ranges.clear();
         RequestLimits::requestRead(req);  // line and headers read: the body is counted afresh
-        t_routedAt = std::chrono::steady_clock::now();
+        t_routedAtNs = steadyNs();
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    s.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    s.set_post_routing_handler([](const httplib::Request& req, const httplib::Response& res) {
         RequestLimits::requestRead(req);  // the body was read and answered: writing is not timed
-        const auto routedAt = std::exchange(t_routedAt, {});
-        const double seconds = routedAt == std::chrono::steady_clock::time_point{}
-                                   ? 0.0
-                                   : std::chrono::duration<double>(std::chrono::steady_clock::now() - routedAt).count();
+        const std::int64_t routedAt = std::exchange(t_routedAtNs, 0);
+        const double seconds = routedAt == 0 ? 0.0 : static_cast<double>(steadyNs() - routedAt) / 1e9;
         metrics().observeRequest(routeLabel(req.path, res.status), res.status, seconds);
         wipeRequest(req);
     });
