@@ -22,15 +22,7 @@ using namespace ias::service::store;
 namespace {
 
 NewCase newCase(const std::string& serial, const std::string& link) {
-    NewCase n;
-    n.serial = serial;
-    n.email = "holder@example.org";
-    n.language = "fr";
-    n.questions = {{"Q1", "h1"}};
-    n.linkHash = link;
-    n.linkExpiresAt = 1'700'000'000 + 86400;
-    n.mailSubject = "subject";
-    return n;
+    return test::newTestCase(serial, link, 1'700'000'000 + 86400);  // ManualClock's start + 1 day
 }
 
 // Answers from a script (true = delivered), records every attempt.

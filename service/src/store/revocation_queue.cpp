@@ -12,8 +12,6 @@ constexpr const char* kColumns =
     "id, case_id, serial, reason, created_at, reason_code, requested_by, idempotency_key, state, attempts, "
     "next_attempt_at, delivered_at, last_error";
 
-std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
-std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
 
 RevocationRequest toRequest(const SqlRow& r) {
     RevocationRequest x;

@@ -20,8 +20,6 @@ constexpr const char* kCaseColumns =
     "id, serial, email, language, state, created_at, link_expires_at, answer_failures, secret_salt, secret_mac, "
     "secret_issued_at, secret_expires_at, secret_tries_left, cryptograms_used, closed_reason";
 
-std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
-std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
 
 CaseRecord toCase(const SqlRow& r) {
     CaseRecord c;
