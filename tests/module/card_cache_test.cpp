@@ -145,7 +145,7 @@ TEST_P(CardCacheFamily, SecondProcessReadsNoPublicFile) {
     EXPECT_EQ(warm.token().snapshot().userPinLengths.min, cold.token().snapshot().userPinLengths.min);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "cosmo-v7", "cosmo-v8", "gemalto-multiapp", "cpx", "sagem"),
+INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "cosmo-v7", "cosmo-v8", "cosmo-v8-ec", "gemalto-multiapp", "cpx", "sagem"),
                          [](const auto& info) {
                              std::string n = info.param;
                              for (char& c : n) c = c == '-' ? '_' : c;

@@ -86,17 +86,7 @@ void installCountingVfs() {
     ASSERT_TRUE(done);
 }
 
-NewCase newCase(const std::string& serial, const std::string& link) {
-    NewCase n;
-    n.serial = serial;
-    n.email = "holder@example.org";
-    n.language = "fr";
-    n.questions = {{"Q1", "h1"}};
-    n.linkHash = link;
-    n.linkExpiresAt = 1000 + 86400;
-    n.mailSubject = "subject";
-    return n;
-}
+NewCase newCase(const std::string& serial, const std::string& link) { return test::newTestCase(serial, link); }
 
 class SqliteSync : public ::testing::Test {
 protected:

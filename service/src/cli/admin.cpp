@@ -78,8 +78,11 @@ int admin(std::vector<std::string> args) {
     }
     if (action == "revocations") {
         for (const auto& x : store->listRevocationRequests())
-            std::cout << x.id << "\tcase " << x.caseId << "\t" << x.serial << "\t" << x.reason << "\t" << x.createdAt
-                      << "\n";
+            std::cout << x.id << "\tcase " << x.caseId << "\t" << x.serial << "\t" << x.reasonCode << "\t" << x.createdAt
+                      << "\t"
+                      << (x.state == store::RevocationState::Delivered ? "delivered " + std::to_string(x.deliveredAt)
+                                                                       : std::string("pending"))
+                      << "\tattempts " << x.attempts << "\t" << x.reason << "\n";
         return 0;
     }
     if (action == "outbox") {

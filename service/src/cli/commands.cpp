@@ -2,11 +2,14 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/cli.hpp"
 #include "core/mail_queue.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
+#include "core/revocation.hpp"
+#include "http/ops_routes.hpp"
 #include "http/server.hpp"
 #include "store/sql.hpp"
 
@@ -87,6 +90,23 @@ int serve(std::vector<std::string> args) {
     http::Server server(service, adminHash, std::cerr);
     const int port = server.bind();
     std::cerr << "ias-unblockd: listening on https://" << c.listen << ":" << port << std::endl;
+    // Revocation delivery (off without revocation.url / revocation.command) and the operations
+    // listener (off without metrics.listen): both stopped when serve() returns.
+    const auto transport = revocationTransport(c.revocation);
+    std::optional<RevocationWorker> revocations;
+    if (transport) {
+        revocations.emplace(*store, clock, c.revocation, *transport, std::cerr);
+        revocations->start();
+        std::cerr << "ias-unblockd: delivering revocation requests to "
+                  << (c.revocation.url.empty() ? c.revocation.command.front() : c.revocation.url) << std::endl;
+    }
+    std::optional<http::OpsServer> ops;
+    if (!c.metricsListen.empty()) {
+        ops.emplace(*store, &hsm, clock, c);
+        const int opsPort = ops->start();
+        std::cerr << "ias-unblockd: metrics on http://" << c.metricsListen.substr(0, c.metricsListen.rfind(':')) << ":"
+                  << opsPort << "/metrics" << std::endl;
+    }
     g_server = &server;
     if (std::signal(SIGINT, onSignal) == SIG_ERR || std::signal(SIGTERM, onSignal) == SIG_ERR) {
         g_server = nullptr;

@@ -36,6 +36,18 @@ int toIntIn(const std::string& v, int lo, int hi) {
     return n;
 }
 
+// revocation.command: words separated by spaces or tabs, no quoting (no shell runs it).
+std::vector<std::string> splitWords(const std::string& v) {
+    std::vector<std::string> out;
+    std::size_t p = 0;
+    while ((p = v.find_first_not_of(" \t", p)) != std::string::npos) {
+        const std::size_t e = v.find_first_of(" \t", p);
+        out.push_back(v.substr(p, e == std::string::npos ? std::string::npos : e - p));
+        p = e;
+    }
+    return out;
+}
+
 using Setter = std::function<void(ServiceConfig&, const std::string&)>;
 
 const std::map<std::string, Setter>& setters() {
@@ -116,6 +128,21 @@ const std::map<std::string, Setter>& setters() {
         {"mail.retry_min", [](auto& c, auto& v) { c.mail.retryMin = toIntIn(v, 1, 24 * 3600); }},
         {"mail.poll_interval", [](auto& c, auto& v) { c.mail.pollInterval = toIntIn(v, 1, 300); }},
         {"mail.retry_max", [](auto& c, auto& v) { c.mail.retryMax = toIntIn(v, 1, 24 * 3600); }},
+        {"revocation.url",
+         [](auto& c, auto& v) {
+             if (!v.empty() && !v.starts_with("https://")) throw std::out_of_range("must be https://...");
+             c.revocation.url = v;
+         }},
+        {"revocation.client_cert", [](auto& c, auto& v) { c.revocation.clientCert = v; }},
+        {"revocation.client_key", [](auto& c, auto& v) { c.revocation.clientKey = v; }},
+        {"revocation.ca_file", [](auto& c, auto& v) { c.revocation.caFile = v; }},
+        {"revocation.command", [](auto& c, auto& v) { c.revocation.command = splitWords(v); }},
+        {"revocation.timeout", [](auto& c, auto& v) { c.revocation.timeout = toIntIn(v, 1, 600); }},
+        {"revocation.retry_initial", [](auto& c, auto& v) { c.revocation.retryInitial = toIntIn(v, 1, 86400); }},
+        {"revocation.retry_max", [](auto& c, auto& v) { c.revocation.retryMax = toIntIn(v, 1, 7 * 86400); }},
+        {"revocation.poll", [](auto& c, auto& v) { c.revocation.poll = toIntIn(v, 1, 3600); }},
+        {"revocation.alert_after", [](auto& c, auto& v) { c.revocation.alertAfter = toIntIn(v, 1, 30 * 86400); }},
+        {"metrics.listen", [](auto& c, auto& v) { c.metricsListen = v; }},
     };
     return m;
 }

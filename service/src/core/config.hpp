@@ -46,6 +46,20 @@ struct MailConfig {
     int retryMin = 30;         // first retry after this many seconds, doubling up to retryMax
     int retryMax = 3600;
     int pollInterval = 5;  // seconds between two looks at the queue (each instance)
+// Delivery of revocation requests to the CA (core/revocation.hpp). Off when neither `url` nor
+// `command` is set (requests then wait in the database; the metrics show them).
+struct RevocationConfig {
+    std::string url;         // https:// endpoint receiving a JSON POST
+    std::string clientCert;  // PEM client certificate for `url` (with clientKey)
+    std::string clientKey;   // PEM private key, readable by the service user only
+    std::string caFile;      // CA bundle verifying `url` (empty: the system's)
+    std::vector<std::string> command;  // argv (no shell): the document on stdin, exit 0 = delivered
+    int timeout = 30;        // seconds, one attempt
+    int retryInitial = 30;   // seconds before the 2nd attempt, doubling up to retryMax
+    int retryMax = 3600;
+    int poll = 5;            // seconds between looks at the queue
+    int alertAfter = 3600;   // a request pending longer raises ias_unblockd_revocation_alert
+    bool enabled() const noexcept { return !url.empty() || !command.empty(); }
 };
 
 struct ServiceConfig {
@@ -81,6 +95,10 @@ struct ServiceConfig {
     SupportContacts support;
     Branding brand;
     MailConfig mail;
+    RevocationConfig revocation;
+    // address:port of a second, plain-HTTP listener with /metrics, /healthz and /readyz
+    // (http/ops_routes.hpp); empty: none. They are never on the public listener.
+    std::string metricsListen;
 };
 
 // Throws std::runtime_error("<file>:<line>: ...") on unknown keys or bad values.

@@ -74,6 +74,11 @@ public:
     CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
                            const std::vector<QuestionAnswer>& qa, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
+    // Support's request to revoke the certificates of a case's card (reasonCode keyCompromise
+    // or cessationOfOperation; core/revocation.cpp): the case's revocation request, queued
+    // now unless it already has one; nullopt when there is no such case.
+    std::optional<store::RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
+                                                              const RequestContext& ctx);
     // Keys every answer hash still in the old unkeyed form with the HSM (at start-up: no weak
     // row remains); returns how many were rewritten. Needs the HSM.
     std::size_t keyUnkeyedAnswerHashes();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/common.hpp"
 
+#include "core/metrics.hpp"
 #include "core/tokens.hpp"
 #include "hsm/pkcs11_module.hpp"
 #include "ias/apdu/crypto.hpp"
@@ -54,9 +55,11 @@ void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
         setRetryAfter(res, e);
         sendError(res, ctx, e.error(), e.triesLeft(), refusalExtra ? refusalExtra() : nlohmann::json(nullptr));
     } catch (const hsm::HsmError& e) {
+        metrics().hsmError();
         r.diagnostics << "request " << ctx.requestId << ": HSM error: " << e.what() << std::endl;
         sendError(res, ctx, ApiError::Internal);
     } catch (const store::StoreError& e) {
+        metrics().databaseError();
         // First line only: PostgreSQL DETAIL lines may quote stored values.
         const std::string what = e.what();
         r.diagnostics << "request " << ctx.requestId << ": storage " << (e.unavailable() ? "unavailable" : "error")

@@ -129,6 +129,26 @@ ALTER TABLE outbox ADD COLUMN last_error TEXT;
 ALTER TABLE outbox ADD COLUMN link_sealed TEXT;
 CREATE INDEX outbox_queued ON outbox(next_attempt_at) WHERE state = 'queued'
 )"},
+    // Revocation reaches the CA (issue #21): revocation_requests becomes a delivery queue
+    // (store/revocation_queue.hpp). Each request gets an idempotency key (the same on every
+    // attempt), a state and a lease; a case has at most one request. Requests recorded before
+    // were never delivered: they are pending now, reason keyCompromise (a block).
+    {7, R"(
+ALTER TABLE revocation_requests ADD COLUMN reason_code TEXT NOT NULL DEFAULT 'keyCompromise';
+ALTER TABLE revocation_requests ADD COLUMN requested_by TEXT NOT NULL DEFAULT 'block';
+ALTER TABLE revocation_requests ADD COLUMN idempotency_key TEXT;
+ALTER TABLE revocation_requests ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE revocation_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE revocation_requests ADD COLUMN next_attempt_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE revocation_requests ADD COLUMN lease_owner TEXT;
+ALTER TABLE revocation_requests ADD COLUMN lease_until BIGINT;
+ALTER TABLE revocation_requests ADD COLUMN delivered_at BIGINT;
+ALTER TABLE revocation_requests ADD COLUMN last_error TEXT;
+UPDATE revocation_requests SET idempotency_key = {RANDOM_KEY} WHERE idempotency_key IS NULL;
+CREATE UNIQUE INDEX revocation_requests_key ON revocation_requests(idempotency_key);
+CREATE UNIQUE INDEX revocation_requests_case ON revocation_requests(case_id);
+CREATE INDEX revocation_requests_due ON revocation_requests(next_attempt_at) WHERE state = 'pending'
+)"},
 };
 
 constexpr int kOutboxWipeVersion = 5;
@@ -136,6 +156,10 @@ constexpr int kOutboxWipeVersion = 5;
 std::string expand(std::string sql, Dialect d) {
     const std::string pk = d == Dialect::Sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
     for (std::size_t p = 0; (p = sql.find("{PK}")) != std::string::npos;) sql.replace(p, 4, pk);
+    // 32 random hex digits per row (an idempotency key: unique, not secret).
+    const std::string key = d == Dialect::Sqlite ? "lower(hex(randomblob(16)))"
+                                                 : "replace(CAST(gen_random_uuid() AS TEXT), '-', '')";
+    for (std::size_t p = 0; (p = sql.find("{RANDOM_KEY}")) != std::string::npos;) sql.replace(p, 12, key);
     return sql;
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <ostream>
 
+#include "store/revocation_queue.hpp"
 #include "store/sql.hpp"
 #include "store/store.hpp"
 
@@ -20,8 +21,6 @@ constexpr const char* kCaseColumns =
 constexpr const char* kOutboxColumns =
     "id, case_id, recipient, subject, created_at, sent_at, state, attempts, next_attempt_at, last_error";
 
-std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
-std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
 
 OutboxMail toOutbox(const SqlRow& r) {
     return {num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5]),
@@ -188,13 +187,43 @@ public:
     }
 
     std::vector<RevocationRequest> listRevocationRequests() override {
-        return with([&](SqlConnection& c) {
-            std::vector<RevocationRequest> out;
-            for (const auto& r :
-                 c.query("SELECT id, case_id, serial, reason, created_at FROM revocation_requests ORDER BY id"))
-                out.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4])});
-            return out;
+        return with([&](SqlConnection& c) { return listRevocations(c); });
+    }
+
+    std::optional<RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
+                                                       const std::string& reason, Time now) override {
+        return with([&](SqlConnection& c) -> std::optional<RevocationRequest> {
+            Transaction tx(c);
+            const auto cs = loadCase(c, "id = ?", {caseId}, true);
+            if (!cs) return std::nullopt;
+            enqueueRevocation(c, {caseId, cs->serial, reason, reasonCode, "support"}, now);
+            tx.commit();
+            return listRevocations(c, caseId).at(0);
         });
+    }
+
+    std::optional<RevocationRequest> claimRevocation(const std::string& owner, Time leaseUntil, Time now) override {
+        return with([&](SqlConnection& c) { return store::claimRevocation(c, owner, leaseUntil, now); });
+    }
+
+    void finishRevocation(std::int64_t id, const std::string& owner, const RevocationAttempt& a, Time now) override {
+        with([&](SqlConnection& c) {
+            store::finishRevocation(c, id, owner, a, now);
+            return 0;
+        });
+    }
+
+    QueueStats revocationQueueStats() override {
+        return with([&](SqlConnection& c) { return store::revocationQueueStats(c); });
+    }
+    QueueStats mailQueueStats() override {
+        return with([&](SqlConnection& c) { return store::mailQueueStats(c); });
+    }
+    std::vector<std::pair<std::string, std::int64_t>> caseCountsByState() override {
+        return with([&](SqlConnection& c) { return store::caseCountsByState(c); });
+    }
+    void ping() override {
+        with([&](SqlConnection& c) { return c.query("SELECT 1").size(); });
     }
 
     std::vector<OutboxMail> listOutbox() override {
@@ -349,9 +378,9 @@ private:
         if (ch.newTicket)
             c.exec("INSERT INTO tickets (hash, case_id, issued_at, expires_at, state) VALUES (?, ?, ?, ?, 'live')",
                    {ch.newTicket->hash, cs.id, now, ch.newTicket->expiresAt});
+        // The definitive block's revocation request, queued for the CA in the same transaction.
         if (ch.revocationReason)
-            c.exec("INSERT INTO revocation_requests (case_id, serial, reason, created_at) VALUES (?, ?, ?, ?)",
-                   {cs.id, cs.serial, *ch.revocationReason, now});
+            enqueueRevocation(c, {cs.id, cs.serial, *ch.revocationReason, "keyCompromise", "block"}, now);
         tx.commit();
     }
 

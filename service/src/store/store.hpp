@@ -14,6 +14,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ias::service::store {
@@ -69,12 +70,40 @@ struct NewCase {
     std::string sealedLink;  // hex, the link token sealed by core/mail_queue.hpp
 };
 
+// A request to the CA to revoke the certificates of a case's card (store/revocation_queue.hpp:
+// the durable delivery queue, schema migration 7).
+enum class RevocationState { Pending, Delivered };
 struct RevocationRequest {
     std::int64_t id = 0;
     std::int64_t caseId = 0;
     std::string serial;
-    std::string reason;
+    std::string reason;      // why, in words ("wrong answers to the secret questions")
     Time createdAt = 0;
+    std::string reasonCode;  // RFC 5280 CRLReason: "keyCompromise" | "cessationOfOperation"
+    std::string requestedBy;  // "block" (the third wrong answer) | "support"
+    std::string idempotencyKey;  // the same on every delivery attempt (hex, 32)
+    RevocationState state = RevocationState::Pending;
+    int attempts = 0;
+    Time nextAttemptAt = 0;
+    Time deliveredAt = 0;
+    std::string lastError;  // of the last failed attempt (status, transport error; no secret)
+};
+struct NewRevocation {
+    std::int64_t caseId = 0;
+    std::string serial;
+    std::string reason;
+    std::string reasonCode;
+    std::string requestedBy;
+};
+// How one delivery attempt of a claimed request ended.
+struct RevocationAttempt {
+    bool delivered = false;
+    Time retryAt = 0;       // when not delivered: the next attempt
+    std::string error;      // when not delivered
+};
+struct QueueStats {
+    std::int64_t depth = 0;      // not yet delivered
+    Time oldestCreatedAt = 0;    // of those; 0 when none
 };
 
 struct OutboxMail {
@@ -199,6 +228,24 @@ public:
     virtual std::optional<CaseRecord> caseById(std::int64_t id) = 0;
     virtual std::vector<CaseRecord> listCases() = 0;
     virtual std::vector<RevocationRequest> listRevocationRequests() = 0;
+    // Support's request to revoke the case's certificates: the case's request (a case has at
+    // most one: its block may already have made it), nullopt when the case does not exist.
+    virtual std::optional<RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
+                                                               const std::string& reason, Time now) = 0;
+
+    // --- revocation delivery (core/revocation.hpp): a worker claims the oldest due request
+    // under its row lock and leases it to `owner` until `leaseUntil` (no other instance
+    // claims it meanwhile), delivers it, then records the attempt (ignored if the lease was
+    // lost: another instance may own the request now).
+    virtual std::optional<RevocationRequest> claimRevocation(const std::string& owner, Time leaseUntil, Time now) = 0;
+    virtual void finishRevocation(std::int64_t id, const std::string& owner, const RevocationAttempt& a, Time now) = 0;
+
+    // --- operations (metrics, readiness)
+    virtual QueueStats revocationQueueStats() = 0;
+    virtual QueueStats mailQueueStats() = 0;
+    virtual std::vector<std::pair<std::string, std::int64_t>> caseCountsByState() = 0;
+    // Throws StoreError when the database cannot be used.
+    virtual void ping() = 0;
     virtual std::vector<OutboxMail> listOutbox() = 0;
     // The latest outbox row of a case.
     virtual std::optional<OutboxMail> mailOfCase(std::int64_t caseId) = 0;
