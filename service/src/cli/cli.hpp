@@ -14,6 +14,7 @@ std::string usage();
 int serve(std::vector<std::string> args);
 int hsmInit(std::vector<std::string> args);
 int admin(std::vector<std::string> args);
+int staffCommand(std::vector<std::string> args);
 
 // Removes "--name value" from args; returns value or `fallback`.
 std::string takeOption(std::vector<std::string>& args, const std::string& name, const std::string& fallback = "");

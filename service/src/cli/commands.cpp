@@ -17,7 +17,9 @@ std::string usage() {
            "  ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]\n"
            "  ias-unblockd admin    --config FILE create-case --serial HEX --email ADDR [--language fr|en]\n"
            "                        --question TEXT [--question TEXT]...   (answers read from stdin, one per line)\n"
-           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n";
+           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n"
+           "  ias-unblockd staff    --config FILE add NAME [--role support|auditor] | passwd NAME   (password on stdin)\n"
+           "                        | totp-reset NAME | disable NAME | list\n";
 }
 
 std::string takeOption(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {

@@ -9,6 +9,7 @@
 
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
+#include "store/support_store.hpp"
 #include "ias/apdu/crypto.hpp"
 
 namespace ias::service {
@@ -91,6 +92,10 @@ bool writeMailFile(const std::string& dir, std::int64_t caseId, std::string_view
     return ok;
 }
 
+const char* linkMailSubject(const std::string& language) {
+    return language == "en" ? "Unblocking your token" : "Déblocage de votre support";
+}
+
 }  // namespace
 
 KeyedMac UnblockService::answerKey() {
@@ -137,7 +142,7 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
     created.linkExpiresAt = now + protocol::kLinkValiditySeconds;
     n.linkHash = tokenHash(token);
     n.linkExpiresAt = created.linkExpiresAt;
-    n.mailSubject = language == "en" ? "Unblocking your token" : "Déblocage de votre support";
+    n.mailSubject = linkMailSubject(language);
     const auto id = store_.createCase(n, now);
     if (!id) {
         ev.result = "conflict";
@@ -145,17 +150,45 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
         throw ApiException(ApiError::BadRequest, "this serial already has a live case");
     }
     created.id = *id;
+    handOverLinkMail(created, serial, email, language, now);
+    ev.caseId = *id;
+    ev.result = "ok";
+    audit_.record(ev);
+    return created;
+}
+
+void UnblockService::handOverLinkMail(CreatedCase& created, const std::string& serial, const std::string& email,
+                                      const std::string& language, store::Time now) {
     // The mail (with the link) exists only here and in its hand-over: never in the database.
-    std::string mail = "To: " + email + "\nSubject: " + n.mailSubject + "\n\n" +
+    std::string mail = "To: " + email + "\nSubject: " + linkMailSubject(language) + "\n\n" +
                        mailBody(language, config_.brand.issuerName, serial, asText(created.link), config_.support);
-    if (!config_.outboxDir.empty() && writeMailFile(config_.outboxDir, *id, mail)) {
+    if (!config_.outboxDir.empty() && writeMailFile(config_.outboxDir, created.id, mail)) {
         created.mailSent = true;
-        store_.markMailSent(*id, now);
+        store_.markMailSent(created.id, now);
     } else {
         created.mail = apdu::secureCopy(std::string_view(mail));
     }
     apdu::wipeMemory(mail.data(), mail.size());
-    ev.caseId = *id;
+}
+
+std::optional<CreatedCase> UnblockService::resendLink(std::int64_t id, const RequestContext& ctx) {
+    AuditEvent ev{ctx.requestId, "case_resend", "", "", ctx.client, id, {}, {}};
+    const auto c = store_.caseById(id);
+    const apdu::SecureBytes token = newToken();
+    CreatedCase created;
+    created.id = id;
+    created.link = apdu::secureCopy(std::string_view(config_.publicUrl + "/h/"));
+    apdu::append(created.link, token);
+    const store::Time now = clock_.now();
+    created.linkExpiresAt = now + protocol::kLinkValiditySeconds;
+    if (!c || !store::SupportStore(store_).renewLink(id, tokenHash(token), created.linkExpiresAt,
+                                                     linkMailSubject(c->language), now)) {
+        ev.result = "not_open";
+        audit_.record(ev);
+        return std::nullopt;
+    }
+    ev.serial = c->serial;
+    handOverLinkMail(created, c->serial, c->email, c->language, now);
     ev.result = "ok";
     audit_.record(ev);
     return created;

@@ -25,6 +25,17 @@ struct Branding {
     std::string revocationUrl = "https://support.example.org/revocation";
 };
 
+// The support console (/support/, docs/support.md).
+struct ConsoleConfig {
+    int sessionIdle = 15 * 60;       // seconds without a page request that end a session
+    int sessionMax = 8 * 3600;       // seconds from sign-in that end a session
+    int lockoutFailures = 5;         // consecutive failed sign-ins that lock an account
+    int lockoutSeconds = 15 * 60;    // for this long
+    double clientPerMinute = 10, clientBurst = 10;   // sign-in attempts per client address
+    double accountPerMinute = 5, accountBurst = 5;   // sign-in attempts per account name
+    int scryptLog2N = 17;            // cost of new password hashes: N = 2^this (128 MiB at 17)
+};
+
 struct ServiceConfig {
     std::string listen = "127.0.0.1";
     int port = 8443;
@@ -57,6 +68,7 @@ struct ServiceConfig {
     int httpRequestTimeout = 30;   // seconds from a request's first byte (or the handshake's) to its last
     SupportContacts support;
     Branding brand;
+    ConsoleConfig console;
 };
 
 // Throws std::runtime_error("<file>:<line>: ...") on unknown keys or bad values.

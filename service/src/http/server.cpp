@@ -75,6 +75,7 @@ void configureServer(httplib::Server& s, Routes& r) {
     installAdminRoutes(s, r);
     installHolderApiRoutes(s, r);
     installHolderPages(s, r);
+    installSupportRoutes(s, r);
 }
 
 Server::Server(UnblockService& service, const std::string& adminTokenHash, std::ostream& diagnostics)

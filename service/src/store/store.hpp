@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -16,6 +17,8 @@
 #include <vector>
 
 namespace ias::service::store {
+
+class SqlConnection;
 
 using Time = std::int64_t;  // Unix seconds, from the service's (injectable) clock
 
@@ -185,6 +188,10 @@ public:
     virtual std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) = 0;
     // Deletes the buckets of `kind` that are full at `now` (bounds the table).
     virtual void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) = 0;
+
+    // --- other parts' tables (store/support_store.hpp): `f` runs on a borrowed connection of
+    // this store's pool, after the schema migrations.
+    virtual void withConnection(const std::function<void(SqlConnection&)>& f) = 0;
 };
 
 // With `tolerant` (the service), a database that is unavailable at start (read-only or
