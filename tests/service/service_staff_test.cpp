@@ -47,7 +47,7 @@ TEST(StaffPassword, RefusesTamperedOrMalformedHashes) {
     std::string cheaper = h;
     cheaper.replace(cheaper.find("$10$"), 4, "$11$");
     EXPECT_FALSE(staff::verifyPassword("correct horse battery", cheaper, mac));
-    for (const std::string bad : {std::string(""), std::string("hmac-scrypt$"), std::string("hmac-scrypt$9$8$1$00$00"),
+    for (const std::string& bad : {std::string(""), std::string("hmac-scrypt$"), std::string("hmac-scrypt$9$8$1$00$00"),
                                   std::string("hmac-scrypt$30$8$1$00$00"), std::string("hmac-scrypt$10$8$1$zz$00"),
                                   std::string("pbkdf2$10$8$1$00$00"), h + "$00"})
         EXPECT_FALSE(staff::verifyPassword("correct horse battery", bad, mac)) << bad;

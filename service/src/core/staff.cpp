@@ -9,6 +9,7 @@
 #include <openssl/params.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <memory>
 #include <stdexcept>
@@ -78,7 +79,7 @@ std::optional<int> intIn(std::string_view s, int lo, int hi) {
 
 bool isHex(std::string_view s) {
     for (const char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
     return !s.empty() && s.size() % 2 == 0;
 }
 
