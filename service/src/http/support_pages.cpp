@@ -206,7 +206,7 @@ std::string casePage(const Page& p, const store::CaseRecord& c, const store::Cas
             escape(c.email) + "</dd><dt>" + t(p, "Questions", "Questions") + "</dt><dd><ul>";
     for (const auto& q : c.questions) body += "<li>" + escape(q.text) + "</li>";
     body += "</ul></dd>";
-    const char* labels[][2] = {{"État", "State"},  {"Lien", "Link"},           {"E-mail", "Mail"},        {"Réponses", "Answers"},
+    const char* labels[][2] = {{"État", "State"},  {"Lien", "Link"},           {"Envoi du lien", "Link mail"},        {"Réponses", "Answers"},
                                {"Secret", "Secret"}, {"Cryptogrammes", "Cryptograms"}, {"Révocation", "Revocation"}};
     const Fields f = caseFields(p, c, a, now);
     for (std::size_t i = 0; i < f.size(); ++i)
