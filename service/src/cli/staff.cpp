@@ -22,7 +22,7 @@ apdu::SecureBytes readPassword() {
     return out;
 }
 
-std::string oneName(std::vector<std::string>& args, const std::string& action) {
+std::string oneName(const std::vector<std::string>& args, const std::string& action) {
     if (args.size() != 1) throw std::runtime_error("staff " + action + " NAME");
     return args[0];
 }

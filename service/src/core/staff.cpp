@@ -30,11 +30,15 @@ apdu::SecureBytes scrypt(std::string_view password, apdu::ByteView salt, const S
     if (!kdf) throw std::runtime_error("OpenSSL has no scrypt");
     const std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(kdf.get()), EVP_KDF_CTX_free);
     if (!ctx) throw std::runtime_error("scrypt: out of memory");
-    std::uint64_t n = std::uint64_t{1} << cost.log2N;
-    auto r = static_cast<std::uint32_t>(cost.r);
-    auto p = static_cast<std::uint32_t>(cost.p);
+    const auto r32 = static_cast<std::uint32_t>(cost.r);
+    const auto p32 = static_cast<std::uint32_t>(cost.p);
+    const std::uint64_t n64 = std::uint64_t{1} << cost.log2N;
     // 128 * N * r bytes for the work area, plus 128 * r * p: allow twice that.
-    std::uint64_t maxMem = std::uint64_t{256} * n * r + std::uint64_t{256} * r * p;
+    std::uint64_t maxMem = std::uint64_t{256} * n64 * r32 + std::uint64_t{256} * r32 * p32;
+    // OSSL_PARAM_construct_* keep pointers to these (read by EVP_KDF_derive).
+    std::uint64_t n = n64;
+    std::uint32_t r = r32;
+    std::uint32_t p = p32;
     // OSSL_PARAM takes non-const pointers; scrypt only reads them.
     std::array<OSSL_PARAM, 7> params{
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, const_cast<char*>(password.data()), password.size()),

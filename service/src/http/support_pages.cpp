@@ -16,7 +16,7 @@ std::string when(store::Time t) {
     std::tm tm{};
     gmtime_r(&tt, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    if (std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) return "—";
     return buf;
 }
 
@@ -125,7 +125,8 @@ std::vector<std::string> caseHistory(const Page& p, const store::CaseRecord& c, 
         h.emplace_back(r.createdAt, std::string(t(p, "bloqué ; demande de révocation : ", "blocked; revocation request: ")) + r.reason);
     std::stable_sort(h.begin(), h.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
     std::vector<std::string> out;
-    for (const auto& [at, text] : h) out.push_back(when(at) + " — " + text);
+    out.reserve(h.size() + 1);
+    for (const auto& [at, text] : h) out.emplace_back(when(at) + " — " + text);
     if (c.state == store::CaseState::Consumed) out.push_back(t(p, "déblocage confirmé par le support", "reset confirmed by the token"));
     return out;
 }
@@ -188,9 +189,10 @@ std::string newCase(const Page& p, const std::string& error) {
             "</p>";
     for (int i = 0; i < 3; ++i) {
         const std::string n = std::to_string(i);
-        body += "<p><input class=\"question\" id=\"q" + n + "\" name=\"q" + n + "\" placeholder=\"" +
-                t(p, "Question ", "Question ") + std::to_string(i + 1) + "\"> <input class=\"answer\" type=\"password\" id=\"a" +
-                n + "\" name=\"a" + n + "\" placeholder=\"" + t(p, "Réponse", "Answer") + "\"></p>";
+        body.append("<p><input class=\"question\" id=\"q").append(n).append("\" name=\"q").append(n);
+        body.append("\" placeholder=\"Question ").append(std::to_string(i + 1));
+        body.append("\"> <input class=\"answer\" type=\"password\" id=\"a").append(n).append("\" name=\"a").append(n);
+        body.append("\" placeholder=\"").append(t(p, "Réponse", "Answer")).append("\"></p>");
     }
     body += "<p><button type=\"submit\" id=\"open\">" + std::string(t(p, "Ouvrir le dossier et envoyer le lien", "Open the case and send the link")) +
             "</button></p></form>";

@@ -66,7 +66,7 @@ public:
     // Runs f for the signed-in person; otherwise the sign-in page (pages), or 401 (poll).
     // Actions check the CSRF field first. Errors become pages, never exception text.
     void withStaff(const httplib::Request& req, httplib::Response& res, Access access,
-                   const std::function<void(StaffRequest&)>& f) {
+                   const std::function<void(const StaffRequest&)>& f) {
         const RequestContext ctx = contextFor(r_, req, res);
         sp::Page page{r_.service.config(), langOf(req), nullptr, ""};
         try {
@@ -154,14 +154,14 @@ public:
         s.Get("/support/login", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) { signInPage(req, res, 200, false); });
         s.Post("/support/login", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) { signIn(req, res); });
         s.Post("/support/logout", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Action, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Action, [&](const StaffRequest& x) {
                 console_.signOut(x.who, x.ctx);
                 res.set_header("Set-Cookie", cookie(kSessionCookie, "", 0));
                 res.set_redirect("/support/login?lang=" + std::string(pages::code(x.page.lang)), 303);
             });
         });
         s.Get("/support/", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Page, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Page, [&](const StaffRequest& x) {
                 const std::string q = req.get_param_value("q");
                 std::vector<store::CaseRecord> found;
                 if (!q.empty()) {
@@ -172,13 +172,13 @@ public:
             });
         });
         s.Get("/support/cases/new", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Page, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Page, [&](const StaffRequest& x) {
                 if (!console_.mayChange(x.who, "open", x.ctx)) return forbidden(res, x);
                 sendPage(res, 200, sp::newCase(x.page, ""));
             });
         });
         s.Post("/support/cases", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Action, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Action, [&](const StaffRequest& x) {
                 if (!console_.mayChange(x.who, "open", x.ctx)) return forbidden(res, x);
                 std::vector<QuestionAnswer> qa;
                 for (int i = 0; i < 10; ++i) {
@@ -199,7 +199,7 @@ public:
             });
         });
         s.Get(R"(/support/cases/(\d{1,18}))", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Page, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Page, [&](const StaffRequest& x) {
                 const auto id = caseIdOf(req);
                 const store::CaseRecord c = r_.service.openCaseById(id.value_or(0));
                 console_.recordView(x.who, "support_case_view", c.id, x.ctx);
@@ -208,7 +208,7 @@ public:
             });
         });
         s.Get(R"(/support/cases/(\d{1,18})/status)", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Poll, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Poll, [&](const StaffRequest& x) {
                 const store::CaseRecord c = r_.service.openCaseById(caseIdOf(req).value_or(0));
                 const store::CaseActivity a = console_.activity(c.id);
                 json fields = json::object();
@@ -219,7 +219,7 @@ public:
             });
         });
         s.Post(R"(/support/cases/(\d{1,18})/resend)", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Action, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Action, [&](const StaffRequest& x) {
                 if (!console_.mayChange(x.who, "resend", x.ctx)) return forbidden(res, x);
                 const std::int64_t id = caseIdOf(req).value_or(0);
                 const auto sent = console_.resendLink(x.who, id, x.ctx);
@@ -228,7 +228,7 @@ public:
             });
         });
         s.Post(R"(/support/cases/(\d{1,18})/close)", [this, self = shared_from_this()](const httplib::Request& req, httplib::Response& res) {
-            withStaff(req, res, Access::Action, [&](StaffRequest& x) {
+            withStaff(req, res, Access::Action, [&](const StaffRequest& x) {
                 if (!console_.mayChange(x.who, "close", x.ctx)) return forbidden(res, x);
                 const std::int64_t id = caseIdOf(req).value_or(0);
                 std::string reason = req.get_param_value("reason");

@@ -28,6 +28,7 @@ std::vector<std::string> columnsOf(SqlConnection& c, const std::string& table) {
                                     "table_schema = current_schema()",
                                     {table});
     std::vector<std::string> out;
+    out.reserve(rows.size());
     for (const auto& r : rows) out.push_back(text(r[0]));
     return out;
 }
