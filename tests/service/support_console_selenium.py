@@ -12,31 +12,21 @@ usage: support_console_selenium.py <path to ias-unblockd>
 import base64
 import hashlib
 import hmac
-import os
 import re
-import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
+
+from selenium_world import World
 
 SERIAL = "9250001000000012345F"
 SERIAL2 = "0010000000123460"
 ANSWERS = ["Durand-Canary1", "Lyon"]
 PASSWORD = "correct horse battery staple"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def totp(seed, offset=0):
@@ -53,71 +43,18 @@ def seed_of(uri):
 
 
 def main():
-    binary = os.path.abspath(sys.argv[1])
-    artefacts = os.path.abspath(os.environ.get("IAS_ARTEFACTS", "artefacts/support-console"))
-    os.makedirs(artefacts, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="ias-unblockd-console-")
-    env = dict(os.environ, SOFTHSM2_CONF=f"{tmp}/softhsm2.conf")
-    os.makedirs(f"{tmp}/tokens")
-    os.makedirs(f"{tmp}/outbox")
-    with open(f"{tmp}/softhsm2.conf", "w") as f:
-        f.write(f"directories.tokendir = {tmp}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n")
-    for name, value in (("user.pin", "user-pin-1"), ("so.pin", "so-pin-1")):
-        with open(f"{tmp}/{name}", "w") as f:
-            f.write(value + "\n")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", f"{tmp}/key.pem", "-out", f"{tmp}/cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    port = free_port()
-    base = f"https://127.0.0.1:{port}"
-    with open(f"{tmp}/ias-unblockd.conf", "w") as f:
-        f.write(f"""listen = 127.0.0.1
-port = {port}
-public_url = {base}
-tls.cert = {tmp}/cert.pem
-tls.key = {tmp}/key.pem
-database = sqlite:{tmp}/db.sqlite
-hsm.token = ias-unblockd-console
-hsm.pin_file = {tmp}/user.pin
-audit_log = {tmp}/audit.log
-outbox_dir = {tmp}/outbox
-answers.iterations = 1000
-brand.issuer = Autorité de test
-""")
-    conf = ["--config", f"{tmp}/ias-unblockd.conf"]
-    subprocess.run([binary, "hsm-init", *conf, "--so-pin-file", f"{tmp}/so.pin"], check=True, env=env,
-                   capture_output=True)
+    with World(sys.argv[1], "support-console", "ias-unblockd-console", window="1200,1000") as w:
+        return run(w)
+
+
+def run(w):
+    check, click_and_wait, shot = w.check, w.click_and_wait, w.shot
+    tmp, base = w.tmp, w.base
     seeds = {}
     for name, role in (("alice", "support"), ("bob", "auditor")):
-        out = subprocess.run([binary, "staff", *conf, "add", name, "--role", role], input=PASSWORD + "\n", text=True,
-                             check=True, env=env, capture_output=True).stdout
-        seeds[name] = seed_of(out.strip())
-    listed = subprocess.run([binary, "staff", *conf, "list"], text=True, check=True, env=env,
-                            capture_output=True).stdout
-
-    server = subprocess.Popen([binary, "serve", *conf], env=env, stderr=subprocess.PIPE, text=True)
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
-                "--window-size=1200,1000", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    driver = None
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what)
-        if not cond:
-            failures.append(what)
-
-    def click_and_wait(element_id):
-        # As in holder_pages_selenium.py: a marker on the old window object tells the new page.
-        driver.execute_script("window.iasOldPage = true;")
-        driver.find_element(By.ID, element_id).click()
-        WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
-            lambda d: d.execute_script("return window.iasOldPage !== true && document.readyState === 'complete';"))
-
-    def shot(name):
-        driver.save_screenshot(os.path.join(artefacts, name + ".png"))
+        seeds[name] = seed_of(w.run("staff", "add", name, "--role", role, stdin=PASSWORD + "\n").strip())
+    listed = w.run("staff", "list")
+    driver = w.serve()
 
     def text(element_id):
         found = driver.find_elements(By.ID, element_id)
@@ -153,119 +90,103 @@ brand.issuer = Autorité de test
         click_and_wait("open")
         return re.search(r"/support/cases/(\d+)", driver.current_url).group(1)
 
+    check("alice\tsupport\tactive" in listed and "bob\tauditor\tactive" in listed, "staff list")
+
+    # Sign-in: a wrong code is refused, then password + TOTP.
+    sign_in("alice")
+    driver.find_element(By.ID, "code").clear()
+    driver.find_element(By.ID, "code").send_keys("000000" if totp(seeds["alice"]) != "000000" else "111111")
+    click_and_wait("signin")
+    check(text("refused") != "", "wrong TOTP code refused")
+    sign_in("alice")
+    shot("1-sign-in")
+    click_and_wait("signin")
+    check("alice (support)" in text("who"), "signed in as alice (support)")
+
+    # Open a case.
+    case_id = open_case(SERIAL)
+    check("Dossier ouvert" in text("notice"), "case opened from the console")
+    check(text("f-serial") == SERIAL and "ouvert" in text("f-state"), "case page: serial and state")
+    shot("2-case-opened")
+
+    # The holder's progress, live: the holder's pages in a second tab, the console page not reloaded.
+    console = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    holder = driver.current_window_handle
+    old_link = link_of(case_id)
+    driver.get(old_link)
+    click_and_wait("start")
+    for a in driver.find_elements(By.CSS_SELECTOR, "input.answer"):
+        a.send_keys("faux")
+    click_and_wait("submit")
+    check("Il vous reste 2 essai(s)" in driver.page_source, "holder: one wrong submission")
+    driver.switch_to.window(console)
+    driver.execute_script("window.iasSamePage = true;")
     try:
-        check("alice\tsupport\tactive" in listed and "bob\tauditor\tactive" in listed, "staff list")
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        WebDriverWait(driver, 15).until(lambda d: text("f-answers").startswith("1 ") and "1 fois" in text("f-link"))
+    except WebDriverException:
+        pass
+    check(text("f-answers").startswith("1 ") and "ouvert 1 fois" in text("f-link"),
+          "console: link opened and one wrong submission, shown live")
+    check(driver.execute_script("return window.iasSamePage === true;"), "without reloading the page")
+    shot("3-live-progress")
 
-        # Sign-in: a wrong code is refused, then password + TOTP.
-        sign_in("alice")
-        driver.find_element(By.ID, "code").clear()
-        driver.find_element(By.ID, "code").send_keys("000000" if totp(seeds["alice"]) != "000000" else "111111")
-        click_and_wait("signin")
-        check(text("refused") != "", "wrong TOTP code refused")
-        sign_in("alice")
-        shot("1-sign-in")
-        click_and_wait("signin")
-        check("alice (support)" in text("who"), "signed in as alice (support)")
+    # A new link: the old one is refused, the new one works.
+    click_and_wait("resend")
+    check("Nouveau lien envoyé" in text("notice"), "new link sent")
+    new_link = link_of(case_id)
+    check(new_link != old_link, "the mail has a new link")
+    driver.switch_to.window(holder)
+    driver.get(old_link)
+    check("Lien invalide" in driver.page_source, "old link refused")
+    shot("4-old-link-refused")
+    driver.get(new_link)
+    check("Débloquer mon support" in driver.page_source, "new link works")
+    driver.close()
+    driver.switch_to.window(console)
 
-        # Open a case.
-        case_id = open_case(SERIAL)
-        check("Dossier ouvert" in text("notice"), "case opened from the console")
-        check(text("f-serial") == SERIAL and "ouvert" in text("f-state"), "case page: serial and state")
-        shot("2-case-opened")
+    # Close with a reason.
+    driver.get(f"{base}/support/cases/{case_id}")
+    driver.find_element(By.ID, "reason").send_keys("Titulaire joint par téléphone")
+    click_and_wait("close")
+    check("clos : Titulaire joint par téléphone" in text("f-state"), "case closed with its reason")
+    check(not driver.find_elements(By.ID, "resend") and not driver.find_elements(By.ID, "close"),
+          "no action on a closed case")
+    check("alice a clos le dossier" in text("history"), "history names the person")
+    shot("5-closed")
+    driver.get(f"{base}/support/cases/{case_id}?lang=en")
+    shot("6-closed-en")
 
-        # The holder's progress, live: the holder's pages in a second tab, the console page not reloaded.
-        console = driver.current_window_handle
-        driver.switch_to.new_window("tab")
-        holder = driver.current_window_handle
-        old_link = link_of(case_id)
-        driver.get(old_link)
-        click_and_wait("start")
-        for a in driver.find_elements(By.CSS_SELECTOR, "input.answer"):
-            a.send_keys("faux")
-        click_and_wait("submit")
-        check("Il vous reste 2 essai(s)" in driver.page_source, "holder: one wrong submission")
-        driver.switch_to.window(console)
-        driver.execute_script("window.iasSamePage = true;")
-        try:
-            WebDriverWait(driver, 15).until(lambda d: text("f-answers").startswith("1 ") and "1 fois" in text("f-link"))
-        except WebDriverException:
-            pass
-        check(text("f-answers").startswith("1 ") and "ouvert 1 fois" in text("f-link"),
-              "console: link opened and one wrong submission, shown live")
-        check(driver.execute_script("return window.iasSamePage === true;"), "without reloading the page")
-        shot("3-live-progress")
+    # A second, open case for the auditor; search by e-mail.
+    driver.get(f"{base}/support/")
+    case2 = open_case(SERIAL2)
+    driver.get(f"{base}/support/?q=holder%40example.org")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#results tr")) == 3, "search by e-mail: both cases")
+    shot("7-search")
+    click_and_wait("logout")
 
-        # A new link: the old one is refused, the new one works.
-        click_and_wait("resend")
-        check("Nouveau lien envoyé" in text("notice"), "new link sent")
-        new_link = link_of(case_id)
-        check(new_link != old_link, "the mail has a new link")
-        driver.switch_to.window(holder)
-        driver.get(old_link)
-        check("Lien invalide" in driver.page_source, "old link refused")
-        shot("4-old-link-refused")
-        driver.get(new_link)
-        check("Débloquer mon support" in driver.page_source, "new link works")
-        driver.close()
-        driver.switch_to.window(console)
+    # The auditor reads, and cannot change anything (refused by the server).
+    sign_in("bob")
+    click_and_wait("signin")
+    check("bob (auditor)" in text("who"), "signed in as bob (auditor)")
+    check(not driver.find_elements(By.ID, "new-case"), "auditor: no 'open a case'")
+    driver.get(f"{base}/support/cases/{case2}")
+    check(text("f-serial") == SERIAL2, "auditor reads the case")
+    check(not driver.find_elements(By.ID, "resend") and not driver.find_elements(By.ID, "close"),
+          "auditor: no resend or close button")
+    shot("8-auditor")
+    check(post_status(f"/support/cases/{case2}/close") == 403, "auditor: close refused by the server")
+    check(post_status(f"/support/cases/{case2}/resend") == 403, "auditor: resend refused by the server")
+    driver.get(f"{base}/support/cases/new")
+    check("Action refusée" in driver.page_source, "auditor: open refused")
+    driver.get(f"{base}/support/cases/{case2}")
+    check("ouvert" in text("f-state"), "the case is still open")
 
-        # Close with a reason.
-        driver.get(f"{base}/support/cases/{case_id}")
-        driver.find_element(By.ID, "reason").send_keys("Titulaire joint par téléphone")
-        click_and_wait("close")
-        check("clos : Titulaire joint par téléphone" in text("f-state"), "case closed with its reason")
-        check(not driver.find_elements(By.ID, "resend") and not driver.find_elements(By.ID, "close"),
-              "no action on a closed case")
-        check("alice a clos le dossier" in text("history"), "history names the person")
-        shot("5-closed")
-        driver.get(f"{base}/support/cases/{case_id}?lang=en")
-        shot("6-closed-en")
-
-        # A second, open case for the auditor; search by e-mail.
-        driver.get(f"{base}/support/")
-        case2 = open_case(SERIAL2)
-        driver.get(f"{base}/support/?q=holder%40example.org")
-        check(len(driver.find_elements(By.CSS_SELECTOR, "#results tr")) == 3, "search by e-mail: both cases")
-        shot("7-search")
-        click_and_wait("logout")
-
-        # The auditor reads, and cannot change anything (refused by the server).
-        sign_in("bob")
-        click_and_wait("signin")
-        check("bob (auditor)" in text("who"), "signed in as bob (auditor)")
-        check(not driver.find_elements(By.ID, "new-case"), "auditor: no 'open a case'")
-        driver.get(f"{base}/support/cases/{case2}")
-        check(text("f-serial") == SERIAL2, "auditor reads the case")
-        check(not driver.find_elements(By.ID, "resend") and not driver.find_elements(By.ID, "close"),
-              "auditor: no resend or close button")
-        shot("8-auditor")
-        check(post_status(f"/support/cases/{case2}/close") == 403, "auditor: close refused by the server")
-        check(post_status(f"/support/cases/{case2}/resend") == 403, "auditor: resend refused by the server")
-        driver.get(f"{base}/support/cases/new")
-        check("Action refusée" in driver.page_source, "auditor: open refused")
-        driver.get(f"{base}/support/cases/{case2}")
-        check("ouvert" in text("f-state"), "the case is still open")
-
-        audit = open(f"{tmp}/audit.log").read()
-        check(PASSWORD not in audit and ANSWERS[0] not in audit, "no password or answer in the audit log")
-        check('"staff":"alice"' in audit and '"event":"support_case_close"' in audit and
-              '"event":"staff_forbidden"' in audit, "actions audited with the person's name")
-    finally:
-        if driver:
-            driver.quit()
-        server.terminate()
-        server.wait(10)
-        subprocess.run(["rm", "-rf", tmp])
-    print(f"screenshots in {artefacts}")
-    print(f"{len(failures)} failure(s)")
-    return 1 if failures else 0
+    audit = w.audit()
+    check(PASSWORD not in audit and ANSWERS[0] not in audit, "no password or answer in the audit log")
+    check('"staff":"alice"' in audit and '"event":"support_case_close"' in audit and
+          '"event":"staff_forbidden"' in audit, "actions audited with the person's name")
+    return w.summary()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
 #include "http/server.hpp"
+#include "ias/apdu/crypto.hpp"
 #include "store/sql.hpp"
 
 namespace ias::service::cli {
@@ -42,6 +43,19 @@ ServiceConfig configFrom(std::vector<std::string>& args) {
         applySetting(c, s.substr(0, eq), s.substr(eq + 1));
     }
     return c;
+}
+
+OfflineService::OfflineService(ServiceConfig& c, const std::string& hsmNeededFor) {
+    if (c.auditLog != "-") auditFile_.open(c.auditLog, std::ios::app);
+    audit_ = std::make_unique<AuditLog>(c.auditLog == "-" ? std::cerr : auditFile_, clock_);
+    store_ = store::openStore(c.database, 1);
+    if (!hsmNeededFor.empty()) {
+        if (c.hsmPinFile.empty()) throw std::runtime_error(hsmNeededFor + ": hsm.pin_file is not set");
+        c.hsm.userPin = readSecretFile(c.hsmPinFile);
+        hsm_ = std::make_unique<hsm::Hsm>(c.hsm);
+    }
+    service_ = std::make_unique<UnblockService>(c, *store_, hsm_.get(), clock_, *audit_);
+    ctx_ = {"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
 }
 
 namespace {

@@ -34,21 +34,12 @@ int staffCommand(std::vector<std::string> args) {
     if (args.empty()) throw std::runtime_error("staff: missing action\n" + usage());
     const std::string action = args[0];
     args.erase(args.begin());
-    SystemClock clock;
-    std::ofstream auditFile;
-    if (c.auditLog != "-") auditFile.open(c.auditLog, std::ios::app);
-    AuditLog audit(c.auditLog == "-" ? std::cerr : auditFile, clock);
-    auto store = store::openStore(c.database, 1);
     // Passwords and TOTP seeds are keyed with the HMAC key of the HSM.
-    std::unique_ptr<hsm::Hsm> hsm;
-    if (action == "add" || action == "passwd" || action == "totp-reset") {
-        if (c.hsmPinFile.empty()) throw std::runtime_error("staff " + action + ": hsm.pin_file is not set");
-        c.hsm.userPin = readSecretFile(c.hsmPinFile);
-        hsm = std::make_unique<hsm::Hsm>(c.hsm);
-    }
-    UnblockService service(c, *store, hsm.get(), clock, audit);
-    SupportConsole console(service);
-    const RequestContext ctx{"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
+    const bool keyed = action == "add" || action == "passwd" || action == "totp-reset";
+    OfflineService offline(c, keyed ? "staff " + action : "");
+    SupportConsole console(offline.service());
+    AuditLog& audit = offline.audit();
+    const RequestContext& ctx = offline.ctx();
     const auto audited = [&](const std::string& event, const std::string& name) {
         AuditEvent ev{ctx.requestId, event, "ok", "", ctx.client, {}, {}, {}};
         ev.staff = name;
@@ -91,7 +82,7 @@ int staffCommand(std::vector<std::string> args) {
     }
     if (action == "list") {
         if (!args.empty()) throw std::runtime_error("unexpected argument '" + args[0] + "'");
-        const store::Time now = clock.now();
+        const store::Time now = offline.clock().now();
         for (const auto& a : console.listStaff())
             std::cout << a.name << "\t" << a.role << "\t" << (a.disabled ? "disabled" : a.lockedUntil > now ? "locked" : "active")
                       << "\tcreated " << a.createdAt << "\n";
