@@ -24,8 +24,11 @@ int staffCommand(std::vector<std::string> args);
 class OfflineService {
 public:
     OfflineService(ServiceConfig& c, const std::string& hsmNeededFor);
+    ~OfflineService() = default;
     OfflineService(const OfflineService&) = delete;
     OfflineService& operator=(const OfflineService&) = delete;
+    OfflineService(OfflineService&&) = delete;
+    OfflineService& operator=(OfflineService&&) = delete;
     UnblockService& service() { return *service_; }
     store::Store& store() { return *store_; }
     AuditLog& audit() { return *audit_; }

@@ -34,7 +34,7 @@ apdu::SecureBytes scrypt(std::string_view password, apdu::ByteView salt, const S
     const auto p32 = static_cast<std::uint32_t>(cost.p);
     const std::uint64_t n64 = std::uint64_t{1} << cost.log2N;
     // 128 * N * r bytes for the work area, plus 128 * r * p: allow twice that.
-    std::uint64_t maxMem = std::uint64_t{256} * n64 * r32 + std::uint64_t{256} * r32 * p32;
+    std::uint64_t maxMem = (n64 * r32 + static_cast<std::uint64_t>(r32) * p32) * 256;
     // OSSL_PARAM_construct_* keep pointers to these (read by EVP_KDF_derive).
     std::uint64_t n = n64;
     std::uint32_t r = r32;

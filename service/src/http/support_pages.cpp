@@ -127,7 +127,7 @@ std::vector<std::string> caseHistory(const Page& p, const store::CaseRecord& c, 
     std::vector<std::string> out;
     out.reserve(h.size() + 1);
     for (const auto& [at, text] : h) out.emplace_back(when(at) + " — " + text);
-    if (c.state == store::CaseState::Consumed) out.push_back(t(p, "déblocage confirmé par le support", "reset confirmed by the token"));
+    if (c.state == store::CaseState::Consumed) out.emplace_back(t(p, "déblocage confirmé par le support", "reset confirmed by the token"));
     return out;
 }
 
