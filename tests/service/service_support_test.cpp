@@ -19,6 +19,15 @@ constexpr const char* kSerial = "9250001000000012345F";
 constexpr const char* kPassword = "correct horse battery";
 const std::string kSessionCookie = "__Host-ias-support=";
 
+// A failed request (a timeout) is a test failure with status -1, not a null result.
+httplib::Result orFailed(httplib::Result r) {
+    if (r) return r;
+    ADD_FAILURE() << "HTTP request failed: " << httplib::to_string(r.error());
+    auto failed = std::make_unique<httplib::Response>();
+    failed->status = -1;
+    return httplib::Result(std::move(failed), httplib::Error::Success);
+}
+
 class SupportConsoleTest : public ServiceWorld {
 protected:
     void adjustConfig(ServiceConfig& c) override {
@@ -48,13 +57,13 @@ protected:
     }
 
     httplib::Result get(const std::string& path, const std::string& cookie) {
-        auto res = client()->Get(path, httplib::Headers{{"Cookie", cookie}});
-        if (res) keep(res);
+        auto res = orFailed(client()->Get(path, httplib::Headers{{"Cookie", cookie}}));
+        keep(res);
         return res;
     }
     httplib::Result post(const std::string& path, const std::string& cookie, const httplib::Params& params) {
-        auto res = client()->Post(path, httplib::Headers{{"Cookie", cookie}}, params);
-        if (res) keep(res);
+        auto res = orFailed(client()->Post(path, httplib::Headers{{"Cookie", cookie}}, params));
+        keep(res);
         return res;
     }
     static std::string cookieOf(const httplib::Result& res) {
@@ -68,9 +77,8 @@ protected:
     }
     // The sign-in form, then its POST: the response (303 + session cookie when accepted).
     httplib::Result signIn(const std::string& name, const std::string& password, const std::string& code) {
-        auto form = client()->Get("/support/login");
-        EXPECT_TRUE(form && form->status == 200);
-        if (!form) return form;
+        auto form = orFailed(client()->Get("/support/login"));
+        EXPECT_EQ(form->status, 200);
         const std::string pre = cookieOf(form);
         EXPECT_EQ(pre.rfind("__Host-ias-support-pre=", 0), 0u);
         return post("/support/login", pre, {{"csrf", csrfOf(form->body)}, {"name", name}, {"password", password}, {"code", code}});
@@ -139,7 +147,7 @@ protected:
 
 TEST_F(SupportConsoleTest, SignInNeedsPasswordAndAnUnusedCode) {
     const auto seed = addStaff("alice", staff::Role::Support);
-    EXPECT_EQ(client()->Get("/support/")->status, 303) << "no session: the sign-in page";
+    EXPECT_EQ(orFailed(client()->Get("/support/"))->status, 303) << "no session: the sign-in page";
     auto wrongPassword = signIn("alice", "correct horse batterY", codeNow(seed));
     EXPECT_EQ(wrongPassword->status, 401);
     EXPECT_NE(wrongPassword->body.find("id=\"refused\""), std::string::npos);
@@ -261,15 +269,15 @@ TEST_F(SupportConsoleTest, OpenFollowResendAndCloseACase) {
 
     // The holder opens the link: the console sees it.
     const std::string oldLink = linkOf(id);
-    EXPECT_EQ(client()->Get("/h/" + oldLink)->status, 303);
+    EXPECT_EQ(orFailed(client()->Get("/h/" + oldLink))->status, 303);
     EXPECT_NE(status(cookie, id)["fields"]["f-link"].get<std::string>().find("1 fois"), std::string::npos);
 
     // Resend: a new link; the old one and its holder session stop working.
     EXPECT_EQ(post("/support/cases/" + std::to_string(id) + "/resend", cookie, {{"csrf", csrfFor(cookie)}})->status, 303);
     const std::string newLink = linkOf(id);
     EXPECT_NE(newLink, oldLink);
-    EXPECT_EQ(client()->Get("/h/" + oldLink)->status, 404) << "old link refused";
-    EXPECT_EQ(client()->Get("/h/" + newLink)->status, 303);
+    EXPECT_EQ(orFailed(client()->Get("/h/" + oldLink))->status, 404) << "old link refused";
+    EXPECT_EQ(orFailed(client()->Get("/h/" + newLink))->status, 303);
 
     // Wrong answers through the holder API show up live.
     EXPECT_EQ(ServiceWorld::post("/v1/holder/answers", {{"answers", {"x", "y"}}}, newLink).status, 403);

@@ -130,11 +130,6 @@ bool verifyPassword(std::string_view password, const std::string& stored, const 
     return mac.size() == f[4].size() && CRYPTO_memcmp(mac.data(), f[4].data(), mac.size()) == 0;
 }
 
-const std::string& dummyPasswordHash(const KeyedMac& keyedMac) {
-    static const std::string h = hashPassword("no such account", keyedMac);
-    return h;
-}
-
 std::string hotp(apdu::ByteView key, std::uint64_t counter, int digits) {
     std::array<std::uint8_t, 8> msg{};
     for (int i = 7; i >= 0; --i, counter >>= 8) msg[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(counter & 0xFF);

@@ -40,8 +40,6 @@ std::string hashPassword(std::string_view password, const KeyedMac& keyedMac, Sc
 // Recomputes with the stored cost and salt; constant-time comparison. False for anything that
 // is not a hash of this scheme with a cost in range (2^10..2^20, r 1..32, p 1..16).
 bool verifyPassword(std::string_view password, const std::string& stored, const KeyedMac& keyedMac);
-// A hash for accounts that do not exist, so that an unknown name costs the same scrypt run.
-const std::string& dummyPasswordHash(const KeyedMac& keyedMac);
 
 // --- TOTP (RFC 6238 over RFC 4226)
 constexpr int kTotpStepSeconds = 30;

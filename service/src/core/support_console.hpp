@@ -5,6 +5,7 @@
 // person's name and recorded in the case's history (support_events).
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,10 @@ private:
     UnblockService& service_;
     store::SupportStore store_;
     RateLimiter limits_;  // sign-in attempts: client address, then account name
+    // A hash at the configured cost for names that have no account, so that an unknown name
+    // costs the same scrypt run as a known one (made at the first such sign-in).
+    std::once_flag dummyOnce_;
+    std::string dummyHash_;
 };
 
 }  // namespace ias::service
