@@ -105,7 +105,8 @@ run_suite postgres --test-dir build/asan -L postgres
 scripts/service-world.sh stop >/dev/null
 trap - EXIT
 
-# The holder pages driven in headless Chromium (screenshots kept as artefacts).
+# The holder pages and the support console driven in headless Chromium (screenshots kept as
+# artefacts: build/release/artefacts/holder-pages, .../support-console).
 run_suite browser --test-dir build/release -L '^browser$'
 
 # Tests against the real PC/SC stack with the simulated token, and the local issuer

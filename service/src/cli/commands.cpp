@@ -11,6 +11,7 @@
 #include "core/revocation.hpp"
 #include "http/ops_routes.hpp"
 #include "http/server.hpp"
+#include "ias/apdu/crypto.hpp"
 #include "store/sql.hpp"
 
 namespace ias::service::cli {
@@ -21,7 +22,9 @@ std::string usage() {
            "  ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]\n"
            "  ias-unblockd admin    --config FILE create-case --serial HEX --email ADDR [--language fr|en]\n"
            "                        --question TEXT [--question TEXT]...   (answers read from stdin, one per line)\n"
-           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n";
+           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n"
+           "  ias-unblockd staff    --config FILE add NAME [--role support|auditor] | passwd NAME   (password on stdin)\n"
+           "                        | totp-reset NAME | disable NAME | list\n";
 }
 
 std::string takeOption(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {
@@ -45,6 +48,19 @@ ServiceConfig configFrom(std::vector<std::string>& args) {
     }
     mailTransport(c);  // refuses an incomplete mail configuration now
     return c;
+}
+
+OfflineService::OfflineService(ServiceConfig& c, const std::string& hsmNeededFor) {
+    if (c.auditLog != "-") auditFile_.open(c.auditLog, std::ios::app);
+    audit_ = std::make_unique<AuditLog>(c.auditLog == "-" ? std::cerr : auditFile_, clock_);
+    store_ = store::openStore(c.database, 1);
+    if (!hsmNeededFor.empty()) {
+        if (c.hsmPinFile.empty()) throw std::runtime_error(hsmNeededFor + ": hsm.pin_file is not set");
+        c.hsm.userPin = readSecretFile(c.hsmPinFile);
+        hsm_ = std::make_unique<hsm::Hsm>(c.hsm);
+    }
+    service_ = std::make_unique<UnblockService>(c, *store_, hsm_.get(), clock_, *audit_);
+    ctx_ = {"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
 }
 
 namespace {

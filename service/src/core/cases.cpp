@@ -11,6 +11,7 @@
 #include "core/mail_queue.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
+#include "store/support_store.hpp"
 #include "ias/apdu/crypto.hpp"
 
 namespace ias::service {
@@ -107,10 +108,9 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
     n.linkHash = tokenHash(token);
     n.linkExpiresAt = created.linkExpiresAt;
     n.mailSubject = mail::subject(language);
-    const MailTransport transport = mailTransport(config_);
     // SMTP: the mail is queued with its link sealed (core/mail_queue.hpp), in the case's
     // transaction; `serve`'s sender builds and sends it.
-    if (transport == MailTransport::Smtp) n.sealedLink = mail::sealLink(answerKey(), email, token);
+    if (mailTransport(config_) == MailTransport::Smtp) n.sealedLink = mail::sealLink(answerKey(), email, token);
     const auto id = store_.createCase(n, now);
     if (!id) {
         ev.result = "conflict";
@@ -118,22 +118,53 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
         throw ApiException(ApiError::BadRequest, "this serial already has a live case");
     }
     created.id = *id;
-    if (transport == MailTransport::Smtp) {
-        created.mailQueued = true;
-    } else {
-        // The mail (with the link) exists only here and in its hand-over: never in the database.
-        const mail::Content content{language, serial, asText(created.link), &config_.brand, &config_.support};
-        mail::SecureString m;
-        m += "To: " + email + "\nSubject: " + n.mailSubject + "\n\n";
-        m += mail::textBody(content);
-        if (transport == MailTransport::Dir && writeMailFile(config_.outboxDir, *id, m)) {
-            created.mailSent = true;
-            store_.markMailSent(*id, now);
-        } else {
-            created.mail = apdu::secureCopy(std::string_view(m.data(), m.size()));
-        }
-    }
+    handOverLinkMail(created, serial, email, language, now);
     ev.caseId = *id;
+    ev.result = "ok";
+    audit_.record(ev);
+    return created;
+}
+
+void UnblockService::handOverLinkMail(CreatedCase& created, const std::string& serial, const std::string& email,
+                                      const std::string& language, store::Time now) {
+    const MailTransport transport = mailTransport(config_);
+    if (transport == MailTransport::Smtp) {  // queued by the store with the case's change
+        created.mailQueued = true;
+        return;
+    }
+    // The mail (with the link) exists only here and in its hand-over: never in the database.
+    const mail::Content content{language, serial, asText(created.link), &config_.brand, &config_.support};
+    mail::SecureString m;
+    m += "To: " + email + "\nSubject: " + mail::subject(language) + "\n\n";
+    m += mail::textBody(content);
+    if (transport == MailTransport::Dir && writeMailFile(config_.outboxDir, created.id, m)) {
+        created.mailSent = true;
+        store_.markMailSent(created.id, now);
+    } else {
+        created.mail = apdu::secureCopy(std::string_view(m.data(), m.size()));
+    }
+}
+
+std::optional<CreatedCase> UnblockService::resendLink(std::int64_t id, const RequestContext& ctx) {
+    AuditEvent ev{ctx.requestId, "case_resend", "", "", ctx.client, id, {}, {}};
+    const auto c = store_.caseById(id);
+    const apdu::SecureBytes token = newToken();
+    CreatedCase created;
+    created.id = id;
+    created.link = apdu::secureCopy(std::string_view(config_.publicUrl + "/h/"));
+    apdu::append(created.link, token);
+    const store::Time now = clock_.now();
+    created.linkExpiresAt = now + protocol::kLinkValiditySeconds;
+    const std::string sealed =
+        c && mailTransport(config_) == MailTransport::Smtp ? mail::sealLink(answerKey(), c->email, token) : std::string();
+    if (!c || !store::SupportStore(store_).renewLink(id, tokenHash(token), created.linkExpiresAt,
+                                                     mail::subject(c->language), sealed, now)) {
+        ev.result = "not_open";
+        audit_.record(ev);
+        return std::nullopt;
+    }
+    ev.serial = c->serial;
+    handOverLinkMail(created, c->serial, c->email, c->language, now);
     ev.result = "ok";
     audit_.record(ev);
     return created;

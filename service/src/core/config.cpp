@@ -143,6 +143,15 @@ const std::map<std::string, Setter>& setters() {
         {"revocation.poll", [](auto& c, auto& v) { c.revocation.poll = toIntIn(v, 1, 3600); }},
         {"revocation.alert_after", [](auto& c, auto& v) { c.revocation.alertAfter = toIntIn(v, 1, 30 * 86400); }},
         {"metrics.listen", [](auto& c, auto& v) { c.metricsListen = v; }},
+        {"console.session_idle", [](auto& c, auto& v) { c.console.sessionIdle = toIntIn(v, 60, 24 * 3600); }},
+        {"console.session_max", [](auto& c, auto& v) { c.console.sessionMax = toIntIn(v, 300, 7 * 24 * 3600); }},
+        {"console.lockout_failures", [](auto& c, auto& v) { c.console.lockoutFailures = toIntIn(v, 1, 100); }},
+        {"console.lockout_seconds", [](auto& c, auto& v) { c.console.lockoutSeconds = toIntIn(v, 1, 7 * 24 * 3600); }},
+        {"console.scrypt_log2n", [](auto& c, auto& v) { c.console.scryptLog2N = toIntIn(v, 10, 20); }},
+        {"rate.console_client_per_minute", [](auto& c, auto& v) { c.console.clientPerMinute = std::stod(v); }},
+        {"rate.console_client_burst", [](auto& c, auto& v) { c.console.clientBurst = std::stod(v); }},
+        {"rate.console_account_per_minute", [](auto& c, auto& v) { c.console.accountPerMinute = std::stod(v); }},
+        {"rate.console_account_burst", [](auto& c, auto& v) { c.console.accountBurst = std::stod(v); }},
     };
     return m;
 }

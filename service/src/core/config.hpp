@@ -46,6 +46,8 @@ struct MailConfig {
     int retryMin = 30;         // first retry after this many seconds, doubling up to retryMax
     int retryMax = 3600;
     int pollInterval = 5;  // seconds between two looks at the queue (each instance)
+};
+
 // Delivery of revocation requests to the CA (core/revocation.hpp). Off when neither `url` nor
 // `command` is set (requests then wait in the database; the metrics show them).
 struct RevocationConfig {
@@ -60,6 +62,17 @@ struct RevocationConfig {
     int poll = 5;            // seconds between looks at the queue
     int alertAfter = 3600;   // a request pending longer raises ias_unblockd_revocation_alert
     bool enabled() const noexcept { return !url.empty() || !command.empty(); }
+};
+
+// The support console (/support/, docs/support.md).
+struct ConsoleConfig {
+    int sessionIdle = 15 * 60;       // seconds without a page request that end a session
+    int sessionMax = 8 * 3600;       // seconds from sign-in that end a session
+    int lockoutFailures = 5;         // consecutive failed sign-ins that lock an account
+    int lockoutSeconds = 15 * 60;    // for this long
+    double clientPerMinute = 10, clientBurst = 10;   // sign-in attempts per client address
+    double accountPerMinute = 5, accountBurst = 5;   // sign-in attempts per account name
+    int scryptLog2N = 17;            // cost of new password hashes: N = 2^this (128 MiB at 17)
 };
 
 struct ServiceConfig {
@@ -99,6 +112,7 @@ struct ServiceConfig {
     // address:port of a second, plain-HTTP listener with /metrics, /healthz and /readyz
     // (http/ops_routes.hpp); empty: none. They are never on the public listener.
     std::string metricsListen;
+    ConsoleConfig console;
 };
 
 // Throws std::runtime_error("<file>:<line>: ...") on unknown keys or bad values.

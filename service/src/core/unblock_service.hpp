@@ -79,6 +79,9 @@ public:
     // now unless it already has one; nullopt when there is no such case.
     std::optional<store::RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
                                                               const RequestContext& ctx);
+    // An open case gets a new link (the old one and its holder sessions stop working) and a
+    // new mail; nullopt when the case is unknown or not open.
+    std::optional<CreatedCase> resendLink(std::int64_t id, const RequestContext& ctx);
     // Keys every answer hash still in the old unkeyed form with the HSM (at start-up: no weak
     // row remains); returns how many were rewritten. Needs the HSM.
     std::size_t keyUnkeyedAnswerHashes();
@@ -97,12 +100,17 @@ public:
     // Refusal error for a case that is not open (nullopt when it is open and valid).
     std::optional<protocol::ApiError> caseRefusal(const store::CaseRecord& c) const;
 
+    // Keyed with the HSM's HMAC key (the staff credentials, core/staff.hpp). Needs the HSM.
+    KeyedMac hsmMac() { return answerKey(); }
+    AuditLog& audit() noexcept { return audit_; }
     const ServiceConfig& config() const noexcept { return config_; }
     store::Store& store() noexcept { return store_; }
     const Clock& clock() const noexcept { return clock_; }
 
 private:
     KeyedMac answerKey();
+    void handOverLinkMail(CreatedCase& created, const std::string& serial, const std::string& email,
+                          const std::string& language, store::Time now);
     apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
     [[noreturn]] void refuse(protocol::ApiError e, AuditEvent ev, std::optional<int> triesLeft = std::nullopt);
     void limit(const std::string& serial, const AuditEvent& ev);

@@ -13,8 +13,9 @@
 namespace ias::service::http {
 
 namespace {
+// connect-src 'self': the support console's case page refreshes itself from its own origin.
 constexpr const char* kCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'";
 
 // When the request on this thread was routed (httplib routes and answers a request on one
@@ -93,6 +94,7 @@ void configureServer(httplib::Server& s, Routes& r) {
     installAdminRoutes(s, r);
     installHolderApiRoutes(s, r);
     installHolderPages(s, r);
+    installSupportRoutes(s, r);
 }
 
 Server::Server(UnblockService& service, const std::string& adminTokenHash, std::ostream& diagnostics)

@@ -149,6 +149,39 @@ CREATE UNIQUE INDEX revocation_requests_key ON revocation_requests(idempotency_k
 CREATE UNIQUE INDEX revocation_requests_case ON revocation_requests(case_id);
 CREATE INDEX revocation_requests_due ON revocation_requests(next_attempt_at) WHERE state = 'pending'
 )"},
+    // The support console (issue #21, docs/support.md): per-person staff accounts (scrypt
+    // password keyed with the HSM, TOTP seed derived in the HSM from totp_nonce, the last TOTP
+    // step used), their sessions (SHA-256 of the cookie) and what each person did to a case.
+    {8, R"(
+CREATE TABLE staff (
+  id {PK},
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  totp_nonce TEXT NOT NULL,
+  totp_last_step BIGINT NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locked_until BIGINT NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE staff_sessions (
+  hash TEXT PRIMARY KEY,
+  staff_id BIGINT NOT NULL REFERENCES staff(id),
+  created_at BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
+CREATE TABLE support_events (
+  id {PK},
+  case_id BIGINT NOT NULL REFERENCES cases(id),
+  staff TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX support_events_case ON support_events(case_id)
+)"},
 };
 
 constexpr int kOutboxWipeVersion = 5;

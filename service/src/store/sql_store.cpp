@@ -331,6 +331,13 @@ public:
         });
     }
 
+    void withConnection(const std::function<void(SqlConnection&)>& f) override {
+        with([&](SqlConnection& c) {
+            f(c);
+            return 0;
+        });
+    }
+
 private:
     std::optional<CaseRecord> loadCase(SqlConnection& c, const std::string& where, const std::vector<SqlValue>& params,
                                        bool lock) {

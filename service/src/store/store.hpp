@@ -19,6 +19,8 @@
 
 namespace ias::service::store {
 
+class SqlConnection;
+
 using Time = std::int64_t;  // Unix seconds, from the service's (injectable) clock
 
 enum class CaseState { Open, SecretIssued, Blocked, Closed, Consumed };
@@ -277,6 +279,10 @@ public:
     virtual std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) = 0;
     // Deletes the buckets of `kind` that are full at `now` (bounds the table).
     virtual void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) = 0;
+
+    // --- other parts' tables (store/support_store.hpp): `f` runs on a borrowed connection of
+    // this store's pool, after the schema migrations.
+    virtual void withConnection(const std::function<void(SqlConnection&)>& f) = 0;
 };
 
 // With `tolerant` (the service), a database that is unavailable at start (read-only or
