@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "store/revocation_queue.hpp"
 #include "store/sql.hpp"
 
 namespace ias::service::store {
@@ -13,45 +14,9 @@ constexpr const char* kStaffColumns =
     "staff.id, staff.name, staff.role, staff.password_hash, staff.totp_nonce, staff.totp_last_step, staff.failures, "
     "staff.locked_until, staff.disabled, staff.created_at";
 
-std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
-std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
-
 StaffAccount toStaff(const SqlRow& r) {
     return {num(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4]), num(r[5]), static_cast<int>(num(r[6])),
             num(r[7]),  num(r[8]) != 0, num(r[9])};
-}
-
-std::vector<std::string> columnsOf(SqlConnection& c, const std::string& table) {
-    const auto rows = c.dialect() == Dialect::Sqlite
-                          ? c.query("SELECT name FROM pragma_table_info(?)", {table})
-                          : c.query("SELECT column_name FROM information_schema.columns WHERE table_name = ? AND "
-                                    "table_schema = current_schema()",
-                                    {table});
-    std::vector<std::string> out;
-    out.reserve(rows.size());
-    for (const auto& r : rows) out.push_back(text(r[0]));
-    return out;
-}
-
-// The delivery state the mail queue (branch `mail`) or the revocation queue (branch `revoke`)
-// keeps for a case: the first of `tables` that has a case_id column and a state column, its
-// latest row. Empty when this schema has no such column. The one place to adapt to the queues'
-// final schema.
-std::string deliveryState(SqlConnection& c, const std::vector<std::string>& tables, std::int64_t caseId) {
-    for (const std::string& table : tables) {
-        const auto cols = columnsOf(c, table);
-        const auto has = [&](const std::string& name) { return std::find(cols.begin(), cols.end(), name) != cols.end(); };
-        if (!has("case_id") || !has("id")) continue;
-        for (const char* column : {"delivery_state", "state", "status"}) {
-            if (!has(column)) continue;
-            // table and column come from the constant lists above, never from a request.
-            const auto rows = c.query("SELECT " + std::string(column) + " FROM " + table +
-                                          " WHERE case_id = ? ORDER BY id DESC LIMIT 1",
-                                      {caseId});
-            return rows.empty() ? "" : text(rows[0][0]);
-        }
-    }
-    return "";
 }
 
 template <class F>
@@ -212,19 +177,30 @@ CaseActivity SupportStore::activity(std::int64_t caseId) {
         a.linkOpenings = static_cast<int>(
             num(c.query("SELECT COUNT(*) FROM holder_sessions WHERE case_id = ?", {caseId}).at(0).at(0)));
         a.tickets = static_cast<int>(num(c.query("SELECT COUNT(*) FROM tickets WHERE case_id = ?", {caseId}).at(0).at(0)));
-        for (const auto& r : c.query("SELECT id, case_id, recipient, subject, created_at, sent_at FROM outbox WHERE "
-                                     "case_id = ? ORDER BY id",
-                                     {caseId}))
-            a.mails.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5])});
-        for (const auto& r : c.query("SELECT id, case_id, serial, reason, created_at FROM revocation_requests WHERE "
-                                     "case_id = ? ORDER BY id",
-                                     {caseId}))
-            a.revocations.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4])});
+        for (const auto& r : c.query("SELECT id, case_id, recipient, subject, created_at, sent_at, state, attempts, "
+                                     "next_attempt_at, last_error FROM outbox WHERE case_id = ? ORDER BY id",
+                                     {caseId})) {
+            OutboxMail m;
+            m.id = num(r[0]);
+            m.caseId = num(r[1]);
+            m.recipient = text(r[2]);
+            m.subject = text(r[3]);
+            m.createdAt = num(r[4]);
+            m.sentAt = num(r[5]);
+            m.state = text(r[6]);
+            m.attempts = static_cast<int>(num(r[7]));
+            m.nextAttemptAt = num(r[8]);
+            m.lastError = text(r[9]);
+            a.mails.push_back(std::move(m));
+        }
+        a.revocations = listRevocations(c, caseId);
         for (const auto& r :
              c.query("SELECT case_id, staff, action, detail, at FROM support_events WHERE case_id = ? ORDER BY id", {caseId}))
             a.events.push_back({num(r[0]), text(r[1]), text(r[2]), text(r[3]), num(r[4])});
-        a.mailDelivery = deliveryState(c, {"mail_queue", "outbox"}, caseId);
-        a.revocationDelivery = deliveryState(c, {"revocation_deliveries", "revocation_queue", "revocation_requests"}, caseId);
+        // The delivery state of the case's last mail (schema 6) and of its revocation request (schema 7).
+        a.mailDelivery = a.mails.empty() ? "" : a.mails.back().state;
+        if (!a.revocations.empty())
+            a.revocationDelivery = a.revocations.back().state == RevocationState::Delivered ? "delivered" : "pending";
         return a;
     });
 }
