@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # APDUs per operation, OpenSC 0.23 (Debian's opensc-pkcs11.so) vs ias-pkcs11, on the same
-# simulated card in one run (issue 4). Needs the test world (scripts/test-world.sh start).
+# simulated card in one run (issues 4 and 20). Needs the test world (scripts/test-world.sh start).
 #
 #   bench/apdu_compare.sh [--check]
 #
-# With --check, exits non-zero unless ias-pkcs11 meets the targets:
-#   list <= 6, tokeninfo 0, login 1, sign <= 3, decrypt <= 3.
+# Part 1, inside one process (apdu_count): list, one more C_GetTokenInfo, login, sign, decrypt.
+# Targets: list <= 6, tokeninfo 0, login 1, sign <= 3, decrypt <= 3.
 # sign is the process's first signature with the key: its descriptor (GET DATA, the access
 # rule that chooses INTERNAL AUTHENTICATE or PSO HASH + CDS, docs/cards.md) is read once per
-# key and process, then MSE + the signature: 2 APDUs for every later signature.
+# key and card (then kept in the public cache), then MSE + the signature.
+#
+# Part 2, whole pkcs11-tool processes (what a user waits for): `-L`, `-O`, `--login --sign`
+# (RSA-PKCS, key 45), each cold (empty cache directory, freshly inserted card) and warm (the
+# same command again: a second process on the same card), for ias-pkcs11 (its public cache,
+# docs/cache.md) and OpenSC 0.23 without and with its file cache (use_file_caching = public),
+# on the default card and the other layouts of IAS_BENCH_PERSONALITIES (default: cosmo-v7,
+# gemalto-multiapp: other AIDs, FIDs, references, a T=0 ATR). Targets of ias-pkcs11 (issue
+# 20): cold -L <= 6, warm -L <= 3, -O <= 4, --login --sign <= 8. A card without the Generic
+# PKI application costs its EF.DIR at first contact (cold -L: failed SELECT + EF.DIR, 10; 11 on
+# a T=0 card, whose GET DATA answer comes through 61xx): the cold bound of those layouts.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORLD="${IAS_WORLD_DIR:-$REPO/test-world}"
@@ -27,6 +37,7 @@ template="$WORK/card-template.json"
     --puk 12345678 --ca-dir "$WORK/ca" --label "IAS-ECC SIM" >/dev/null
 
 printf 'reader_filter = Virtual PCD 00 00\n' > "$WORK/ias-pkcs11.conf"
+export IAS_PKCS11_CACHE_DIR="$WORK/cache-part1"
 export IAS_PKCS11_CONF="$WORK/ias-pkcs11.conf"
 
 # Ciphertext for the authentication key (ID 45) under its certificate.
@@ -45,6 +56,7 @@ run() {  # run MODULE -> "op count" lines, on a freshly inserted copy of the car
 }
 
 opensc=$(run "$OPENSC")
+rm -rf "$IAS_PKCS11_CACHE_DIR"  # part 1 is a first contact: an empty cache
 ours=$(run "$OURS")
 
 declare -A target=([list]=6 [tokeninfo]=0 [login]=1 [sign]=3 [decrypt]=3)
@@ -57,4 +69,74 @@ for op in list tokeninfo login sign decrypt; do
     if [[ -z "$m" || "$m" -gt "${target[$op]}" ]]; then mark="  <-- over target"; status=1; fi
     printf '%-10s %8s %11s %8s%s\n' "$op" "${o:-?}" "${m:-?}" "<=${target[$op]}" "$mark"
 done
+
+# --- Part 2: whole pkcs11-tool processes, cold and warm ---
+printf 'app default {\n  framework pkcs15 {\n    use_file_caching = no;\n  }\n}\n' > "$WORK/opensc-nocache.conf"
+printf 'app default {\n  framework pkcs15 {\n    use_file_caching = public;\n    file_cache_dir = %s;\n  }\n}\n' \
+    "$WORK/cache-opensc" > "$WORK/opensc-cache.conf"
+printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20' > "$WORK/digestinfo"
+head -c 32 /dev/zero >> "$WORK/digestinfo"
+
+tool() {  # tool MODULE OP: runs pkcs11-tool, prints the APDUs it cost (or "fail")
+    local before after
+    before=$(wc -l < "$WORLD/apdu.log")
+    local args=(--module "$1")
+    case "$2" in
+        L) args+=(-L) ;;
+        O) args+=(-O) ;;
+        sign) args+=(--login --pin "$PIN" --sign --id 45 -m RSA-PKCS -i "$WORK/digestinfo" -o "$WORK/signature") ;;
+    esac
+    if ! pkcs11-tool "${args[@]}" >"$WORK/tool.out" 2>&1; then echo fail; return; fi
+    sleep 0.2  # the simulator's log line of the last APDU
+    after=$(wc -l < "$WORLD/apdu.log")
+    echo $((after - before))
+}
+
+# measure CONFIG OP: "cold warm" for one configuration (ours | opensc | opensc-cache)
+measure() {
+    local module=$OURS
+    rm -rf "$WORK/cache-ours" "$WORK/cache-opensc"
+    mkdir -p "$WORK/cache-opensc"
+    case "$1" in
+        opensc) module=$OPENSC; export OPENSC_CONF="$WORK/opensc-nocache.conf" ;;
+        opensc-cache) module=$OPENSC; export OPENSC_CONF="$WORK/opensc-cache.conf" ;;
+    esac
+    cp "$ptemplate" "$WORK/card.json"
+    "$REPO/scripts/test-world.sh" insert "$WORK/card.json" 2>/dev/null
+    local cold warm
+    cold=$(tool "$module" "$2")
+    warm=$(tool "$module" "$2")
+    unset OPENSC_CONF
+    echo "$cold $warm"
+}
+
+declare -A goal_warm=([L]=3 [O]=4 [sign]=8)
+over() { [[ "$1" == fail || "$1" -gt "$2" ]]; }
+export IAS_PKCS11_CACHE_DIR="$WORK/cache-ours"
+echo
+printf '%-17s %-6s %15s %15s %15s %9s\n' personality op "OpenSC no cache" "OpenSC cache" ias-pkcs11 target
+printf '%-17s %-6s %15s %15s %15s %9s\n' "" "" "cold / warm" "cold / warm" "cold / warm" "cold/warm"
+for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 gemalto-multiapp}; do
+    ptemplate="$WORK/card-$personality.json"
+    [[ -f "$ptemplate" && "$ptemplate" -nt "$SIM" ]] || "$SIM" personalise --force --state "$ptemplate" --personality "$personality" \
+        --serial 0010000000123456 --pin "$PIN" --puk 12345678 --ca-dir "$WORK/ca" --label "IAS-ECC SIM" >/dev/null
+    case "$personality" in  # cold -L: the Generic PKI application at once, or EF.DIR first (+ 61xx on T=0)
+        default|amos|sagem) cold_goal=6 ;;
+        cosmo-v7|cosmo-v8) cold_goal=10 ;;
+        *) cold_goal=11 ;;
+    esac
+    for op in L O sign; do
+        read -r oc ow <<<"$(measure opensc "$op")"
+        read -r cc cw <<<"$(measure opensc-cache "$op")"
+        read -r mc mw <<<"$(measure ours "$op")"
+        mark=""
+        if over "$mw" "${goal_warm[$op]}" || { [[ "$op" == L ]] && over "$mc" "$cold_goal"; }; then
+            mark="  <-- over target"; status=1
+        fi
+        target="-/${goal_warm[$op]}"
+        [[ "$op" == L ]] && target="$cold_goal/${goal_warm[$op]}"
+        printf '%-17s %-6s %15s %15s %15s %9s%s\n' "$personality" "-$op" "$oc / $ow" "$cc / $cw" "$mc / $mw" "$target" "$mark"
+    done
+done
+[[ "$status" == 0 ]] && echo "apdu_compare: every ias-pkcs11 figure within its target" || echo "apdu_compare: figures over target"
 if [[ "${1:-}" == "--check" ]]; then exit $status; fi

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // p11_api_fuzz: sequences of PKCS#11 calls against the whole module (ias_module_core, the
 // same code as ias-pkcs11.so) over a fake PC/SC reader holding the simulated card
-// (fake_pcsc.hpp: the card of sim_card.hpp, PIN 4711, pristine for every input). No config
-// file (IAS_PKCS11_CONF=/dev/null), hence no unblock service and no network.
+// (fake_pcsc.hpp: the card of sim_card.hpp, PIN 4711, pristine for every input). The config
+// file fuzz/p11_api.conf: no unblock service, hence no network, and no public cache (a record
+// of one input must not change how the next one runs, nor land in the user's ~/.cache).
 //
 // Input: [flags u8] then operations [op u8][arguments...] (p11_api_ops.hpp); C_Finalize
 // ends every input. The input also injects card faults: the next answer replaced by given
@@ -28,7 +29,7 @@ extern "C" CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // The module reads its configuration from the environment (config::loadFromEnvironment).
-    setenv("IAS_PKCS11_CONF", "/dev/null", 1);  // NOLINT(concurrency-mt-unsafe): libFuzzer calls this once on its main thread before it starts any other
+    setenv("IAS_PKCS11_CONF", IAS_FUZZ_SOURCE_DIR "/p11_api.conf", 1);  // NOLINT(concurrency-mt-unsafe): libFuzzer calls this once on its main thread before it starts any other
     unsetenv("IAS_PKCS11_LOG");                 // NOLINT(concurrency-mt-unsafe): same, before any other thread exists
     CK_FUNCTION_LIST_PTR list = nullptr;
     if (C_GetFunctionList(&list) != CKR_OK || list == nullptr) ias::fuzz::fail("C_GetFunctionList");

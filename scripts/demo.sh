@@ -25,8 +25,10 @@ echo "built: $BUILD/module/ias-pkcs11.so"
 export IAS_SIM_BIN=$BUILD/sim/ias-card-sim
 export IAS_UNBLOCKD_BIN=$BUILD/service/ias-unblockd
 MODULE=$BUILD/module/ias-pkcs11.so
+sink_pid=""
 cleanup() {
     scripts/unblock-world.sh stop >/dev/null 2>&1 || true
+    [[ -z "$sink_pid" ]] || kill "$sink_pid" 2>/dev/null || true
     scripts/test-world.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -36,7 +38,16 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 "$IAS_SIM_BIN" personalise --personality "${IAS_SIM_PERSONALITY:-default}" --state "$WORK/token.json" --serial 0010000000123456 --pin 4711 --puk 12345678 \
     --ca-dir "$WORK/ca" --label "IAS-ECC DEMO" --holder "Camille Martin" >/dev/null
 scripts/test-world.sh start "$WORK/token.json"
-scripts/unblock-world.sh start >/dev/null
+# The holder's e-mail leaves over SMTP, to a loopback SMTP server (python3-aiosmtpd) that
+# keeps each message in $WORK/mail; open-case reads the link from the message that arrives.
+SMTP_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 scripts/smtp-sink.py --dir "$WORK/mail" --port "$SMTP_PORT" &
+sink_pid=$!
+export IAS_UNBLOCK_MAILDIR=$WORK/mail
+scripts/unblock-world.sh stop >/dev/null 2>&1 || true
+scripts/unblock-world.sh start --set mail.transport=smtp --set "mail.smtp_url=smtp://127.0.0.1:$SMTP_PORT" \
+    --set mail.starttls=off --set mail.from=unblock@issuer.example --set mail.poll_interval=1 >/dev/null
+echo "unblock service: mail over SMTP to 127.0.0.1:$SMTP_PORT (messages in $WORK/mail)"
 # The module's configuration: our reader, and the issuer's service with its pinned key.
 { echo "reader_filter = Virtual PCD 00 00"; cat "$UNBLOCK_DIR/module.conf"; } > "$WORK/ias-pkcs11.conf"
 export IAS_PKCS11_CONF=$WORK/ias-pkcs11.conf
@@ -68,8 +79,8 @@ issue_secret() {
 }
 
 lock_token 2
-say "3. Support opens a case; the holder follows the link and resets with the guided tool"
-link=$(scripts/unblock-world.sh open-case 0010000000123456 2>/dev/null | tail -n 1)
+say "3. Support opens a case; the e-mail arrives over SMTP; the holder follows the link and resets with the guided tool"
+link=$(scripts/unblock-world.sh open-case 0010000000123456 2> >(grep '^    ' >&2) | tail -n 1)
 echo "    e-mail link (valid 24 h): $link"
 printf 'Lyon\nRex\n' > "$WORK/answers"
 printf '2580\n' > "$WORK/new-pin"

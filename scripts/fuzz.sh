@@ -22,7 +22,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 BUILD="${IAS_FUZZ_BUILD:-$REPO/build/fuzz}"
 WORK="${IAS_FUZZ_WORK:-$BUILD/work}"
-ALL=(tlv apdu pkcs15 card_responses secret config sim replay p11_api service_api)
+ALL=(tlv apdu pkcs15 card_responses secret config sim replay p11_api service_api cache)
 
 seconds=10
 targets=()
@@ -54,6 +54,7 @@ max_len() {
         replay) echo 8192 ;;
         p11_api) echo 4096 ;;
         service_api) echo 4096 ;;
+        cache) echo 16384 ;;
     esac
 }
 

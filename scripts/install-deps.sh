@@ -12,7 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev
   # test world: PC/SC stack, virtual reader, reference modules and clients
   pcscd vsmartcard-vpcd opensc opensc-pkcs11 softhsm2 p11-kit
-  gnutls-bin libnss3-tools openssl python3-pykcs11 libfaketime sqlite3
+  gnutls-bin libnss3-tools openssl python3-pykcs11 libfaketime sqlite3 python3-aiosmtpd
   libnss3-dev firefox-esr xvfb xdotool imagemagick  # tests/firefox (NSS test, Firefox under Xvfb)
   libengine-pkcs11-openssl openjdk-17-jdk-headless openssh-client thunderbird  # tests/clients
   # unblock service: PostgreSQL backend tests, holder pages in headless Chromium

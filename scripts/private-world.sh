@@ -9,7 +9,7 @@
 #
 # Example: scripts/private-world.sh -- bash -c 'scripts/test-world.sh start && ctest -L world'
 # Needs root (unshare, mount). Sets IAS_VPCD_PORT, IAS_WORLD_DIR, IAS_UNBLOCK_PORT (port+100),
-# IAS_UNBLOCK_WORLD_DIR for the scripts inside.
+# IAS_UNBLOCK_WORLD_DIR and IAS_PKCS11_CACHE_DIR for the scripts inside.
 set -euo pipefail
 port=36000
 dir=""
@@ -27,6 +27,8 @@ dir=${dir:-$REPO/test-world-$port}
 mkdir -p "$dir"
 # The unblock service of this world listens on its own port too (TCP is not private).
 export IAS_VPCD_PORT=$port IAS_WORLD_DIR=$dir
+# The module's public cache of this world (emptied at each card insertion, docs/cache.md).
+export IAS_PKCS11_CACHE_DIR=$dir/pkcs11-cache
 export IAS_UNBLOCK_PORT=$((port + 100)) IAS_UNBLOCK_WORLD_DIR=$dir/unblockd
 # Inside: a private /run/pcscd; the world is stopped whatever the command does.
 exec unshare --mount --pid --fork --mount-proc --propagation private bash -c '

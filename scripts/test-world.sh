@@ -146,6 +146,10 @@ case "$cmd" in
         [[ $# -ge 2 ]] || die "usage: $0 insert STATE"
         alive "$WORLD/pcscd.pid" || die "the world is not started ($0 start)"
         remove_card
+        # A new card state may hold other keys under the same serial and TokenInfo (a card
+        # re-personalised in place, which the module's public cache cannot see: docs/cache.md):
+        # the world's cache directory starts empty, unless a test swaps cards on purpose.
+        [[ -n "${IAS_WORLD_KEEP_CACHE:-}" ]] || rm -rf "$WORLD/pkcs11-cache"
         start_sim "$2"
         ;;
     remove)

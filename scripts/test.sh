@@ -105,13 +105,16 @@ run_suite postgres --test-dir build/asan -L postgres
 scripts/service-world.sh stop >/dev/null
 trap - EXIT
 
-# The holder pages driven in headless Chromium (screenshots kept as artefacts).
+# The holder pages and the support console driven in headless Chromium (screenshots kept as
+# artefacts: build/release/artefacts/holder-pages, .../support-console).
 run_suite browser --test-dir build/release -L '^browser$'
 
 # Tests against the real PC/SC stack with the simulated token, and the local issuer
 # service (ias-unblockd with SoftHSMv2 keys) for the unblock tests.
 export IAS_SIM_BIN=$root/build/release/sim/ias-card-sim
 export IAS_UNBLOCKD_BIN=$root/build/release/service/ias-unblockd
+# The module's public cache of the test world, emptied at each card insertion (docs/cache.md).
+export IAS_PKCS11_CACHE_DIR=${IAS_WORLD_DIR:-$root/test-world}/pkcs11-cache
 trap 'scripts/unblock-world.sh stop >/dev/null 2>&1 || true; scripts/test-world.sh stop || true' EXIT
 scripts/test-world.sh start
 scripts/unblock-world.sh start >/dev/null

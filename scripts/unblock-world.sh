@@ -5,7 +5,11 @@
 # 127.0.0.1/localhost, a SQLite database, an admin token, and `ias-unblockd serve` in the
 # background.
 #
-#   scripts/unblock-world.sh start             start (or reuse) the service; prints module.conf
+#   scripts/unblock-world.sh start [--set KEY=VALUE]...
+#                                              start (or reuse) the service; prints module.conf.
+#                                              Each --set is passed to `ias-unblockd serve`
+#                                              (e.g. --set mail.transport=smtp); a service
+#                                              already running is reused only without --set
 #   scripts/unblock-world.sh stop              stop the service (safe to call twice)
 #   scripts/unblock-world.sh status            running or not, URL, module.conf path
 #   scripts/unblock-world.sh open-case SERIAL  open a case for SERIAL; prints the holder link
@@ -15,7 +19,10 @@
 #   "Ville de naissance ?"            -> Lyon
 #   "Nom de votre premier animal ?"   -> Rex
 # (holder e-mail holder@example.org, language fr or $IAS_UNBLOCK_LANGUAGE). A live case of the
-# same serial (open or secret issued) is closed first, so tests can re-run.
+# same serial (open or secret issued) is closed first, so tests can re-run. The link is read
+# from the mail in the outbox; with mail.transport=smtp, from the next message that arrives
+# in $IAS_UNBLOCK_MAILDIR (files written by an SMTP sink such as scripts/smtp-sink.py; its
+# headers are printed on stderr).
 #
 # The PKCS#11 module's lines are written to <run dir>/module.conf:
 #   service_url = https://127.0.0.1:<port>
@@ -144,7 +151,18 @@ answers() { # 0 when the server answers HTTPS requests (any HTTP status)
 }
 
 start() {
+    local -a sets=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --set)
+                [[ $# -ge 2 && "$2" == ?*=* ]] || die "usage: $0 start [--set KEY=VALUE]..."
+                sets+=(--set "$2"); shift 2 ;;
+            --set=?*=*) sets+=(--set "${1#--set=}"); shift ;;
+            *) die "start: unknown argument '$1' (usage: $0 start [--set KEY=VALUE]...)" ;;
+        esac
+    done
     if alive "$PIDFILE"; then
+        [[ ${#sets[@]} -eq 0 ]] || die "already running (pid $(cat "$PIDFILE")): stop it first to start with --set"
         note "already running (pid $(cat "$PIDFILE")) on $URL"
         write_module_conf
         cat "$DIR/module.conf"
@@ -154,7 +172,9 @@ start() {
     local bin i
     bin="$(unblockd_bin)"
     if answers; then die "something else already answers on $URL (set IAS_UNBLOCK_PORT)"; fi
-    setsid "$bin" serve --config "$CONF" >> "$DIR/serve.log" 2>&1 < /dev/null &
+    # The admin commands (open-case) use the same settings as the running service.
+    printf '%s\n' "${sets[@]}" | grep -v '^--set$' > "$DIR/serve.sets" || true
+    setsid "$bin" serve --config "$CONF" "${sets[@]}" >> "$DIR/serve.log" 2>&1 < /dev/null &
     echo $! > "$PIDFILE"
     for ((i = 0; i < TIMEOUT * 10; i++)); do
         alive "$PIDFILE" || { rm -f "$PIDFILE"; tail -n 20 "$DIR/serve.log" >&2; die "ias-unblockd exited"; }
@@ -167,10 +187,38 @@ start() {
     cat "$DIR/module.conf"
 }
 
-admin() { "$(unblockd_bin)" admin --config "$CONF" "$@"; }
+admin() {
+    local -a sets=()
+    local line
+    if [[ -f "$DIR/serve.sets" ]]; then
+        while IFS= read -r line; do [[ -z "$line" ]] || sets+=(--set "$line"); done < "$DIR/serve.sets"
+    fi
+    "$(unblockd_bin)" admin --config "$CONF" "${sets[@]}" "$@"
+}
+
+# smtp_link MAILDIR COUNT: waits for message number COUNT+1 in MAILDIR, prints its headers on
+# stderr and the holder link of its text part (decoded) on stdout.
+smtp_link() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import email, email.policy, glob, re, sys, time
+d, before = sys.argv[1], int(sys.argv[2])
+for _ in range(300):
+    files = sorted(glob.glob(d + "/*.eml"))
+    if len(files) > before:
+        break
+    time.sleep(0.1)
+else:
+    sys.exit(1)
+msg = email.message_from_binary_file(open(files[before], "rb"), policy=email.policy.default)
+for h in ("From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"):
+    print(f"    {h}: {msg[h]}", file=sys.stderr)
+text = msg.get_body(preferencelist=("plain",)).get_content()
+print(re.search(r"https://\S+/h/[0-9A-Za-z_-]+", text).group(0))
+PY
+}
 
 open_case() {
-    local serial="$1" out id link
+    local serial="$1" out id link before
     [[ -f "$CONF" ]] || die "not prepared: run $0 start first"
     serial="${serial^^}"
     # Close a live case of the same serial (tests re-run with the same card serial).
@@ -179,11 +227,19 @@ open_case() {
             admin close-case "$id" --reason "superseded by unblock-world open-case" >/dev/null 2>&1 || true
         fi
     done < <(admin list-cases 2>/dev/null)
+    before="$(ls "${IAS_UNBLOCK_MAILDIR:-/nonexistent}" 2>/dev/null | grep -c '[.]eml$' || true)"
     out="$(printf 'Lyon\nRex\n' | admin create-case --serial "$serial" --email holder@example.org \
         --language "${IAS_UNBLOCK_LANGUAGE:-fr}" \
         --question "Ville de naissance ?" --question "Nom de votre premier animal ?" 2>/dev/null)" \
         || die "create-case failed for $serial"
     id="$(sed -n 's/^case \([0-9][0-9]*\) created.*/\1/p' <<<"$out")"
+    if [[ "$out" == *"queued for SMTP delivery"* ]]; then
+        [[ -n "${IAS_UNBLOCK_MAILDIR:-}" ]] || die "case $id: mail queued for SMTP; set IAS_UNBLOCK_MAILDIR to read it"
+        link="$(smtp_link "$IAS_UNBLOCK_MAILDIR" "$before")" || die "case $id: no mail arrived in $IAS_UNBLOCK_MAILDIR"
+        note "case $id opened for $serial (answers: Lyon / Rex)"
+        echo "$link"
+        return 0
+    fi
     [[ -n "$id" && -f "$DIR/outbox/case-$id.eml" ]] || die "no e-mail in the outbox for case '$id'"
     link="$(grep -oE 'https://[^ ]+/h/[0-9A-Za-z]+' "$DIR/outbox/case-$id.eml" | head -n 1)"
     [[ -n "$link" ]] || die "no link in $DIR/outbox/case-$id.eml"
@@ -192,7 +248,7 @@ open_case() {
 }
 
 case "${1:-}" in
-    start) start ;;
+    start) shift; start "$@" ;;
     stop)
         stop_pidfile "$PIDFILE"
         note "stopped"

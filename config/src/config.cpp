@@ -45,6 +45,12 @@ std::string shownKey(std::string_view key) {
     return out;
 }
 
+std::optional<bool> yesNo(std::string_view v) {
+    if (v == "yes" || v == "on" || v == "true") return true;
+    if (v == "no" || v == "off" || v == "false") return false;
+    return std::nullopt;
+}
+
 std::vector<std::string> splitList(std::string_view v) {
     std::vector<std::string> out;
     while (!v.empty()) {
@@ -138,9 +144,14 @@ LoadResult parse(std::string_view text, const std::string& name) {
             else if (value == "puk") c.soLogin = Config::SoLogin::Puk;
             else problem(lineNo, "so_login must be unblock_secret or puk; keeping unblock_secret");
         } else if (key == "unblock_secret_as_user_pin") {
-            if (value == "yes" || value == "on" || value == "true") c.secretAsUserPin = true;
-            else if (value == "no" || value == "off" || value == "false") c.secretAsUserPin = false;
+            if (const auto yes = yesNo(value)) c.secretAsUserPin = *yes;
             else problem(lineNo, "unblock_secret_as_user_pin must be yes or no; keeping yes");
+        } else if (key == "cache") {
+            if (const auto yes = yesNo(value)) c.cache = *yes;
+            else problem(lineNo, "cache must be yes or no; keeping " + std::string(c.cache ? "yes" : "no"));
+        } else if (key == "cache_dir") {
+            if (value.starts_with('/')) c.cacheDir = std::string(value);
+            else problem(lineNo, "cache_dir must be an absolute path; keeping the default");
         } else if (key == "admin_keyset_ref") {
             unsigned v = 0;
             const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v, 16);

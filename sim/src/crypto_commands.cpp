@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // MANAGE SECURITY ENVIRONMENT, INTERNAL AUTHENTICATE and PERFORM SECURITY OPERATION
 // (HASH, COMPUTE DIGITAL SIGNATURE, DECIPHER) — IAS-ECC-reference §5, §7.
+#include <algorithm>
+
 #include "ias/apdu/error.hpp"
 #include "ias/apdu/tlv.hpp"
 #include "ias/sim/card.hpp"
@@ -24,7 +26,9 @@ bool isRsaSignAlgorithm(std::uint8_t alg) {
     return alg == layout::kAlgRsaPkcs1 || alg == layout::kAlgRsaPkcs1Sha1 || alg == layout::kAlgRsaPkcs1Sha256 ||
            alg == layout::kAlgRsaPss;
 }
-bool isEcSignAlgorithm(std::uint8_t alg) { return alg == layout::kAlgEcdsa || alg == layout::kAlgEcdsaSha256; }
+bool isEcSignAlgorithm(std::uint8_t alg) {
+    return alg == layout::kAlgEcdsa || alg == layout::kAlgEcdsaSha256 || alg == layout::kAlgEcdsaDst;
+}
 
 std::optional<HashKind> hashOfAlgorithm(std::uint8_t alg) {
     switch (alg) {
@@ -38,6 +42,15 @@ std::optional<HashKind> hashOfAlgorithm(std::uint8_t alg) {
 }
 
 }  // namespace
+
+// A personality may restrict a key to some algorithm bytes (EstEID 2018: 04 in an AT, 54 in a DST).
+bool Card::personalityAllows(std::uint8_t keyRef, std::uint8_t alg) const {
+    for (const KeySpec& k : personality_->keys) {
+        if (k.ref != keyRef || k.algorithms.empty()) continue;
+        return std::find(k.algorithms.begin(), k.algorithms.end(), alg) != k.algorithms.end();
+    }
+    return true;
+}
 
 // MSE SET 00 22 <41|81|C1> <A4|AA|B6|B8> {80 alg, 83/84 ref, 95 usage}; MSE RESTORE F3.
 ResponseApdu Card::manageSecurityEnvironment(const CommandApdu& c) {
@@ -75,7 +88,7 @@ ResponseApdu Card::manageSecurityEnvironment(const CommandApdu& c) {
             const bool fits = crt == layout::kCrtCt
                                   ? rsa && (alg == layout::kAlgRsaPkcs1Decipher || alg == layout::kAlgRsaPkcs1DecipherAlt)
                                   : (rsa ? isRsaSignAlgorithm(alg) : isEcSignAlgorithm(alg));
-            if (!fits) return sw(StatusWord::kWrongData);
+            if (!fits || !personalityAllows(*s.keyRef & 0x1F, alg)) return sw(StatusWord::kWrongData);
             if (crt == layout::kCrtAt && (hashOfAlgorithm(alg) || alg == layout::kAlgRsaPss)) return sw(StatusWord::kWrongData);
         } else {
             return sw(StatusWord::kIncorrectP1P2);

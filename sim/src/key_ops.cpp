@@ -61,6 +61,8 @@ Bytes bnParam(EVP_PKEY* key, const char* name) {
 
 }  // namespace
 
+bool isEc(const KeyObject& key) { return EVP_PKEY_is_a(load(key.privateDer).get(), "EC") == 1; }
+
 std::size_t keySizeBytes(const KeyObject& key) {
     PKey k = load(key.privateDer);
     return static_cast<std::size_t>((EVP_PKEY_get_bits(k.get()) + 7) / 8);
@@ -171,8 +173,8 @@ SecureBytes generateRsa(unsigned bits) {
     return toPkcs8(key.get());
 }
 
-SecureBytes generateEcP256() {
-    EVP_PKEY* k = EVP_EC_gen("P-256");
+SecureBytes generateEc(const std::string& curve) {
+    EVP_PKEY* k = EVP_EC_gen(curve.c_str());
     if (!k) fail("EC key generation failed");
     PKey key(k, &EVP_PKEY_free);
     return toPkcs8(key.get());

@@ -33,9 +33,14 @@ FileNode ef(std::uint16_t fid, Bytes content, std::uint8_t sfi = 0) {
     return f;
 }
 
-SecureBytes keyOrNew(const std::string& pem, bool ec) {
+// The given key, or a new one: RSA 2048 when curve is empty, else EC on that curve.
+SecureBytes keyOrNew(const std::string& pem, const std::string& curve) {
     if (!pem.empty()) return keyops::privateKeyFromPem(pem);
-    return ec ? keyops::generateEcP256() : keyops::generateRsa(2048);
+    return curve.empty() ? keyops::generateRsa(2048) : keyops::generateEc(curve);
+}
+
+KeyObject personalityKey(const KeySpec& spec, const std::string& pem) {
+    return {spec.ref, spec.curve.empty() ? KeyKind::Rsa : KeyKind::Ec, keyOrNew(pem, spec.curve), spec.acl};
 }
 
 PinObject pinObject(const PinSpec& spec, const std::string& value, bool smRequired) {
@@ -103,11 +108,14 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
     const Bytes sn8 = protocol::serialIcc(o.serial);
 
     // Keys: [0] authentication, [1] signature, as the personality numbers them.
-    s.keys.push_back({p.keys[0].ref, KeyKind::Rsa, keyOrNew(o.authKeyPem, false), p.keys[0].acl});
-    s.keys.push_back({p.keys[1].ref, KeyKind::Rsa, keyOrNew(o.signKeyPem, false), p.keys[1].acl});
-    if (o.withEcKey) s.keys.push_back({layout::kEcKey, KeyKind::Ec, keyOrNew(o.ecKeyPem, true), p.keys[1].acl});
-    for (const KeyObject& k : s.keys) {
+    s.keys.push_back(personalityKey(p.keys[0], o.authKeyPem));
+    s.keys.push_back(personalityKey(p.keys[1], o.signKeyPem));
+    if (o.withEcKey) s.keys.push_back({layout::kEcKey, KeyKind::Ec, keyOrNew(o.ecKeyPem, "P-256"), p.keys[1].acl});
+    for (std::size_t i = 0; i < s.keys.size(); ++i) {
+        const KeyObject& k = s.keys[i];
         if (k.kind == KeyKind::Rsa) require(keyops::keySizeBytes(k) == 256, "RSA keys must be 2048 bits");
+        require(keyops::isEc(k) == (k.kind == KeyKind::Ec), "key " + std::to_string(i + 1) + " must be " +
+                                                                (k.kind == KeyKind::Ec ? "an EC" : "an RSA") + " key for this personality");
     }
 
     // PINs.

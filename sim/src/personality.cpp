@@ -48,6 +48,7 @@ constexpr std::uint32_t kCkmRsaPkcsPss = 0x000D;
 constexpr std::uint32_t kCkmSha256RsaPkcs = 0x0040;
 constexpr std::uint32_t kCkmSha1 = 0x0220;
 constexpr std::uint32_t kCkmSha256 = 0x0250;
+constexpr std::uint32_t kCkmEcdsa = 0x1041;
 constexpr std::array<std::uint8_t, 2> kOpSign = {0x06, 0x40};      // compute-signature
 constexpr std::array<std::uint8_t, 2> kOpDecipher = {0x02, 0x04};  // decipher
 constexpr std::array<std::uint8_t, 2> kOpHash = {0x01, 0x02};      // hash
@@ -65,6 +66,8 @@ constexpr Alg kSha256Hash{kCkmSha256, kOpHash, layout::kAlgSha256};
 constexpr Alg kSha1Rsa{kCkmSha1RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha1};
 constexpr Alg kSha256Rsa{kCkmSha256RsaPkcs, kOpSign, layout::kAlgRsaPkcs1Sha256};
 constexpr Alg kRsaPss{kCkmRsaPkcsPss, kOpSign, layout::kAlgRsaPss};
+constexpr Alg kEcdsa{kCkmEcdsa, kOpSign, layout::kAlgEcdsa};
+constexpr Alg kEcdsaDst{kCkmEcdsa, kOpSign, layout::kAlgEcdsaDst};
 
 // The entries in this order, references numbered from 1.
 std::vector<AlgorithmSpec> numbered(std::initializer_list<Alg> list) {
@@ -98,8 +101,8 @@ Personality amos() {
     p.userPin = {layout::kUserPin, true, 4, 8, 0, 0xFF, 3, {0x72, 0x11, 0x00, 0x32, 0xFF}, false, 0x02, "User PIN"};
     p.puk = PinSpec{layout::kPuk, true, 4, 8, 0, 0xFF, 3, {0x72, 0x12, 0x00, 0xFF, 0xFF}, false, 0x02, "PUK"};
     p.keys = {
-        {layout::kAuthKey, true, {0x7A, 0x11, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, layout::kFidCertAuth, "Authentication key"},
-        {layout::kSignKey, true, {0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, layout::kFidCertSign, "Signature key"},
+        {layout::kAuthKey, true, {0x7A, 0x11, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, layout::kFidCertAuth, "Authentication key", "", {}},
+        {layout::kSignKey, true, {0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, layout::kFidCertSign, "Signature key", "", {}},
     };
     p.securityEnvironments = {
         {layout::kSeUserPin, pinCrt(layout::kUserPin | layout::kLocal)},
@@ -189,8 +192,8 @@ Personality cosmoV7() {
     // the authentication key decipher + internal authenticate only; the non-repudiation key PSO CDS
     // only, INTERNAL AUTHENTICATE never (SCB FF) — the IDEMIA non-repudiation key.
     p.keys = {
-        {0x02, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "Authentication key"},
-        {0x01, true, {0x7A, 0x11, 0xFF, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "Signature key"},
+        {0x02, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "Authentication key", "", {}},
+        {0x01, true, {0x7A, 0x11, 0xFF, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "Signature key", "", {}},
     };
     // realcards/oberthur_cosmo_iasecc TokenInfo: manufacturer "Oberthur Technologies";
     // algorithms ref1 SHA-1 0x10, ref2 SHA-256 0x40, ref3 SHA1-RSA 0x12, ref4 SHA256-RSA 0x42,
@@ -240,14 +243,35 @@ Personality cosmoV8() {
     // the bare SHA-256 hash, the card building the DigestInfo (alg 42, PIN2). ACLs not in the
     // traces (gap): as cosmo-v7, the signature key's ACL naming SE #2 (PIN2).
     p.keys = {
-        {0x01, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0x3401, "Authentication key"},
-        {0x1F, true, {0x7A, 0x12, 0xFF, 0xFF, 0xFF, 0xFF}, true, 1, 1, 0x46, 0x341F, "Signature key"},
+        {0x01, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0x3401, "Authentication key", "", {}},
+        {0x1F, true, {0x7A, 0x12, 0xFF, 0xFF, 0xFF, 0xFF}, true, 1, 1, 0x46, 0x341F, "Signature key", "", {}},
     };
     // realcards/lateid_opensc_pr2428 TokenInfo: manufacturer IDEMIA, SHA1-RSA 0x12, SHA256-RSA
     // 0x42 (SHA384-RSA truncated: left out); RSA-PKCS 02 from the INTERNAL AUTHENTICATE MSE;
     // hash and decipher entries: gap (added).
     p.manufacturer = "IDEMIA";
     p.algorithms = numbered({kSha1Rsa, kSha256Rsa, kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash});
+    return p;
+}
+
+Personality cosmoV8Ec() {
+    Personality p = cosmoV8();
+    p.name = "cosmo-v8-ec";
+    p.family = "IDEMIA ID-One Cosmo v8.1 IAS-ECC with EC P-384 keys (EstEID 2018 layout)";
+    // realcards/esteid2018_idemia ATR (OpenSC 0.23 binds it to its esteid2018 driver).
+    p.atr = {0x3B, 0xDB, 0x96, 0x00, 0x80, 0xB1, 0xFE, 0x45, 0x1F, 0x83, 0x00, 0x12,
+             0x23, 0x3F, 0x53, 0x65, 0x49, 0x44, 0x0F, 0x90, 0x00, 0xF1};
+    // realcards/esteid2018_idemia: the same two applications, PINs and key references as
+    // cosmo-v8; the keys are EC P-384 (the certificates' id-ecPublicKey secp384r1). The
+    // authentication key 0x81 signs by INTERNAL AUTHENTICATE after MSE SET AT 80 01 04 (48-byte
+    // hash in, 96-byte r || s out, Le=00); the signature key 0x9F by PSO CDS after MSE SET DST
+    // 80 01 54 (same sizes). Which other algorithm bytes each key accepts: gap (only these).
+    for (KeySpec& k : p.keys) k.curve = "P-384";
+    p.keys[0].algorithms = {layout::kAlgEcdsa};
+    p.keys[1].algorithms = {layout::kAlgEcdsaDst};
+    // The card carries no PKCS#15 TokenInfo in the trace (OpenSC emulates one, gap): the two
+    // ECDSA entries the keys' algReference name, and SHA-256 for the hash the host computes.
+    p.algorithms = numbered({kEcdsa, kEcdsaDst, kSha256Hash});
     return p;
 }
 
@@ -295,8 +319,8 @@ Personality gemaltoMultiapp() {
     // realcards/uruguay_eid_gemalto_ias: keys addressed by reference only (PrKDF path empty),
     // MSE 84 01 01 = global key 1; key 2 from 5034. ACLs: gap (today's).
     p.keys = {
-        {0x01, false, {0x7A, 0x11, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "Authentication key"},
-        {0x02, false, {0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "Signature key"},
+        {0x01, false, {0x7A, 0x11, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "Authentication key", "", {}},
+        {0x02, false, {0x7A, 0x11, 0x11, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "Signature key", "", {}},
     };
     p.manufacturer = "Gemalto";
     // RSA-PKCS 02: the MSE DST alg of realcards/uruguay_eid_gemalto_ias; the rest: gap.
@@ -354,8 +378,8 @@ Personality cpx() {
     // pkcs15.keys (pkcs15-tool -k, issue #2267): CPS_PRIV_SIG 0x81 nonRepudiation, pso_cds only;
     // CPS_PRIV_AUT 0x82 decrypt + sign, pso_decrypt + int_auth.
     p.keys = {
-        {0x02, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "CPS_PRIV_AUT"},
-        {0x01, true, {0x7A, 0x11, 0xFF, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "CPS_PRIV_SIG"},
+        {0x02, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "CPS_PRIV_AUT", "", {}},
+        {0x01, true, {0x7A, 0x11, 0xFF, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "CPS_PRIV_SIG", "", {}},
     };
     // TokenInfo algorithms: not public (gap): the IAS-ECC set OpenSC needs.
     p.manufacturer = "ASIP Sante";
@@ -389,7 +413,7 @@ Personality sagem() {
 }
 
 std::vector<Personality> build() {
-    return {cosmoV7(), cosmoV8(), gemaltoMultiapp(), cpx(), sagem(), amos()};
+    return {cosmoV7(), cosmoV8(), cosmoV8Ec(), gemaltoMultiapp(), cpx(), sagem(), amos()};
 }
 
 }  // namespace

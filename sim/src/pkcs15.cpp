@@ -76,17 +76,31 @@ Bytes bitString(ByteView der, bool lax) {
     return b;
 }
 
+// A PrKDF entry (privateRSAKey, or privateECKey [0] when the key has a curve): its
+// algReference names the TokenInfo entries of the card algorithm bytes the key accepts.
 TlvBuilder privateKey(const Personality& p, const KeySpec& k, std::uint16_t modulusBits) {
-    const Bytes usage = k.nonRepudiation ? Bytes{0x06, 0x20, 0x40} : Bytes{0x02, 0x64};  // sign+NR / decrypt+sign+unwrap
+    const bool ec = !k.curve.empty();
+    // sign+NR / decrypt+sign+unwrap (RSA) / sign (EC)
+    const Bytes usage = k.nonRepudiation ? Bytes{0x06, 0x20, 0x40} : ec ? Bytes{0x05, 0x20} : Bytes{0x02, 0x64};
     const std::uint8_t reference = k.local ? static_cast<std::uint8_t>(k.ref | layout::kLocal) : k.ref;
+    TlvBuilder common;
+    common.add(0x04, {k.id})
+        .add(0x03, bitString(usage, p.laxBitStrings))
+        .add(0x01, {0xFF})                                             // native
+        .add(0x03, bitString(Bytes{0x04, 0xB0}, p.laxBitStrings))      // sensitive, alwaysSensitive, neverExtractable
+        .add(0x02, {0x00, reference});                                 // keyReference
+    if (!k.algorithms.empty()) {
+        TlvBuilder refs;
+        for (const std::uint8_t alg : k.algorithms) {
+            for (const AlgorithmSpec& a : p.algorithms) {
+                if (a.algRef == alg) refs.add(0x02, {a.reference});
+            }
+        }
+        common.nest(0xA1, refs);                                       // algReference
+    }
     TlvBuilder key;
     key.nest(0x30, commonObject(k.label, true, k.pin == 0 ? kAuthIdUser : kAuthIdSign));
-    key.nest(0x30, TlvBuilder{}
-                       .add(0x04, {k.id})
-                       .add(0x03, bitString(usage, p.laxBitStrings))
-                       .add(0x01, {0xFF})                                             // native
-                       .add(0x03, bitString(Bytes{0x04, 0xB0}, p.laxBitStrings))      // sensitive, alwaysSensitive, neverExtractable
-                       .add(0x02, {0x00, reference}));                                 // keyReference
+    key.nest(0x30, common);
     TlvBuilder attrs;
     attrs.nest(0x30, path({}));
     if (modulusBits != 0) attrs.add(0x02, {static_cast<std::uint8_t>(modulusBits >> 8), static_cast<std::uint8_t>(modulusBits)});
@@ -197,7 +211,9 @@ Bytes prkdf(bool withEcKey) { return prkdf(*findPersonality(kDefaultPersonality)
 Bytes prkdf(const Personality& p, std::size_t app, bool withEcKey) {
     TlvBuilder out;
     for (const KeySpec& k : p.keys) {
-        if (keyInApp(k, app)) out.nest(0x30, privateKey(p, k, 2048));
+        if (!keyInApp(k, app)) continue;
+        if (k.curve.empty()) out.nest(0x30, privateKey(p, k, 2048));
+        else out.nest(0xA0, privateKey(p, k, 0));
     }
     if (withEcKey && app == 0) out.nest(0xA0, ecKey(layout::kEcKey));
     return out.take();

@@ -127,6 +127,20 @@ TEST(Config, UnblockKeys) {
     EXPECT_EQ(r.config.adminKeysetRef, 0x81);
 }
 
+TEST(Config, CacheKeys) {
+    auto r = parse("", "c.conf");
+    EXPECT_TRUE(r.config.cache);
+    EXPECT_TRUE(r.config.cacheDir.empty());
+    r = parse("cache = no\ncache_dir = /var/cache/ias\n", "c.conf");
+    EXPECT_TRUE(r.diagnostics.empty());
+    EXPECT_FALSE(r.config.cache);
+    EXPECT_EQ(r.config.cacheDir, "/var/cache/ias");
+    r = parse("cache = maybe\ncache_dir = relative/dir\ncache_dir =\n", "c.conf");
+    EXPECT_EQ(r.diagnostics.size(), 3u);
+    EXPECT_TRUE(r.config.cache);
+    EXPECT_TRUE(r.config.cacheDir.empty());
+}
+
 // fuzz/corpus/config/regressions/key-control-chars: a key with control characters was echoed
 // verbatim into the diagnostic (terminal escapes / forged lines in the module's log).
 TEST(Config, DiagnosticsNeverEchoControlCharacters) {

@@ -37,6 +37,7 @@
 #include "card/sdo_access.hpp"
 #include "ias/sim/personalise.hpp"
 #include "ias/sim/personality.hpp"
+#include "sim_connection.hpp"
 
 namespace ias::p11 {
 namespace {
@@ -44,54 +45,15 @@ namespace {
 using apdu::Bytes;
 using apdu::ByteView;
 
+using test::fixedCardOptions;
+using test::SimConnection;
+
 const std::string kPin = "4711";
 const std::string kPuk = "12345678";
 
-// The simulator's card as a connection: transactions are trivially exclusive, a reset
-// resets the card's security state.
-class SimConnection final : public apdu::CardConnection {
-public:
-    explicit SimConnection(std::shared_ptr<sim::Card> card) : card_(std::move(card)), channel_(*this) {}
-    void beginTransaction() override {}
-    void endTransaction() noexcept override {}
-    apdu::CardChannel& channel() override { return channel_; }
-    std::uint64_t resetCount() const override { return resets_; }
-    void resetCard() override {
-        card_->reset();
-        ++resets_;
-    }
-    Bytes atr() override { return Bytes(card_->atr().begin(), card_->atr().end()); }
-    std::vector<Bytes>& commands() { return commands_; }
-
-private:
-    class Channel final : public apdu::CardChannel {
-    public:
-        explicit Channel(SimConnection& owner) : owner_(owner) {}
-        apdu::ResponseApdu transmit(const apdu::CommandApdu& command) override {
-            const apdu::SecureBytes raw = command.encode();
-            owner_.commands_.emplace_back(raw.begin(), raw.begin() + 4);
-            const Bytes answer = owner_.card_->process(ByteView(raw.data(), raw.size()));
-            if (std::getenv("IAS_TEST_APDU_HEADERS") != nullptr) {
-                // Headers and status words only: never command or response data.
-                std::fprintf(stderr, "  %s -> %02X%02X\n", apdu::toHex(ByteView(raw.data(), 4)).c_str(),
-                             answer[answer.size() - 2], answer[answer.size() - 1]);
-            }
-            return apdu::ResponseApdu::parse(answer);
-        }
-
-    private:
-        SimConnection& owner_;
-    };
-
-    std::shared_ptr<sim::Card> card_;
-    Channel channel_;
-    std::uint64_t resets_ = 0;
-    std::vector<Bytes> commands_;
-};
-
 // The issuer's service, reduced to its card-facing part: any secret "is" right, the
 // cryptogram is computed with the test master key as ias-unblockd does in its HSM.
-class FakeService final : public unblock::UnblockService {
+class FakeService final : public unblock::UnblockServiceClient {
 public:
     explicit FakeService(Bytes serialIcc) : serialIcc_(std::move(serialIcc)) {}
     unblock::Ticket verify(const std::string&, ByteView) override {
@@ -131,7 +93,8 @@ void PrintTo(const Shape& shape, std::ostream* os) { *os << shape.name; }
 struct CardFacts {
     unsigned keys = 0;  // RSA
     unsigned ecKeys = 0;
-    unsigned keysSigningByCardHash = 0;  // key rule refuses INTERNAL AUTHENTICATE
+    unsigned keysSigningByCardHash = 0;  // RSA key rule refuses INTERNAL AUTHENTICATE
+    unsigned ecKeysSigningByCds = 0;     // EC key rule refuses INTERNAL AUTHENTICATE
     unsigned keysUnderSecondPin = 0;
     bool resetByPuk = false;
     bool resetByService = false;
@@ -144,6 +107,7 @@ CardFacts factsOf(const sim::CardState& s, const sim::Personality& p) {
     for (const sim::KeyObject& k : s.keys) {
         if (k.kind != sim::KeyKind::Rsa) {
             ++f.ecKeys;
+            if (scbOf(k.acl, 0x20) == 0xFF) ++f.ecKeysSigningByCds;
             continue;
         }
         ++f.keys;
@@ -159,28 +123,6 @@ CardFacts factsOf(const sim::CardState& s, const sim::Personality& p) {
         f.resetByPuk = p.puk.has_value() && reset != 0xFF && (reset & 0x10) != 0;
     }
     return f;
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) throw std::runtime_error("cannot read " + path);
-    return ss.str();
-}
-
-// Fixed test keys (tests/replay/keys): no RSA key generation per test.
-sim::PersonalisationOptions fixedCardOptions(const std::string& personality = sim::kDefaultPersonality, bool ec = false) {
-    const std::string dir = IAS_TEST_KEYS_DIR;
-    sim::PersonalisationOptions o;
-    o.serial = apdu::fromHex("0010000000123456");
-    o.caKeyPem = readFile(dir + "/ca.key");
-    o.caCertPem = readFile(dir + "/ca.crt");
-    o.authKeyPem = readFile(dir + "/auth.key");
-    o.signKeyPem = readFile(dir + "/sign.key");
-    o.personality = personality;
-    o.withEcKey = ec;
-    return o;
 }
 
 sim::KeyObject& keyByRef(sim::CardState& s, std::uint8_t ref) {
@@ -363,31 +305,38 @@ TEST_P(CardToken, PsoOnlyKeyRefusesInputThatIsNotADigestInfo) {
 TEST_P(CardToken, EcKeySignsEcdsaOnThePathItsRuleNames) {
     if (facts_.ecKeys == 0) GTEST_SKIP() << "no EC key on this card";
     token_->loginUser(view(kPin), settings(UnblockSettings::Method::None));
-    std::uint8_t hash[SHA256_DIGEST_LENGTH];
     const std::string message = "ecdsa";
-    SHA256(reinterpret_cast<const unsigned char*>(message.data()), message.size(), hash);
     for (const auto& key : ofClass(CKO_PRIVATE_KEY)) {
         if (key->key()->keyType != CKK_EC) continue;
+        // The hash of the curve's size (P-256: SHA-256, P-384: SHA-384, as EstEID 2018 signs).
+        const unsigned field = (key->key()->bits + 7) / 8;
+        Bytes hash(field > 32 ? SHA384_DIGEST_LENGTH : SHA256_DIGEST_LENGTH);
+        const auto* m = reinterpret_cast<const unsigned char*>(message.data());
+        if (field > 32) SHA384(m, message.size(), hash.data());
+        else SHA256(m, message.size(), hash.data());
         authorise(*key);
-        const Bytes rs = token_->sign(*key, *findMechanism(CKM_ECDSA), ByteView(hash, sizeof hash), Hash::None);
-        ASSERT_EQ(rs.size(), 64u);
+        const Bytes rs = token_->sign(*key, *findMechanism(CKM_ECDSA), hash, Hash::None);
+        ASSERT_EQ(rs.size(), 2u * field) << GetParam().name;
         ECDSA_SIG* sig = ECDSA_SIG_new();
-        ECDSA_SIG_set0(sig, BN_bin2bn(rs.data(), 32, nullptr), BN_bin2bn(rs.data() + 32, 32, nullptr));
+        ECDSA_SIG_set0(sig, BN_bin2bn(rs.data(), static_cast<int>(field), nullptr),
+                       BN_bin2bn(rs.data() + field, static_cast<int>(field), nullptr));
         unsigned char* der = nullptr;
         const int derLen = i2d_ECDSA_SIG(sig, &der);
         EVP_PKEY* pub = publicKeyOf(*key);
         ASSERT_NE(pub, nullptr);
         EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(pub, nullptr);
         EXPECT_EQ(EVP_PKEY_verify_init(ctx), 1);
-        EXPECT_EQ(EVP_PKEY_verify(ctx, der, static_cast<std::size_t>(derLen), hash, sizeof hash), 1) << GetParam().name;
+        EXPECT_EQ(EVP_PKEY_verify(ctx, der, static_cast<std::size_t>(derLen), hash.data(), hash.size()), 1) << GetParam().name;
         EVP_PKEY_CTX_free(ctx);
         EVP_PKEY_free(pub);
         OPENSSL_free(der);
         ECDSA_SIG_free(sig);
     }
-    // The EC key shares the signature key's rule: PSO CDS when it refuses INTERNAL AUTHENTICATE.
-    const bool refuses = facts_.keysSigningByCardHash > 0;
-    EXPECT_EQ(sent(0x2A, 0x9E), refuses ? 1u : 0u);
+    // Each EC key on the path its rule names: PSO CDS when it refuses INTERNAL AUTHENTICATE,
+    // with the algorithm byte of its own TokenInfo entry (the simulated EstEID 2018 refuses
+    // any other: 6A80).
+    EXPECT_EQ(sent(0x2A, 0x9E), facts_.ecKeysSigningByCds);
+    EXPECT_EQ(sent(0x88, 0x00), facts_.ecKeys - facts_.ecKeysSigningByCds);
 }
 
 TEST_P(CardToken, DecryptChangePinLockAndResetByPuk) {
@@ -412,7 +361,7 @@ TEST_P(CardToken, DecryptChangePinLockAndResetByPuk) {
         EXPECT_EQ(std::string(plain.begin(), plain.end()), message);
         ++decrypted;
     }
-    EXPECT_GE(decrypted, 1u);
+    EXPECT_GE(decrypted, facts_.keys > 0 ? 1u : 0u);  // an EC-only card decrypts nothing
     token_->changeUserPin(view(kPin), view("2468"), settings(UnblockSettings::Method::None));
     token_->logout();
     for (int i = 0; i < 3; ++i) {

@@ -10,6 +10,10 @@
 #   cosmo-v8: the Latvian eID v2 ATR is in no table of OpenSC 0.23 (card-iasecc.c
 #     iasecc_known_atrs has no IDEMIA Cosmo v8 entry; card-esteid2018.c matches only the
 #     EstEID 2018 ATR), so no driver binds the card: "unsupported" is expected.
+#   cosmo-v8-ec: the EstEID 2018 ATR binds OpenSC's esteid2018 driver, whose PKCS#15
+#     emulation (pkcs15-esteid2018.c:sc_pkcs15emu_esteid2018_init) starts by reading the
+#     document number in 3F00/D003, a file of the Estonian ID document that an IAS-ECC token
+#     does not carry: CKR_TOKEN_NOT_RECOGNIZED is expected.
 #   gemalto-multiapp: its TokenInfo encodes an algorithm's parameters as an empty SEQUENCE
 #     (the Gemalto quirk, OpenSC commit 0e3c0eff4); OpenSC 0.23 pkcs15.c
 #     c_asn1_algorithm_info_parameters accepts only NULL or an OID, so
@@ -19,6 +23,7 @@ source "$(dirname "$0")/lib.sh"
 
 declare -A UNSUPPORTED=(
     [cosmo-v8]="no ATR match in OpenSC 0.23 (card-iasecc.c:iasecc_known_atrs, card-esteid2018.c)"
+    [cosmo-v8-ec]="esteid2018 driver: no EstEID document file 3F00/D003 (pkcs15-esteid2018.c)"
     [gemalto-multiapp]="TokenInfo empty SEQUENCE for NULL refused (pkcs15.c:c_asn1_algorithm_info_parameters)"
 )
 

@@ -12,10 +12,12 @@
 #include <cstring>
 #include <string>
 
+#include "core/case_machine.hpp"
 #include "store_fixture.hpp"
 
 using namespace ias::service;
 using namespace ias::service::store;
+using namespace ias::service::cases;
 
 namespace {
 
@@ -84,17 +86,7 @@ void installCountingVfs() {
     ASSERT_TRUE(done);
 }
 
-NewCase newCase(const std::string& serial, const std::string& link) {
-    NewCase n;
-    n.serial = serial;
-    n.email = "holder@example.org";
-    n.language = "fr";
-    n.questions = {{"Q1", "h1"}};
-    n.linkHash = link;
-    n.linkExpiresAt = 1000 + 86400;
-    n.mailSubject = "subject";
-    return n;
-}
+NewCase newCase(const std::string& serial, const std::string& link) { return test::newTestCase(serial, link); }
 
 class SqliteSync : public ::testing::Test {
 protected:
@@ -119,13 +111,13 @@ protected:
 TEST_F(SqliteSync, DecisionsAreSyncedTicketsAndCountsAreNot) {
     std::int64_t id = 0;
     EXPECT_GE(syncsOf([&] { id = *s->createCase(newCase("0102", "L1"), 1000); }), 1) << "a case";
-    EXPECT_GE(syncsOf([&] { s->submitAnswers(id, false, SecretIssue{"00ff", "AA", 1000 + 86400, 3}, 1000); }), 1)
+    EXPECT_GE(syncsOf([&] { submitAnswers(*s, id, false, SecretIssue{"00ff", "AA", 1000 + 86400}, 1000); }), 1)
         << "a wrong answer submission";
-    EXPECT_GE(syncsOf([&] { s->submitAnswers(id, true, SecretIssue{"00ff", "AA", 1000 + 86400, 3}, 1000); }), 1)
+    EXPECT_GE(syncsOf([&] { submitAnswers(*s, id, true, SecretIssue{"00ff", "AA", 1000 + 86400}, 1000); }), 1)
         << "the secret issued";
-    EXPECT_GE(syncsOf([&] { EXPECT_EQ(s->verifySecret(id, "AB", "T0", 1600, 1000).result, VerifyResult::Wrong); }), 1)
+    EXPECT_GE(syncsOf([&] { EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AB", {"T0", 1600}, 1000).result, VerifyResult::Wrong); }), 1)
         << "a wrong secret's try";
-    EXPECT_EQ(syncsOf([&] { EXPECT_EQ(s->verifySecret(id, "AA", "T1", 1600, 1000).result, VerifyResult::Ticket); }), 0)
+    EXPECT_EQ(syncsOf([&] { EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T1", 1600}, 1000).result, VerifyResult::Ticket); }), 0)
         << "a ticket for the right secret";
     EXPECT_EQ(syncsOf([&] {
                   s->takeRateTokens({{"client", "127.0.0.1", {60, 10}}, {"serial", "0102", {60, 10}}}, 1000);
@@ -133,12 +125,12 @@ TEST_F(SqliteSync, DecisionsAreSyncedTicketsAndCountsAreNot) {
               0)
         << "rate-limit counts";
     EXPECT_EQ(syncsOf([&] { s->createHolderSession("S1", {id, "C1", 2000}); }), 0) << "a holder session";
-    EXPECT_GE(syncsOf([&] { EXPECT_EQ(s->useTicketForCryptogram("T1", 1001).result, TicketResult::Ok); }), 1)
+    EXPECT_GE(syncsOf([&] { EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1001).result, TicketResult::Ok); }), 1)
         << "a cryptogram counted";
-    EXPECT_GE(syncsOf([&] { EXPECT_EQ(s->confirm("T1", true, 3, 1002).result, TicketResult::Ok); }), 1)
+    EXPECT_GE(syncsOf([&] { EXPECT_EQ(confirm(*s, "T1", true, 1002).result, TicketResult::Ok); }), 1)
         << "the secret consumed";
     const std::int64_t other = *s->createCase(newCase("0103", "L2"), 1003);
-    EXPECT_GE(syncsOf([&] { EXPECT_TRUE(s->closeCase(other, "test", 1003)); }), 1) << "a case closed";
+    EXPECT_GE(syncsOf([&] { EXPECT_TRUE(cases::close(*s, other, "test", 1003)); }), 1) << "a case closed";
     // The counting VFS saw this database's WAL at all (the test can fail).
     EXPECT_GT(g_walSyncs.load(), 0);
 }

@@ -6,10 +6,12 @@
 #include <iterator>
 #include <thread>
 
+#include "core/case_machine.hpp"
 #include "store_fixture.hpp"
 
 using namespace ias::service;
 using namespace ias::service::store;
+using namespace ias::service::cases;
 
 namespace {
 
@@ -25,7 +27,7 @@ NewCase newCase(const std::string& serial, const std::string& link) {
     return n;
 }
 
-SecretIssue issue() { return SecretIssue{"00ff", "AA", 1000 + 86400, 3}; }
+SecretIssue issue() { return SecretIssue{"00ff", "AA", 1000 + 86400}; }
 
 class ServiceStore : public ::testing::Test {
 protected:
@@ -53,8 +55,8 @@ TEST_F(ServiceStore, CaseLifecycleAndOutbox) {
     EXPECT_EQ(s->listOutbox()[0].sentAt, 0) << "not handed over yet";
     s->markMailSent(*id, 1000);
     EXPECT_EQ(s->listOutbox()[0].sentAt, 1000);
-    EXPECT_TRUE(s->closeCase(*id, "support", 1001));
-    EXPECT_FALSE(s->closeCase(*id, "support", 1001));
+    EXPECT_TRUE(cases::close(*s, *id, "support", 1001));
+    EXPECT_FALSE(cases::close(*s, *id, "support", 1001));
     EXPECT_EQ(s->caseById(*id)->state, CaseState::Closed);
     EXPECT_TRUE(s->createCase(newCase("0102", "L3"), 1002)) << "a closed case frees the serial";
     EXPECT_EQ(s->listCases().size(), 2u);
@@ -68,12 +70,12 @@ TEST_F(ServiceStore, MigrationsAreIdempotent) {
 
 TEST_F(ServiceStore, ThreeWrongAnswerSubmissionsBlockAndRequestRevocation) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
-    EXPECT_EQ(s->submitAnswers(id, false, issue(), 1001).result, AnswerResult::Wrong);
-    const auto second = s->submitAnswers(id, false, issue(), 1001);
+    EXPECT_EQ(submitAnswers(*s, id, false, issue(), 1001).result, AnswerResult::Wrong);
+    const auto second = submitAnswers(*s, id, false, issue(), 1001);
     EXPECT_EQ(second.result, AnswerResult::Wrong);
     EXPECT_EQ(second.triesLeft, 1);
-    EXPECT_EQ(s->submitAnswers(id, false, issue(), 1001).result, AnswerResult::Blocked);
-    EXPECT_EQ(s->submitAnswers(id, true, issue(), 1001).result, AnswerResult::Blocked);
+    EXPECT_EQ(submitAnswers(*s, id, false, issue(), 1001).result, AnswerResult::Blocked);
+    EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1001).result, AnswerResult::Blocked);
     EXPECT_EQ(s->caseById(id)->state, CaseState::Blocked);
     ASSERT_EQ(s->listRevocationRequests().size(), 1u);
     EXPECT_EQ(s->listRevocationRequests()[0].serial, "0102");
@@ -81,49 +83,49 @@ TEST_F(ServiceStore, ThreeWrongAnswerSubmissionsBlockAndRequestRevocation) {
 
 TEST_F(ServiceStore, AnswersAfterLinkExpiryAreRefused) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
-    EXPECT_EQ(s->submitAnswers(id, true, issue(), 1000 + 86400).result, AnswerResult::Expired);
-    EXPECT_EQ(s->submitAnswers(id, true, issue(), 1000 + 86399).result, AnswerResult::Accepted);
-    EXPECT_EQ(s->submitAnswers(id, true, issue(), 1001).result, AnswerResult::NotOpen) << "secret shown once";
+    EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1000 + 86400).result, AnswerResult::Expired);
+    EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1000 + 86399).result, AnswerResult::Accepted);
+    EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1001).result, AnswerResult::NotOpen) << "secret shown once";
 }
 
 TEST_F(ServiceStore, VerifyTicketCryptogramConfirm) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
-    s->submitAnswers(id, true, issue(), 1000);
+    submitAnswers(*s, id, true, issue(), 1000);
     EXPECT_EQ(s->secretCaseForSerial("0102")->id, id);
     EXPECT_FALSE(s->secretCaseForSerial("0103"));
-    EXPECT_EQ(s->verifySecret(id, "AB", "T1", 1600, 1000).result, VerifyResult::Wrong);
-    EXPECT_EQ(s->verifySecret(id, "AA", "T1", 1600, 1000).result, VerifyResult::Ticket);
-    EXPECT_EQ(s->useTicketForCryptogram("T1", 1001).result, TicketResult::Ok);
-    EXPECT_EQ(s->useTicketForCryptogram("T1", 1600).result, TicketResult::BadTicket) << "ticket expiry";
-    EXPECT_EQ(s->useTicketForCryptogram("T0", 1001).result, TicketResult::BadTicket);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AB", {"T1", 1600}, 1000).result, VerifyResult::Wrong);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T1", 1600}, 1000).result, VerifyResult::Ticket);
+    EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1001).result, TicketResult::Ok);
+    EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1600).result, TicketResult::BadTicket) << "ticket expiry";
+    EXPECT_EQ(useTicketForCryptogram(*s, "T0", 1001).result, TicketResult::BadTicket);
     // A new verify replaces the live ticket.
-    EXPECT_EQ(s->verifySecret(id, "AA", "T2", 1700, 1100).result, VerifyResult::Ticket);
-    EXPECT_EQ(s->useTicketForCryptogram("T1", 1101).result, TicketResult::BadTicket);
-    EXPECT_EQ(s->confirm("T2", false, 0, 1101).result, TicketResult::Ok);
-    EXPECT_EQ(s->confirm("T2", true, 3, 1102).result, TicketResult::Ok);
-    EXPECT_EQ(s->confirm("T2", true, 3, 1102).result, TicketResult::BadTicket);
-    EXPECT_EQ(s->verifySecret(id, "AA", "T3", 1700, 1103).result, VerifyResult::UsedUp);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T2", 1700}, 1100).result, VerifyResult::Ticket);
+    EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1101).result, TicketResult::BadTicket);
+    EXPECT_EQ(confirm(*s, "T2", false, 1101).result, TicketResult::Ok);
+    EXPECT_EQ(confirm(*s, "T2", true, 1102).result, TicketResult::Ok);
+    EXPECT_EQ(confirm(*s, "T2", true, 1102).result, TicketResult::BadTicket);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T3", 1700}, 1103).result, VerifyResult::UsedUp);
 }
 
 TEST_F(ServiceStore, CryptogramLimitAndSecretExpiry) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
-    s->submitAnswers(id, true, issue(), 1000);
-    ASSERT_EQ(s->verifySecret(id, "AA", "T1", 1600, 1000).result, VerifyResult::Ticket);
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(s->useTicketForCryptogram("T1", 1001).result, TicketResult::Ok);
-    EXPECT_EQ(s->useTicketForCryptogram("T1", 1001).result, TicketResult::Limit);
-    EXPECT_EQ(s->verifySecret(id, "AA", "T2", 1600, 1001).result, VerifyResult::UsedUp);
-    EXPECT_EQ(s->verifySecret(id, "AA", "T2", 1000 + 86400 + 600, 1000 + 86400).result, VerifyResult::Expired);
+    submitAnswers(*s, id, true, issue(), 1000);
+    ASSERT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T1", 1600}, 1000).result, VerifyResult::Ticket);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1001).result, TicketResult::Ok);
+    EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1001).result, TicketResult::Limit);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T2", 1600}, 1001).result, VerifyResult::UsedUp);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T2", 1000 + 86400 + 600}, 1000 + 86400).result, VerifyResult::Expired);
 }
 
 TEST_F(ServiceStore, ParallelWrongTriesCountExactly) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
-    s->submitAnswers(id, true, issue(), 1000);
+    submitAnswers(*s, id, true, issue(), 1000);
     std::vector<std::thread> threads;
     threads.reserve(6);
     std::atomic<int> wrong{0}, blocked{0};
     for (int t = 0; t < 6; ++t)
         threads.emplace_back([&, t] {
-            auto r = s->verifySecret(id, "B" + std::to_string(t), "T" + std::to_string(t), 1600, 1000);
+            auto r = verifySecret(*s, *s->caseById(id), "B" + std::to_string(t), {"T" + std::to_string(t), 1600}, 1000);
             if (r.result == VerifyResult::Wrong) ++wrong;
             if (r.result == VerifyResult::Blocked) ++blocked;
         });
@@ -131,20 +133,20 @@ TEST_F(ServiceStore, ParallelWrongTriesCountExactly) {
     EXPECT_EQ(wrong.load(), 3);
     EXPECT_EQ(blocked.load(), 3);
     EXPECT_EQ(s->caseById(id)->secretTriesLeft, 0);
-    EXPECT_EQ(s->verifySecret(id, "AA", "T9", 1600, 1000).result, VerifyResult::Blocked);
+    EXPECT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T9", 1600}, 1000).result, VerifyResult::Blocked);
 }
 
 TEST_F(ServiceStore, ParallelVerifiesLeaveOneLiveTicket) {
     const auto id = *s->createCase(newCase("0102", "L1"), 1000);
-    s->submitAnswers(id, true, issue(), 1000);
+    submitAnswers(*s, id, true, issue(), 1000);
     std::vector<std::thread> threads;
     threads.reserve(4);
     for (int t = 0; t < 4; ++t)
-        threads.emplace_back([&, t] { s->verifySecret(id, "AA", "T" + std::to_string(t), 1600, 1000); });
+        threads.emplace_back([&, t] { verifySecret(*s, *s->caseById(id), "AA", {"T" + std::to_string(t), 1600}, 1000); });
     for (auto& t : threads) t.join();
     int usable = 0;
     for (int t = 0; t < 4; ++t)
-        if (s->useTicketForCryptogram("T" + std::to_string(t), 1001).result == TicketResult::Ok) ++usable;
+        if (useTicketForCryptogram(*s, "T" + std::to_string(t), 1001).result == TicketResult::Ok) ++usable;
     EXPECT_EQ(usable, 1);
 }
 

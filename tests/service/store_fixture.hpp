@@ -18,6 +18,20 @@
 
 namespace ias::service::test {
 
+// A case for store-level tests: one question, link valid until linkExpiresAt.
+inline store::NewCase newTestCase(const std::string& serial, const std::string& link,
+                                  store::Time linkExpiresAt = 1000 + 86400) {
+    store::NewCase n;
+    n.serial = serial;
+    n.email = "holder@example.org";
+    n.language = "fr";
+    n.questions = {{"Q1", "h1"}};
+    n.linkHash = link;
+    n.linkExpiresAt = linkExpiresAt;
+    n.mailSubject = "subject";
+    return n;
+}
+
 class TestDatabase {
 public:
     TestDatabase(const TestDatabase&) = delete;

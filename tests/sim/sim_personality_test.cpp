@@ -2,6 +2,10 @@
 // Personalities (sim/src/personality.cpp): ATR, EF.ATR bytes, SELECT rules, FCP style, PIN SDO
 // answers byte-exact against the real-card traces of ../shared/realcards, PIN blocks, and the
 // IDEMIA non-repudiation key (PSO HASH + CDS signs, INTERNAL AUTHENTICATE refused).
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+
 #include <map>
 
 #include "ias/apdu/crypto.hpp"
@@ -35,6 +39,23 @@ bool verifySha256(EVP_PKEY* key, const Bytes& message, const Bytes& signature) {
     const bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
                     EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(), message.size()) == 1;
     EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+// r || s (the card's answer) against the certificate's EC key, over a hash.
+bool verifyEcdsaRaw(EVP_PKEY* key, const Bytes& hash, const Bytes& rs) {
+    if (rs.empty() || rs.size() % 2 != 0) return false;
+    const int half = static_cast<int>(rs.size() / 2);
+    ECDSA_SIG* sig = ECDSA_SIG_new();
+    ECDSA_SIG_set0(sig, BN_bin2bn(rs.data(), half, nullptr), BN_bin2bn(rs.data() + half, half, nullptr));
+    unsigned char* der = nullptr;
+    const int derLen = i2d_ECDSA_SIG(sig, &der);
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
+    const bool ok = derLen > 0 && EVP_PKEY_verify_init(ctx) == 1 &&
+                    EVP_PKEY_verify(ctx, der, static_cast<std::size_t>(derLen), hash.data(), hash.size()) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    OPENSSL_free(der);
+    ECDSA_SIG_free(sig);
     return ok;
 }
 
@@ -249,6 +270,39 @@ TEST_F(Personalities, CosmoV8SignatureKeyNeedsTheSignaturePin) {
     const ResponseApdu s = tx("002A9E9A20" + apdu::toHex(hash) + "00");
     ASSERT_EQ(s.sw.value(), 0x9000);
     EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+}
+
+TEST_F(Personalities, CosmoV8EcSignsAsTheEstEid2018Trace) {
+    use("cosmo-v8-ec");
+    const std::string qscd =
+        "10" + apdu::toHex(Bytes{'Q', 'S', 'C', 'D', ' ', 'A', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n'});
+    const std::string awp = "0DE828BD080FF2504F54204157 50";
+    auto authKey = certKey(awp, "3401");
+    auto signKey = certKey(qscd, "341F");
+    ASSERT_TRUE(authKey && signKey);
+    EXPECT_EQ(EVP_PKEY_get_bits(authKey.get()), 384);
+    Bytes hash(48);
+    for (std::size_t i = 0; i < hash.size(); ++i) hash[i] = static_cast<std::uint8_t>(0x30 + i);
+    // realcards/esteid2018_idemia: main AID, AWP, MSE SET AT 80 01 04 84 01 81, VERIFY 01
+    // (FF-padded to 12), INTERNAL AUTHENTICATE with the 48-byte hash and Le=00: r || s.
+    ASSERT_EQ(swOf("00A4040C10A000000077010800070000FE00000100"), 0x9000);
+    ASSERT_EQ(swOf("00A4040C" + awp), 0x9000);
+    EXPECT_EQ(swOf("002241A40680015484 0181"), 0x6A80);  // the DST algorithm is not the key's
+    ASSERT_EQ(swOf("002241A406800104840181"), 0x9000);
+    ASSERT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
+    ResponseApdu r = tx("0088000030" + apdu::toHex(hash) + "00");
+    ASSERT_EQ(r.sw.value(), 0x9000);
+    EXPECT_EQ(r.data.size(), 96u);
+    EXPECT_TRUE(verifyEcdsaRaw(authKey.get(), hash, data(r)));
+    // QSCD: MSE SET DST 80 01 54 84 01 9F, VERIFY 85, PSO CDS with the hash: r || s.
+    ASSERT_EQ(swOf("00A4040C" + qscd), 0x9000);
+    EXPECT_EQ(swOf("002241B60680010484019F"), 0x6A80);  // the AT algorithm is not the key's
+    ASSERT_EQ(swOf("002241B60680015484019F"), 0x9000);
+    ASSERT_EQ(swOf("002000850C" + pinBlock("12345", 12, 0xFF)), 0x9000);
+    r = tx("002A9E9A30" + apdu::toHex(hash) + "00");
+    ASSERT_EQ(r.sw.value(), 0x9000);
+    EXPECT_EQ(r.data.size(), 96u);
+    EXPECT_TRUE(verifyEcdsaRaw(signKey.get(), hash, data(r)));
 }
 
 TEST_F(Personalities, ResetConditionsFollowThePinAcl) {

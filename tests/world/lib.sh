@@ -15,6 +15,8 @@ TEST_NAME="$(basename "$0" .sh)-${1:-}"
 WORK="$WORLD/work/$TEST_NAME"
 rm -rf "$WORK" && mkdir -p "$WORK"
 export IAS_PKCS11_CONF="$WORK/ias-pkcs11.conf"
+# The world's public cache (scripts/test-world.sh insert empties it), never the user's.
+export IAS_PKCS11_CACHE_DIR="${IAS_PKCS11_CACHE_DIR:-$WORLD/pkcs11-cache}"
 printf 'reader_filter = Virtual PCD 00 00\n' > "$IAS_PKCS11_CONF"
 
 fail() { echo "FAIL [$TEST_NAME]: $*" >&2; exit 1; }

@@ -244,13 +244,15 @@ Bytes IasCard::computeSignatureOverCardHash(std::size_t signatureSize) {
     return signatureFrom(r, signatureSize, "PSO COMPUTE DIGITAL SIGNATURE");
 }
 
-SdoAccess IasCard::readSdoAccess(SdoClass cls, std::uint8_t ref) {
+SdoAccess IasCard::readSdoAccess(SdoClass cls, std::uint8_t ref) { return parseSdoAccess(readSdoAnswer(cls, ref), cls, ref & 0x1F); }
+
+Bytes IasCard::readSdoAnswer(SdoClass cls, std::uint8_t ref) {
     // 4D { 70 { BF cls|80 ref { A0 } } } with OpenSC's trailing 80 (a zero-length A0 request),
     // byte for byte what the Cosmo v8 traces show (realcards/esteid2018_idemia).
     const std::uint8_t r = ref & 0x1F;
     const std::uint8_t data[] = {0x4D, 0x08, 0x70, 0x06, 0xBF, static_cast<std::uint8_t>(static_cast<std::uint8_t>(cls) | 0x80), r, 0x02, 0xA0, 0x80};
     const ResponseApdu answer = sendExpectingSuccess(command(apdu::ins::kGetData, 0x3F, 0xFF, data, 256), "GET DATA (SDO)");
-    return parseSdoAccess(plain(answer.data), cls, r);
+    return plain(answer.data);
 }
 
 SecureBytes IasCard::decipher(ByteView cryptogram) {

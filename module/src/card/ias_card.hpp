@@ -77,6 +77,9 @@ public:
     // try counters. Throws CardError (e.g. SecurityStatusNotSatisfied, FileNotFound) when
     // the card does not give it.
     SdoAccess readSdoAccess(SdoClass cls, std::uint8_t ref);
+    // The same GET DATA, its answer as the card gave it (for the public cache: key
+    // descriptors; parse it with parseSdoAccess).
+    Bytes readSdoAnswer(SdoClass cls, std::uint8_t ref);
 
     // --- PINs ---
     PinStatus pinStatus(std::uint8_t pinRef);

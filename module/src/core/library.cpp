@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <mutex>
 
 #include "error.hpp"
@@ -32,6 +33,34 @@ void childAfterFork() {
 
 namespace {
 
+// The public cache directory (docs/cache.md): IAS_PKCS11_CACHE_DIR (tests), else cache_dir,
+// else $XDG_CACHE_HOME/ias-pkcs11, else ~/.cache/ias-pkcs11. A privileged (AT_SECURE) process
+// takes no directory from its environment: only cache_dir of the system configuration.
+std::shared_ptr<const card::CacheDirectory> openPublicCache(const config::Config& c) {
+    if (!c.cache) return nullptr;
+    const bool privileged = config::privilegedProcess();
+    auto env = [&](const char* name) -> std::string {
+        const char* v = privileged ? nullptr : secure_getenv(name);
+        return v != nullptr && v[0] == '/' ? std::string(v) : std::string();
+    };
+    std::string path = env("IAS_PKCS11_CACHE_DIR");
+    if (path.empty()) path = c.cacheDir;
+    if (path.empty() && !privileged) {
+        if (const std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) path = xdg + "/ias-pkcs11";
+        else if (const std::string home = env("HOME"); !home.empty()) path = home + "/.cache/ias-pkcs11";
+    }
+    if (path.empty()) {
+        logLine(LogLevel::Debug, "public cache off: no cache directory");
+        return nullptr;
+    }
+    auto cache = std::make_shared<const card::CacheDirectory>(path);
+    if (!cache->usable()) {
+        logf(LogLevel::Warn, "public cache off: %s", cache->why().c_str());
+        return nullptr;
+    }
+    return cache;
+}
+
 UnblockSettings unblockSettingsFrom(const config::Config& c) {
     UnblockSettings u;
     u.adminKeysetRef = c.adminKeysetRef;
@@ -55,7 +84,7 @@ UnblockSettings unblockSettingsFrom(const config::Config& c) {
                      c.serviceUrl.c_str(), c.serviceCaFile.empty() ? "any public CA certificate" : "service_ca_file");
             });
         }
-        u.service = std::make_shared<unblock::HttpsUnblockService>(std::move(s));
+        u.service = std::make_shared<unblock::HttpsUnblockServiceClient>(std::move(s));
     }
     return u;
 }
@@ -65,7 +94,8 @@ UnblockSettings unblockSettingsFrom(const config::Config& c) {
 Library::Library(const CK_C_INITIALIZE_ARGS* args, const config::Config& config)
     : mutexes_(args), config_(config), owner_(getpid()), sessionsMutex_(mutexes_.make()) {
     unblock_ = unblockSettingsFrom(config_);
-    slots_ = std::make_unique<SlotTable>(mutexes_, config_.readerFilter, [this] { return nextObjectHandle(); });
+    slots_ = std::make_unique<SlotTable>(mutexes_, config_.readerFilter, [this] { return nextObjectHandle(); },
+                                         openPublicCache(config_));
 }
 
 Library::~Library() { slots_->cancelWaits(); }

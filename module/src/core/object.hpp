@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ias/apdu/bytes.hpp"
 #include "ias/p11/pkcs11.hpp"
@@ -29,6 +30,7 @@ struct KeyBinding {
     bool alwaysAuthenticate = false;
     std::size_t application = 0;     // the card application holding the key
     std::size_t pin = 0;             // 0: the user PIN; n: the token's key PIN n-1
+    std::vector<unsigned> algorithms;  // TokenInfo entries the PrKDF names for it (algReference)
 };
 
 class Object {

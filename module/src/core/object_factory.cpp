@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "ias/apdu/crypto.hpp"
@@ -105,9 +106,13 @@ void setPublicParts(Object& o, const PublicKeyInfo& k) {
 }  // namespace
 
 std::uint8_t algorithmReference(const pkcs15::TokenInfo& info, CK_MECHANISM_TYPE mechanism, unsigned operation,
-                                std::uint8_t fallback) {
+                                std::uint8_t fallback, const std::vector<unsigned>& keyAlgorithms) {
+    auto fits = [&](const pkcs15::AlgorithmInfo& a) { return a.mechanism == mechanism && (a.operations & operation) != 0; };
     for (const auto& a : info.algorithms) {
-        if (a.mechanism == mechanism && (a.operations & operation) != 0) return a.algRef;
+        if (fits(a) && std::find(keyAlgorithms.begin(), keyAlgorithms.end(), a.reference) != keyAlgorithms.end()) return a.algRef;
+    }
+    for (const auto& a : info.algorithms) {
+        if (fits(a)) return a.algRef;
     }
     return fallback;
 }
@@ -184,8 +189,9 @@ std::vector<std::shared_ptr<Object>> buildObjects(const CardContents& contents, 
         b.alwaysAuthenticate = k.userConsent || place.pin != 0;
         b.application = place.application;
         b.pin = place.pin;
-        b.signAlgRef = algorithmReference(contents.tokenInfo, CKM_RSA_PKCS, pkcs15::AlgorithmInfo::kComputeSignature, 0x02);
-        b.decipherAlgRef = algorithmReference(contents.tokenInfo, CKM_RSA_PKCS, pkcs15::AlgorithmInfo::kDecipher, 0x1A);
+        b.algorithms = k.algReferences;
+        b.signAlgRef = algorithmReference(contents.tokenInfo, CKM_RSA_PKCS, pkcs15::AlgorithmInfo::kComputeSignature, 0x02, b.algorithms);
+        b.decipherAlgRef = algorithmReference(contents.tokenInfo, CKM_RSA_PKCS, pkcs15::AlgorithmInfo::kDecipher, 0x1A, b.algorithms);
         b.bits = k.modulusBits;
         if (auto it = publicKeys.find(k.id); it != publicKeys.end()) {
             setPublicParts(*key, it->second);

@@ -42,7 +42,9 @@ using HandleAllocator = std::function<CK_OBJECT_HANDLE()>;
 std::vector<std::shared_ptr<Object>> buildObjects(const CardContents& contents, const HandleAllocator& nextHandle);
 
 // MSE algorithm byte for `mechanism` with the given supportedOperations bit, from TokenInfo.
+// The card algorithm byte of the TokenInfo entry for mechanism and operation: among the
+// entries a key's PrKDF names (keyAlgorithms, its algReference) first, then any; else fallback.
 std::uint8_t algorithmReference(const card::pkcs15::TokenInfo& info, CK_MECHANISM_TYPE mechanism, unsigned operation,
-                                std::uint8_t fallback);
+                                std::uint8_t fallback, const std::vector<unsigned>& keyAlgorithms = {});
 
 }  // namespace ias::p11

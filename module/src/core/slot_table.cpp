@@ -18,11 +18,13 @@ constexpr unsigned long kEventCountMask = 0xFFFF0000UL;
 constexpr std::chrono::milliseconds kWaitSlice{1000};
 }  // namespace
 
-SlotTable::SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles)
+SlotTable::SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles,
+                     std::shared_ptr<const card::CacheDirectory> cache)
     : mutex_(mutexes.make()),
       creationMutex_(mutexes.make()),
       readerFilter_(std::move(readerFilter)),
       objectHandles_(std::move(objectHandles)),
+      cache_(std::move(cache)),
       waitMutex_(mutexes.make()) {
     // The readers and cards present now are where slot events start from (no card I/O).
     std::lock_guard lock(*mutex_);
@@ -203,7 +205,7 @@ std::shared_ptr<Token> SlotTable::token(CK_SLOT_ID id) {
     // Card I/O (connect, identity) outside the table lock.
     std::shared_ptr<Token> token;
     try {
-        token = std::make_shared<Token>(apdu::connectPcsc(reader), objectHandles_);
+        token = std::make_shared<Token>(apdu::connectPcsc(reader), objectHandles_, cache_);
     } catch (const card::CardError& e) {
         logf(LogLevel::Warn, "card in '%s' is not a usable IAS-ECC token: %s", reader.c_str(), e.what());
         fail(CKR_TOKEN_NOT_RECOGNIZED, "not an IAS-ECC token");

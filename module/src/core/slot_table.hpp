@@ -41,7 +41,9 @@ struct SlotView {
 
 class SlotTable {
 public:
-    SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles);
+    // `cache` (may be null): the public cache every token of the table uses.
+    SlotTable(const MutexFactory& mutexes, std::vector<std::string> readerFilter, HandleAllocator objectHandles,
+              std::shared_ptr<const card::CacheDirectory> cache = nullptr);
     ~SlotTable();
     SlotTable(const SlotTable&) = delete;
     SlotTable& operator=(const SlotTable&) = delete;
@@ -93,6 +95,7 @@ private:
     std::unique_ptr<Mutex> creationMutex_;
     std::vector<std::string> readerFilter_;
     HandleAllocator objectHandles_;
+    std::shared_ptr<const card::CacheDirectory> cache_;
     std::unique_ptr<apdu::PcscContext> context_;  // guarded by mutex_
     std::vector<Slot> slots_;                     // guarded by mutex_
     CK_SLOT_ID nextId_ = 0;

@@ -18,25 +18,7 @@ using card::IasCard;
 
 namespace {
 
-constexpr std::uint16_t kTokenInfoFid = 0x5032;
-constexpr std::uint16_t kOdfFid = 0x5031;
-constexpr std::uint16_t kEfDirFid = 0x2F00;
-constexpr std::uint16_t kDefaultAodfFid = 0x7001;
-constexpr std::uint16_t kDefaultPrkdfFid = 0x7002;
-constexpr std::uint16_t kDefaultCdfFid = 0x7005;
-constexpr std::size_t kMaxDirectorySize = 8192;
-constexpr std::size_t kMaxCertificateSize = 16384;
 constexpr std::size_t kChallengeSize = 8;
-
-std::string hexSerial(ByteView serial) {
-    const std::size_t n = std::min<std::size_t>(serial.size(), 8);
-    return apdu::toHex(serial.subspan(serial.size() - n));
-}
-
-bool isMissingFile(const CardError& e) {
-    return e.kind() == CardErrorKind::FileNotFound || e.kind() == CardErrorKind::NotSupported ||
-           e.kind() == CardErrorKind::Unexpected;
-}
 
 }  // namespace
 
@@ -50,8 +32,9 @@ card::PinEncoding Token::pinEncoding(const pkcs15::Pin& pin) {
     return e;
 }
 
-Token::Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle)
-    : nextHandle_(nextHandle), connection_(std::move(connection)) {
+Token::Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle,
+             std::shared_ptr<const card::CacheDirectory> cache)
+    : nextHandle_(nextHandle), connection_(std::move(connection)), cache_(std::move(cache)) {
     knownResets_ = connection_->resetCount();
     withCard([&](IasCard& card) { loadIdentity(card); });
 }
@@ -77,133 +60,6 @@ void Token::ensureApplication(IasCard& card, std::size_t index) {
 void Token::reselectApplication(IasCard& card) {
     selectedApplication_.reset();
     ensureApplication(card, 0);
-}
-
-void Token::findApplications(IasCard& card) {
-    // The ECC Generic PKI application first (one SELECT on most cards), else what EF.DIR lists.
-    applications_ = {CardApplication{Bytes(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid)), std::nullopt}};
-    try {
-        ensureApplication(card, 0);
-        return;
-    } catch (const CardError& e) {
-        if (!isMissingFile(e)) throw;
-    }
-    card.selectMasterFile();
-    std::vector<Bytes> aids = pkcs15::parseEfDir(card.readFile(kEfDirFid, std::nullopt, kMaxDirectorySize));
-    if (aids.empty()) card::malformedResponse("no PKCS#15 application: not the Generic PKI one, none in EF.DIR");
-    applications_.clear();
-    for (Bytes& aid : aids) applications_.push_back(CardApplication{std::move(aid), std::nullopt});
-    ensureApplication(card, 0);
-}
-
-Bytes Token::readDirectory(IasCard& card, std::size_t application, std::optional<std::uint16_t> pkcs15::Odf::*field) {
-    ensureApplication(card, application);
-    std::optional<pkcs15::Odf>& odf = applications_[application].odf;
-    if (!odf) {
-        // The ODF says where the directory files are: cards put them at other FIDs than the
-        // Generic PKI defaults (IDEMIA Cosmo v8: the PrKDF at 7001, the AODF's default FID),
-        // and a directory file read at a guessed FID would parse as the wrong kind.
-        try {
-            odf = pkcs15::parseOdf(card.readFile(kOdfFid, sfiOf(kOdfFid), kMaxDirectorySize, &sfiReadsWork_));
-        } catch (const CardError& e) {
-            if (!isMissingFile(e)) throw;
-            logf(LogLevel::Debug, "application %zu has no ODF: Generic PKI default files", application);
-            odf = pkcs15::Odf{kDefaultPrkdfFid, std::nullopt, kDefaultCdfFid, kDefaultAodfFid, std::nullopt};
-        }
-    }
-    if (!((*odf).*field)) return {};
-    const std::uint16_t fid = *((*odf).*field);
-    return card.readFile(fid, sfiOf(fid), kMaxDirectorySize);
-}
-
-std::optional<std::uint8_t> Token::sfiOf(std::uint16_t fid) const {
-    if (!sfiReadsWork_) return std::nullopt;
-    return static_cast<std::uint8_t>(fid & 0x1F);
-}
-
-void Token::loadIdentity(IasCard& card) {
-    try {
-        serial_ = card.readSerialNumber();
-    } catch (const CardError& e) {
-        if (!isMissingFile(e)) throw;
-        card.selectMasterFile();
-        selectedApplication_.reset();
-        serial_ = card.readSerialNumber();
-    }
-    findApplications(card);
-    bool sfiWorked = false;
-    tokenInfo_ = pkcs15::parseTokenInfo(card.readFile(kTokenInfoFid, std::uint8_t{kTokenInfoFid & 0x1F}, kMaxDirectorySize, &sfiWorked));
-    sfiReadsWork_ = sfiWorked;  // cards without SFIs on the PKCS#15 files: SELECT from now on
-    const auto pins = pkcs15::parseAodf(readDirectory(card, 0, &pkcs15::Odf::aodf));
-    const auto user = std::find_if(pins.begin(), pins.end(), [](const pkcs15::Pin& p) { return !p.isUnblockingPin() && !p.isSoPin(); });
-    if (user == pins.end()) card::malformedResponse("AODF without a user PIN");
-    userPin_ = *user;
-    for (const auto& p : pins) {
-        if (p.isUnblockingPin() && p.authId == userPin_.protectedBy) puk_ = p;
-        else if (!p.isUnblockingPin() && !p.isSoPin() && p.authId != userPin_.authId) keyPins_.push_back(KeyPin{0, p});
-    }
-    // The PIN's descriptor gives the try counters and the reset rule in one GET DATA; cards
-    // that do not show it are asked with an empty VERIFY.
-    card::PinStatus status;
-    std::optional<unsigned> maxTries;
-    try {
-        const card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, userPin_.reference);
-        if (!access.triesLeft) throw CardError(CardErrorKind::MalformedResponse, apdu::StatusWord(), "PIN descriptor without a counter");
-        userPinResetRule_ = access.scb(card::amb::kPinReset);
-        maxTries = access.triesMax;
-        status.triesLeft = *access.triesLeft;
-        status.blocked = status.triesLeft == 0;
-    } catch (const CardError& e) {
-        logf(LogLevel::Debug, "PIN descriptor not readable (%s): counter by VERIFY", e.what());
-        status = card.pinStatus(userPin_.reference);
-    }
-    std::lock_guard stateLock(stateMutex_);
-    if (maxTries && *maxTries > 0) snapshot_.userPin.maxTries = *maxTries;
-    snapshot_.label = tokenInfo_.label.empty() ? "IAS-ECC " + hexSerial(serial_) : tokenInfo_.label;
-    snapshot_.manufacturer = tokenInfo_.manufacturer.empty() ? "IAS-ECC" : tokenInfo_.manufacturer;
-    snapshot_.serial = hexSerial(serial_);
-    snapshot_.userPinLengths = pinLengthRange(userPin_);
-    snapshot_.userPin.blocked = status.blocked;
-    snapshot_.userPin.triesLeft = status.verified ? snapshot_.userPin.maxTries : status.triesLeft;
-}
-
-void Token::loadApplicationObjects(IasCard& card, std::size_t application, CardContents& contents) {
-    if (application > 0) {
-        // The PINs of another application protect its keys (Cosmo v8: the signature PIN).
-        for (const auto& p : pkcs15::parseAodf(readDirectory(card, application, &pkcs15::Odf::aodf))) {
-            if (!p.isUnblockingPin() && !p.isSoPin()) keyPins_.push_back(KeyPin{application, p});
-        }
-    }
-    for (auto& key : pkcs15::parsePrkdf(readDirectory(card, application, &pkcs15::Odf::prkdf))) {
-        CardContents::KeyPlace place{application, 0};
-        for (std::size_t i = 0; i < keyPins_.size(); ++i) {
-            if (keyPins_[i].application == application && !key.authId.empty() && keyPins_[i].pin.authId == key.authId) place.pin = i + 1;
-        }
-        contents.privateKeys.push_back(std::move(key));
-        contents.keyPlaces.push_back(place);
-    }
-    for (auto& info : pkcs15::parseCdf(readDirectory(card, application, &pkcs15::Odf::cdf))) {
-        CardContents::Cert cert{info, card.readDerObject(info.fid, kMaxCertificateSize)};
-        contents.certificates.push_back(std::move(cert));
-    }
-}
-
-void Token::loadObjects(IasCard& card) {
-    CardContents contents;
-    contents.tokenInfo = tokenInfo_;
-    loadApplicationObjects(card, 0, contents);
-    for (std::size_t a = 1; a < applications_.size(); ++a) {
-        try {
-            loadApplicationObjects(card, a, contents);
-        } catch (const CardError& e) {
-            // An application without PKCS#15 files (an eSign or issuer application): not ours.
-            logf(LogLevel::Debug, "application %zu of EF.DIR has no usable PKCS#15 set (%s)", a, e.what());
-        }
-    }
-    auto built = buildObjects(contents, nextHandle_);
-    std::lock_guard stateLock(stateMutex_);
-    objects_ = std::move(built);
-    objectsLoaded_ = true;
 }
 
 TokenSnapshot Token::snapshot() const {
@@ -405,16 +261,18 @@ Bytes Token::sign(const Object& key, const MechanismSpec& mechanism, ByteView in
                 // The card's own RSASSA-PSS (MGF1 with the same hash, salt = hash length)
                 // over the hash given in PSO COMPUTE DIGITAL SIGNATURE.
                 const std::uint8_t alg = algorithmReference(tokenInfo_, CKM_RSA_PKCS_PSS,
-                                                            pkcs15::AlgorithmInfo::kComputeSignature, 0x05);
+                                                            pkcs15::AlgorithmInfo::kComputeSignature, 0x05, k.algorithms);
                 (void)pssHash;
                 card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
                 return card.computeSignatureOverHash(input, size);
             }
             case Scheme::EcdsaSign: {
                 // ECDSA over the given hash: r || s, by INTERNAL AUTHENTICATE, or by PSO CDS for a
-                // key whose rule refuses it (the EstEID 2018 signature key, realcards trace).
+                // key whose rule refuses it (the EstEID 2018 signature key, realcards trace). The
+                // algorithm byte is the one of the key's own TokenInfo entry (EstEID 2018: 04 for
+                // the authentication key, 54 for the signature key).
                 const std::uint8_t alg =
-                    algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04);
+                    algorithmReference(tokenInfo_, CKM_ECDSA, pkcs15::AlgorithmInfo::kComputeSignature, 0x04, k.algorithms);
                 if (signPath(card, k) == SignPath::SecurityOperation) {
                     card.setSecurityEnvironment(card::Crt::DigitalSignature, k.keyReference, alg);
                     return card.computeSignatureOverHash(input, 2 * size);
@@ -434,7 +292,28 @@ Token::SignPath Token::signPath(IasCard& card, const KeyBinding& key) {
     if (const auto known = signPaths_.find(id); known != signPaths_.end()) return known->second;
     SignPath path = SignPath::InternalAuthenticate;
     try {
-        const card::SdoAccess access = card.readSdoAccess(card::SdoClass::PrivateKey, key.keyReference);
+        // The key's descriptor (public: an access rule, no counter) comes from the record
+        // when known; an empty answer there means the card did not show it.
+        const auto cls = static_cast<std::uint8_t>(card::SdoClass::PrivateKey);
+        const card::CardRecord::DescriptorKey place{static_cast<std::uint8_t>(key.application), cls, key.keyReference};
+        auto known = record_.descriptors.find(place);
+        if (known == record_.descriptors.end()) {
+            Bytes answer;
+            try {
+                answer = card.readSdoAnswer(card::SdoClass::PrivateKey, key.keyReference);
+            } catch (const CardError& e) {
+                // Recorded only when the card refuses to show it, not after a passing fault.
+                if (e.kind() != CardErrorKind::ReferenceNotFound && e.kind() != CardErrorKind::FileNotFound &&
+                    e.kind() != CardErrorKind::NotSupported && e.kind() != CardErrorKind::SecurityNotSatisfied) {
+                    throw;
+                }
+            }
+            known = record_.descriptors.emplace(place, std::move(answer)).first;
+            recordChanged_ = true;
+            saveRecord();
+        }
+        if (known->second.empty()) throw CardError(CardErrorKind::ReferenceNotFound, apdu::StatusWord(), "no descriptor shown");
+        const card::SdoAccess access = card::parseSdoAccess(known->second, card::SdoClass::PrivateKey, key.keyReference & 0x1F);
         const card::Scb internalAuth = access.scb(card::amb::kKeyInternalAuthenticate);
         const card::Scb computeSignature = access.scb(card::amb::kKeySign);
         if (internalAuth.never() && computeSignature.never()) {
@@ -464,7 +343,7 @@ Bytes Token::signByCardHash(IasCard& card, const KeyBinding& key, ByteView diges
     }
     const bool sha1 = parsed->hash == Hash::Sha1;
     const std::uint8_t alg = algorithmReference(tokenInfo_, sha1 ? CKM_SHA1_RSA_PKCS : CKM_SHA256_RSA_PKCS,
-                                                pkcs15::AlgorithmInfo::kComputeSignature, sha1 ? 0x12 : 0x42);
+                                                pkcs15::AlgorithmInfo::kComputeSignature, sha1 ? 0x12 : 0x42, key.algorithms);
     card.setSecurityEnvironment(card::Crt::DigitalSignature, key.keyReference, alg);
     card.hashForSignature(parsed->digest);
     return card.computeSignatureOverCardHash(size);

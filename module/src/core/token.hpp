@@ -8,6 +8,7 @@
 // snapshot and is never held while talking to the card.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 
 #include "../card/ias_card.hpp"
 #include "../card/pkcs15.hpp"
+#include "../card/public_cache.hpp"
 #include "ias/apdu/connection.hpp"
 #include "ias/apdu/trace.hpp"
 #include "mechanisms.hpp"
@@ -42,7 +44,7 @@ struct PinSnapshot {
 // How the SO credential of C_Login(CKU_SO) is checked (UNBLOCK.md "In the module").
 struct UnblockSettings {
     enum class Method { None, Service, Puk } method = Method::None;
-    std::shared_ptr<unblock::UnblockService> service;  // Method::Service
+    std::shared_ptr<unblock::UnblockServiceClient> service;  // Method::Service
     std::uint8_t adminKeysetRef = 0x81;                 // keyset of EXTERNAL AUTHENTICATE
     bool secretAsUserPin = true;                        // the Firefox "Current password" path
 };
@@ -60,8 +62,10 @@ class Token {
 public:
     // Takes the card connection (PC/SC in the module: apdu::connectPcsc; an in-process card in
     // tests) and reads the card's identity (card I/O). The connection is only used under
-    // cardMutex_.
-    Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle);
+    // cardMutex_. With a cache directory, the card's public PKCS#15 data come from its record
+    // there when the card proves to be the same (token_files.cpp, docs/cache.md).
+    Token(std::unique_ptr<apdu::CardConnection> connection, const HandleAllocator& nextHandle,
+          std::shared_ptr<const card::CacheDirectory> cache = nullptr);
     ~Token();
     Token(const Token&) = delete;
     Token& operator=(const Token&) = delete;
@@ -111,6 +115,16 @@ private:
     // Selects the token's application again (ends local PIN and role authentication states).
     void reselectApplication(card::IasCard& card);
     void findApplications(card::IasCard& card);
+    // Public data (token_files.cpp). publicFile: the content of `fid` in `application`, from
+    // the record when known (no card I/O), else by `read` with the application selected
+    // (recorded, so a file is read once per process and card). adoptCachedRecord: the warm
+    // start — a record of the cache whose TokenInfo is byte for byte the card's. saveRecord:
+    // the record to the cache when it changed.
+    Bytes publicFile(card::IasCard& card, std::size_t application, std::uint16_t fid, const std::function<Bytes()>& read);
+    bool adoptCachedRecord(card::IasCard& card);
+    void identifyFromCard(card::IasCard& card);
+    void useIdentity(card::IasCard& card);  // TokenInfo, PINs and tries from record_ + the card
+    void saveRecord();
     void loadApplicationObjects(card::IasCard& card, std::size_t application, CardContents& contents);
     void onCardReset();
     void verifyUserPin(card::IasCard& card, ByteView pin);  // VERIFY + tries bookkeeping
@@ -148,6 +162,10 @@ private:
     bool sfiReadsWork_ = true;
     card::SelectRules selectRules_;
     std::map<unsigned, SignPath> signPaths_;  // by application << 8 | key reference; under cardMutex_
+    // The card's public data read so far (or adopted from the cache); under cardMutex_.
+    std::shared_ptr<const card::CacheDirectory> cache_;
+    card::CardRecord record_;
+    bool recordChanged_ = false;
 
     mutable std::mutex cardMutex_;
     mutable std::mutex stateMutex_;

@@ -147,7 +147,7 @@ void Token::resetWithService(ByteView newPin, const UnblockSettings& settings) {
         }
         ticket = soTicket_->value;
     }
-    unblock::UnblockService& service = *settings.service;
+    unblock::UnblockServiceClient& service = *settings.service;
     int triesAfter = -1;
     try {
         withCard([&](IasCard& card) {

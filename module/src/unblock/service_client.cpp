@@ -11,9 +11,9 @@ std::string_view text(const SecureBytes& b) { return {reinterpret_cast<const cha
 
 }  // namespace
 
-HttpsUnblockService::HttpsUnblockService(ServiceSettings settings) : settings_(std::move(settings)) {}
+HttpsUnblockServiceClient::HttpsUnblockServiceClient(ServiceSettings settings) : settings_(std::move(settings)) {}
 
-HttpsUnblockService::Reply HttpsUnblockService::post(const char* path, ByteView json) {
+HttpsUnblockServiceClient::Reply HttpsUnblockServiceClient::post(const char* path, ByteView json) {
     netclient::Request request;
     request.url = settings_.baseUrl + path;
     request.headers = {"Content-Type: application/json"};
@@ -25,7 +25,7 @@ HttpsUnblockService::Reply HttpsUnblockService::post(const char* path, ByteView 
     }
 }
 
-void HttpsUnblockService::refuse(const Reply& reply, const char* call) {
+void HttpsUnblockServiceClient::refuse(const Reply& reply, const char* call) {
     const std::string where = std::string(call) + " (HTTP " + std::to_string(reply.status) + ", request " +
                               reply.requestId + ")";
     if (reply.status == 429 || reply.status >= 500) {
@@ -52,7 +52,7 @@ void HttpsUnblockService::refuse(const Reply& reply, const char* call) {
     }
 }
 
-Ticket HttpsUnblockService::verify(const std::string& serialHex, ByteView canonicalSecret) {
+Ticket HttpsUnblockServiceClient::verify(const std::string& serialHex, ByteView canonicalSecret) {
     protocol::VerifyRequest req;
     req.serial = serialHex;
     req.secret.assign(canonicalSecret.begin(), canonicalSecret.end());
@@ -67,7 +67,7 @@ Ticket HttpsUnblockService::verify(const std::string& serialHex, ByteView canoni
     }
 }
 
-Bytes HttpsUnblockService::cryptogram(ByteView ticket, ByteView challenge) {
+Bytes HttpsUnblockServiceClient::cryptogram(ByteView ticket, ByteView challenge) {
     protocol::CryptogramRequest req;
     req.ticket.assign(ticket.begin(), ticket.end());
     req.challenge.assign(challenge.begin(), challenge.end());
@@ -80,7 +80,7 @@ Bytes HttpsUnblockService::cryptogram(ByteView ticket, ByteView challenge) {
     }
 }
 
-void HttpsUnblockService::confirm(ByteView ticket, bool done, int triesAfter) {
+void HttpsUnblockServiceClient::confirm(ByteView ticket, bool done, int triesAfter) {
     protocol::ConfirmRequest req;
     req.ticket.assign(ticket.begin(), ticket.end());
     req.outcome = done ? protocol::ConfirmOutcome::Done : protocol::ConfirmOutcome::Failed;

@@ -55,17 +55,17 @@ struct Ticket {
 };
 
 // The three calls. An interface so that the token logic is testable without a network.
-class UnblockService {
+class UnblockServiceClient {
 public:
-    virtual ~UnblockService() = default;
+    virtual ~UnblockServiceClient() = default;
     virtual Ticket verify(const std::string& serialHex, ByteView canonicalSecret) = 0;
     virtual Bytes cryptogram(ByteView ticket, ByteView challenge) = 0;
     virtual void confirm(ByteView ticket, bool done, int triesAfter) = 0;
 };
 
-class HttpsUnblockService final : public UnblockService {
+class HttpsUnblockServiceClient final : public UnblockServiceClient {
 public:
-    explicit HttpsUnblockService(ServiceSettings settings);
+    explicit HttpsUnblockServiceClient(ServiceSettings settings);
     Ticket verify(const std::string& serialHex, ByteView canonicalSecret) override;
     Bytes cryptogram(ByteView ticket, ByteView challenge) override;
     void confirm(ByteView ticket, bool done, int triesAfter) override;

@@ -16,20 +16,10 @@ int admin(std::vector<std::string> args) {
     if (args.empty()) throw std::runtime_error("admin: missing action\n" + usage());
     const std::string action = args[0];
     args.erase(args.begin());
-    SystemClock clock;
-    std::ofstream auditFile;
-    if (c.auditLog != "-") auditFile.open(c.auditLog, std::ios::app);
-    AuditLog audit(c.auditLog == "-" ? std::cerr : auditFile, clock);
-    auto store = store::openStore(c.database, 1);
     // create-case keys the answer hashes with the HMAC key of the HSM.
-    std::unique_ptr<hsm::Hsm> hsm;
-    if (action == "create-case") {
-        if (c.hsmPinFile.empty()) throw std::runtime_error("create-case: hsm.pin_file is not set (the answers are keyed in the HSM)");
-        c.hsm.userPin = readSecretFile(c.hsmPinFile);
-        hsm = std::make_unique<hsm::Hsm>(c.hsm);
-    }
-    UnblockService service(c, *store, hsm.get(), clock, audit);
-    const RequestContext ctx{"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
+    OfflineService offline(c, action == "create-case" ? "create-case (the answers are keyed in the HSM)" : "");
+    UnblockService& service = offline.service();
+    const RequestContext& ctx = offline.ctx();
 
     if (action == "create-case") {
         const std::string serial = takeOption(args, "--serial");
@@ -46,7 +36,10 @@ int admin(std::vector<std::string> args) {
             apdu::wipeMemory(line.data(), line.size());
         }
         const auto created = service.createCase(serial, email, language, qa, ctx);
-        if (created.mailSent) {
+        if (created.mailQueued) {
+            std::cout << "case " << created.id << " created; mail to " << email
+                      << " queued for SMTP delivery by ias-unblockd serve\n";
+        } else if (created.mailSent) {
             std::cout << "case " << created.id << " created; mail to " << email << " handed over in " << c.outboxDir << "\n";
         } else {
             // The only copy of the link: it is not kept anywhere.
@@ -58,7 +51,7 @@ int admin(std::vector<std::string> args) {
         return 0;
     }
     if (action == "list-cases") {
-        for (const auto& x : store->listCases())
+        for (const auto& x : offline.store().listCases())
             std::cout << x.id << "\t" << x.serial << "\t" << store::toString(x.state) << "\t" << x.email
                       << "\tanswer_failures=" << x.answerFailures << "\tsecret_tries_left=" << x.secretTriesLeft
                       << "\tcryptograms_used=" << x.cryptogramsUsed << "\n";
@@ -74,14 +67,17 @@ int admin(std::vector<std::string> args) {
         return 0;
     }
     if (action == "revocations") {
-        for (const auto& x : store->listRevocationRequests())
-            std::cout << x.id << "\tcase " << x.caseId << "\t" << x.serial << "\t" << x.reason << "\t" << x.createdAt
-                      << "\n";
+        for (const auto& x : offline.store().listRevocationRequests())
+            std::cout << x.id << "\tcase " << x.caseId << "\t" << x.serial << "\t" << x.reasonCode << "\t" << x.createdAt
+                      << "\t"
+                      << (x.state == store::RevocationState::Delivered ? "delivered " + std::to_string(x.deliveredAt)
+                                                                       : std::string("pending"))
+                      << "\tattempts " << x.attempts << "\t" << x.reason << "\n";
         return 0;
     }
     if (action == "outbox") {
         // Which mails were handed over for delivery, and when; the bodies are not kept.
-        for (const auto& m : store->listOutbox())
+        for (const auto& m : offline.store().listOutbox())
             std::cout << m.id << "\tcase " << m.caseId << "\t" << m.recipient << "\t" << m.createdAt << "\t"
                       << (m.sentAt ? "sent " + std::to_string(m.sentAt) : std::string("not sent")) << "\t" << m.subject
                       << "\n";

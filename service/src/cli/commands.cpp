@@ -2,11 +2,16 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/cli.hpp"
+#include "core/mail_queue.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
+#include "core/revocation.hpp"
+#include "http/ops_routes.hpp"
 #include "http/server.hpp"
+#include "ias/apdu/crypto.hpp"
 #include "store/sql.hpp"
 
 namespace ias::service::cli {
@@ -17,7 +22,9 @@ std::string usage() {
            "  ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]\n"
            "  ias-unblockd admin    --config FILE create-case --serial HEX --email ADDR [--language fr|en]\n"
            "                        --question TEXT [--question TEXT]...   (answers read from stdin, one per line)\n"
-           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n";
+           "  ias-unblockd admin    --config FILE list-cases | close-case ID [--reason TEXT] | revocations | outbox\n"
+           "  ias-unblockd staff    --config FILE add NAME [--role support|auditor] | passwd NAME   (password on stdin)\n"
+           "                        | totp-reset NAME | disable NAME | list\n";
 }
 
 std::string takeOption(std::vector<std::string>& args, const std::string& name, const std::string& fallback) {
@@ -39,7 +46,21 @@ ServiceConfig configFrom(std::vector<std::string>& args) {
         if (eq == std::string::npos) throw std::runtime_error("--set expects key=value");
         applySetting(c, s.substr(0, eq), s.substr(eq + 1));
     }
+    mailTransport(c);  // refuses an incomplete mail configuration now
     return c;
+}
+
+OfflineService::OfflineService(ServiceConfig& c, const std::string& hsmNeededFor) {
+    if (c.auditLog != "-") auditFile_.open(c.auditLog, std::ios::app);
+    audit_ = std::make_unique<AuditLog>(c.auditLog == "-" ? std::cerr : auditFile_, clock_);
+    store_ = store::openStore(c.database, 1);
+    if (!hsmNeededFor.empty()) {
+        if (c.hsmPinFile.empty()) throw std::runtime_error(hsmNeededFor + ": hsm.pin_file is not set");
+        c.hsm.userPin = readSecretFile(c.hsmPinFile);
+        hsm_ = std::make_unique<hsm::Hsm>(c.hsm);
+    }
+    service_ = std::make_unique<UnblockService>(c, *store_, hsm_.get(), clock_, *audit_);
+    ctx_ = {"cli-" + apdu::toHex(apdu::crypto::randomBytes(4)), "cli"};
 }
 
 namespace {
@@ -72,10 +93,37 @@ int serve(std::vector<std::string> args) {
     } catch (const store::StoreError& e) {
         if (!e.unavailable()) throw;  // else: each case's hashes are keyed at their first use
     }
+    // The mail sender (SMTP transport): a thread sending the queue, stopped before the store
+    // and the HSM go (declared after them).
+    std::unique_ptr<mail::SmtpTransport> smtp;
+    std::unique_ptr<mail::Sender> sender;
+    if (mailTransport(c) == MailTransport::Smtp) {
+        smtp = std::make_unique<mail::SmtpTransport>(c.mail);
+        sender = std::make_unique<mail::Sender>(
+            c, *store, [&hsm](apdu::ByteView d) { return hsm.hmacSha256(d); }, clock, audit, *smtp, std::cerr);
+        sender->start(c.mail.pollInterval);
+    }
     http::Server server(service, adminHash, std::cerr);
     const int port = server.bind();
     // One write (std::cerr is unit-buffered): whoever reads the log sees the whole line or none.
     std::cerr << ("ias-unblockd: listening on https://" + c.listen + ":" + std::to_string(port) + "\n") << std::flush;
+    // Revocation delivery (off without revocation.url / revocation.command) and the operations
+    // listener (off without metrics.listen): both stopped when serve() returns.
+    const auto transport = revocationTransport(c.revocation);
+    std::optional<RevocationWorker> revocations;
+    if (transport) {
+        revocations.emplace(*store, clock, c.revocation, *transport, std::cerr);
+        revocations->start();
+        std::cerr << "ias-unblockd: delivering revocation requests to "
+                  << (c.revocation.url.empty() ? c.revocation.command.front() : c.revocation.url) << std::endl;
+    }
+    std::optional<http::OpsServer> ops;
+    if (!c.metricsListen.empty()) {
+        ops.emplace(*store, &hsm, clock, c);
+        const int opsPort = ops->start();
+        std::cerr << "ias-unblockd: metrics on http://" << c.metricsListen.substr(0, c.metricsListen.rfind(':')) << ":"
+                  << opsPort << "/metrics" << std::endl;
+    }
     g_server = &server;
     if (std::signal(SIGINT, onSignal) == SIG_ERR || std::signal(SIGTERM, onSignal) == SIG_ERR) {
         g_server = nullptr;
@@ -83,6 +131,7 @@ int serve(std::vector<std::string> args) {
     }
     server.serve();
     g_server = nullptr;
+    if (sender) sender->stop();
     return 0;
 }
 

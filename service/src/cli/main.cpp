@@ -3,6 +3,7 @@
 //   ias-unblockd serve    --config FILE [--set key=value]...
 //   ias-unblockd hsm-init --config FILE --so-pin-file FILE [--master-key-file FILE]
 //   ias-unblockd admin    --config FILE <create-case|list-cases|close-case|revocations|outbox> ...
+//   ias-unblockd staff    --config FILE <add|passwd|totp-reset|disable|list> ...
 #include <sys/prctl.h>
 
 #include <fstream>
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
         if (command == "serve") return ias::service::cli::serve(args);
         if (command == "hsm-init") return ias::service::cli::hsmInit(args);
         if (command == "admin") return ias::service::cli::admin(args);
+        if (command == "staff") return ias::service::cli::staffCommand(args);
         std::cerr << "ias-unblockd: unknown command '" << command << "'\n" << ias::service::cli::usage();
         return 2;
     } catch (const std::exception& e) {

@@ -13,6 +13,7 @@ void AuditLog::record(const AuditEvent& e) {
     if (e.triesLeft) j["tries_left"] = *e.triesLeft;
     if (e.count) j["count"] = *e.count;
     if (!e.limit.empty()) j["limit"] = e.limit;
+    if (!e.staff.empty()) j["staff"] = e.staff;
     const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::lock_guard lock(mutex_);
     out_ << line << '\n';

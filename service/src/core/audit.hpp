@@ -24,6 +24,7 @@ struct AuditEvent {
     std::optional<int> triesLeft;
     std::optional<int> count;  // cryptograms used, tries_after, ...
     std::string limit{};       // rate_limited: the limit that refused ("client" or "serial")
+    std::string staff{};       // support console: the signed-in person (account name)
 };
 
 class AuditLog {

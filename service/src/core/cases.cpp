@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Support and holder decisions: case creation (e-mail with the 24 h link), closing, the
-// holder's answer submissions (3 wrong -> definitive block + revocation request) and the
-// one-time secret issuance.
+// Support and holder steps: case creation (e-mail with the 24 h link), closing, the holder's
+// answer submissions and the one-time secret issuance (the decisions: core/case_machine.hpp).
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "core/case_machine.hpp"
+#include "core/mail.hpp"
+#include "core/mail_queue.hpp"
 #include "core/tokens.hpp"
 #include "core/unblock_service.hpp"
+#include "store/support_store.hpp"
 #include "ias/apdu/crypto.hpp"
 
 namespace ias::service {
@@ -20,39 +23,6 @@ namespace {
 
 constexpr std::size_t kMaxQuestionBytes = 500;
 constexpr std::size_t kMaxAnswerBytes = 500;
-
-std::string mailBody(const std::string& language, const std::string& issuer, const std::string& serial,
-                     std::string_view link, const SupportContacts& s) {
-    std::string b;
-    if (language == "en") {
-        b = "Hello,\n\nYou asked " + issuer + " to unblock your token (serial " + serial +
-            ").\nOpen this personal link within 24 hours:\n\n" + std::string(link) +
-            "\n\nAfter 24 hours the link no longer works: contact support again.\n";
-    } else {
-        b = "Bonjour,\n\nVous avez demandé à " + issuer + " le déblocage de votre support (numéro " + serial +
-            ").\nOuvrez ce lien personnel dans les 24 heures :\n\n" + std::string(link) +
-            "\n\nPassé ce délai, le lien ne fonctionne plus : contactez à nouveau le support.\n";
-    }
-    b += "\n" + s.web + " · " + s.email + " · " + s.phone + " (" + s.hours + ")\n";
-    return b;
-}
-
-// An addr-spec for the To: line of the mail: 3..254 bytes, one '@', a local part of 1..64
-// bytes and a dotted domain; no space, control character (a CR or LF would let the rest of
-// the value become mail headers), or RFC 5322 special. UTF-8 (SMTPUTF8) is let through.
-bool validEmail(std::string_view e) {
-    const std::size_t at = e.find('@');
-    if (e.size() < 3 || e.size() > 254 || at == std::string_view::npos || at == 0 || at > 64 ||
-        e.find('@', at + 1) != std::string_view::npos)
-        return false;
-    for (const char ch : e) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c <= 0x20 || c == 0x7F || std::string_view("<>()[]\\,;:\"").find(ch) != std::string_view::npos) return false;
-    }
-    const std::string_view domain = e.substr(at + 1);
-    return !domain.empty() && domain.front() != '.' && domain.back() != '.' &&
-           domain.find("..") == std::string_view::npos && domain.front() != '-';
-}
 
 // Shown on the holder's pages (HTML-escaped there): one line of readable text.
 bool validQuestion(std::string_view q) {
@@ -113,7 +83,7 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
                                        const RequestContext& ctx) {
     const std::string serial = protocol::normaliseSerial(serialIn);
     AuditEvent ev{ctx.requestId, "case_create", "", serial, ctx.client, {}, {}, {}};
-    if (!validEmail(email))
+    if (!mail::validAddress(email))
         throw ApiException(ApiError::BadRequest, "email is not a plain address (user@domain, no spaces or control characters)");
     if (qa.empty() || qa.size() > 10) throw ApiException(ApiError::BadRequest, "questions: 1 to 10 expected");
     if (language != "fr" && language != "en") throw ApiException(ApiError::BadRequest, "language must be fr or en");
@@ -137,7 +107,10 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
     created.linkExpiresAt = now + protocol::kLinkValiditySeconds;
     n.linkHash = tokenHash(token);
     n.linkExpiresAt = created.linkExpiresAt;
-    n.mailSubject = language == "en" ? "Unblocking your token" : "Déblocage de votre support";
+    n.mailSubject = mail::subject(language);
+    // SMTP: the mail is queued with its link sealed (core/mail_queue.hpp), in the case's
+    // transaction; `serve`'s sender builds and sends it.
+    if (mailTransport(config_) == MailTransport::Smtp) n.sealedLink = mail::sealLink(answerKey(), email, token);
     const auto id = store_.createCase(n, now);
     if (!id) {
         ev.result = "conflict";
@@ -145,24 +118,60 @@ CreatedCase UnblockService::createCase(const std::string& serialIn, const std::s
         throw ApiException(ApiError::BadRequest, "this serial already has a live case");
     }
     created.id = *id;
-    // The mail (with the link) exists only here and in its hand-over: never in the database.
-    std::string mail = "To: " + email + "\nSubject: " + n.mailSubject + "\n\n" +
-                       mailBody(language, config_.brand.issuerName, serial, asText(created.link), config_.support);
-    if (!config_.outboxDir.empty() && writeMailFile(config_.outboxDir, *id, mail)) {
-        created.mailSent = true;
-        store_.markMailSent(*id, now);
-    } else {
-        created.mail = apdu::secureCopy(std::string_view(mail));
-    }
-    apdu::wipeMemory(mail.data(), mail.size());
+    handOverLinkMail(created, serial, email, language, now);
     ev.caseId = *id;
     ev.result = "ok";
     audit_.record(ev);
     return created;
 }
 
+void UnblockService::handOverLinkMail(CreatedCase& created, const std::string& serial, const std::string& email,
+                                      const std::string& language, store::Time now) {
+    const MailTransport transport = mailTransport(config_);
+    if (transport == MailTransport::Smtp) {  // queued by the store with the case's change
+        created.mailQueued = true;
+        return;
+    }
+    // The mail (with the link) exists only here and in its hand-over: never in the database.
+    const mail::Content content{language, serial, asText(created.link), &config_.brand, &config_.support};
+    mail::SecureString m;
+    m += "To: " + email + "\nSubject: " + mail::subject(language) + "\n\n";
+    m += mail::textBody(content);
+    if (transport == MailTransport::Dir && writeMailFile(config_.outboxDir, created.id, m)) {
+        created.mailSent = true;
+        store_.markMailSent(created.id, now);
+    } else {
+        created.mail = apdu::secureCopy(std::string_view(m.data(), m.size()));
+    }
+}
+
+std::optional<CreatedCase> UnblockService::resendLink(std::int64_t id, const RequestContext& ctx) {
+    AuditEvent ev{ctx.requestId, "case_resend", "", "", ctx.client, id, {}, {}};
+    const auto c = store_.caseById(id);
+    const apdu::SecureBytes token = newToken();
+    CreatedCase created;
+    created.id = id;
+    created.link = apdu::secureCopy(std::string_view(config_.publicUrl + "/h/"));
+    apdu::append(created.link, token);
+    const store::Time now = clock_.now();
+    created.linkExpiresAt = now + protocol::kLinkValiditySeconds;
+    const std::string sealed =
+        c && mailTransport(config_) == MailTransport::Smtp ? mail::sealLink(answerKey(), c->email, token) : std::string();
+    if (!c || !store::SupportStore(store_).renewLink(id, tokenHash(token), created.linkExpiresAt,
+                                                     mail::subject(c->language), sealed, now)) {
+        ev.result = "not_open";
+        audit_.record(ev);
+        return std::nullopt;
+    }
+    ev.serial = c->serial;
+    handOverLinkMail(created, c->serial, c->email, c->language, now);
+    ev.result = "ok";
+    audit_.record(ev);
+    return created;
+}
+
 bool UnblockService::closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx) {
-    const bool ok = store_.closeCase(id, reason, clock_.now());
+    const bool ok = cases::close(store_, id, reason, clock_.now());
     audit_.record({ctx.requestId, "case_close", ok ? "ok" : "not_found", "", ctx.client, id, {}, {}});
     return ok;
 }
@@ -229,18 +238,17 @@ IssuedSecret UnblockService::submitAnswers(std::int64_t caseId, const std::vecto
         issue.saltHex = apdu::toHex(apdu::crypto::randomBytes(16));
         issue.macHex = apdu::toHex(secretMac(issue.saltHex, c.serial, issued.secret.bytes()));
         issue.expiresAt = issued.expiresAt;
-        issue.tries = protocol::kMaxSecretTries;
     }
-    const auto out = store_.submitAnswers(caseId, correct, issue, now);
+    const auto out = cases::submitAnswers(store_, caseId, correct, issue, now);
     switch (out.result) {
-        case store::AnswerResult::Accepted:
+        case cases::AnswerResult::Accepted:
             ev.result = "ok";
             audit_.record(ev);
             return issued;
-        case store::AnswerResult::Wrong: refuse(ApiError::WrongAnswers, ev, out.triesLeft);
-        case store::AnswerResult::Blocked: refuse(ApiError::Blocked, ev, 0);
-        case store::AnswerResult::Expired: refuse(ApiError::Expired, ev);
-        case store::AnswerResult::NotOpen: refuse(ApiError::UsedUp, ev);
+        case cases::AnswerResult::Wrong: refuse(ApiError::WrongAnswers, ev, out.triesLeft);
+        case cases::AnswerResult::Blocked: refuse(ApiError::Blocked, ev, 0);
+        case cases::AnswerResult::Expired: refuse(ApiError::Expired, ev);
+        case cases::AnswerResult::NotOpen: refuse(ApiError::UsedUp, ev);
     }
     refuse(ApiError::Internal, ev);
 }

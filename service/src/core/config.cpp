@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/config.hpp"
 
+#include "core/mail.hpp"
+
 #include "ias/protocol/admin_key.hpp"
 
 #include <fstream>
@@ -32,6 +34,18 @@ int toIntIn(const std::string& v, int lo, int hi) {
     const int n = toInt(v);
     if (n < lo || n > hi) throw std::out_of_range("must be " + std::to_string(lo) + ".." + std::to_string(hi));
     return n;
+}
+
+// revocation.command: words separated by spaces or tabs, no quoting (no shell runs it).
+std::vector<std::string> splitWords(const std::string& v) {
+    std::vector<std::string> out;
+    std::size_t p = 0;
+    while ((p = v.find_first_not_of(" \t", p)) != std::string::npos) {
+        const std::size_t e = v.find_first_of(" \t", p);
+        out.push_back(v.substr(p, e == std::string::npos ? std::string::npos : e - p));
+        p = e;
+    }
+    return out;
 }
 
 using Setter = std::function<void(ServiceConfig&, const std::string&)>;
@@ -81,6 +95,63 @@ const std::map<std::string, Setter>& setters() {
         {"brand.issuer", [](auto& c, auto& v) { c.brand.issuerName = v; }},
         {"brand.accent_color", [](auto& c, auto& v) { c.brand.accentColor = v; }},
         {"brand.revocation_url", [](auto& c, auto& v) { c.brand.revocationUrl = v; }},
+        {"mail.transport",
+         [](auto& c, auto& v) {
+             if (v == "smtp") c.mail.transport = MailTransport::Smtp;
+             else if (v == "dir") c.mail.transport = MailTransport::Dir;
+             else if (v == "none") c.mail.transport = MailTransport::None;
+             else throw std::out_of_range("must be smtp, dir or none");
+         }},
+        {"mail.smtp_url",
+         [](auto& c, auto& v) {
+             if (!v.starts_with("smtp://") && !v.starts_with("smtps://"))
+                 throw std::out_of_range("must be smtp://host[:port] or smtps://host[:port]");
+             c.mail.smtpUrl = v;
+         }},
+        {"mail.starttls",
+         [](auto& c, auto& v) {
+             if (v == "required") c.mail.startTls = StartTls::Required;
+             else if (v == "opportunistic") c.mail.startTls = StartTls::Opportunistic;
+             else if (v == "off") c.mail.startTls = StartTls::Off;
+             else throw std::out_of_range("must be required, opportunistic or off");
+         }},
+        {"mail.from",
+         [](auto& c, auto& v) {
+             if (!mail::validAddress(v)) throw std::out_of_range("must be a plain address user@domain");
+             c.mail.from = v;
+         }},
+        {"mail.user", [](auto& c, auto& v) { c.mail.user = v; }},
+        {"mail.password_file", [](auto& c, auto& v) { c.mail.passwordFile = v; }},
+        {"mail.ca_file", [](auto& c, auto& v) { c.mail.caFile = v; }},
+        {"mail.timeout", [](auto& c, auto& v) { c.mail.timeout = toIntIn(v, 1, 600); }},
+        {"mail.give_up_after", [](auto& c, auto& v) { c.mail.giveUpAfter = toIntIn(v, 60, 30 * 24 * 3600); }},
+        {"mail.retry_min", [](auto& c, auto& v) { c.mail.retryMin = toIntIn(v, 1, 24 * 3600); }},
+        {"mail.poll_interval", [](auto& c, auto& v) { c.mail.pollInterval = toIntIn(v, 1, 300); }},
+        {"mail.retry_max", [](auto& c, auto& v) { c.mail.retryMax = toIntIn(v, 1, 24 * 3600); }},
+        {"revocation.url",
+         [](auto& c, auto& v) {
+             if (!v.empty() && !v.starts_with("https://")) throw std::out_of_range("must be https://...");
+             c.revocation.url = v;
+         }},
+        {"revocation.client_cert", [](auto& c, auto& v) { c.revocation.clientCert = v; }},
+        {"revocation.client_key", [](auto& c, auto& v) { c.revocation.clientKey = v; }},
+        {"revocation.ca_file", [](auto& c, auto& v) { c.revocation.caFile = v; }},
+        {"revocation.command", [](auto& c, auto& v) { c.revocation.command = splitWords(v); }},
+        {"revocation.timeout", [](auto& c, auto& v) { c.revocation.timeout = toIntIn(v, 1, 600); }},
+        {"revocation.retry_initial", [](auto& c, auto& v) { c.revocation.retryInitial = toIntIn(v, 1, 86400); }},
+        {"revocation.retry_max", [](auto& c, auto& v) { c.revocation.retryMax = toIntIn(v, 1, 7 * 86400); }},
+        {"revocation.poll", [](auto& c, auto& v) { c.revocation.poll = toIntIn(v, 1, 3600); }},
+        {"revocation.alert_after", [](auto& c, auto& v) { c.revocation.alertAfter = toIntIn(v, 1, 30 * 86400); }},
+        {"metrics.listen", [](auto& c, auto& v) { c.metricsListen = v; }},
+        {"console.session_idle", [](auto& c, auto& v) { c.console.sessionIdle = toIntIn(v, 60, 24 * 3600); }},
+        {"console.session_max", [](auto& c, auto& v) { c.console.sessionMax = toIntIn(v, 300, 7 * 24 * 3600); }},
+        {"console.lockout_failures", [](auto& c, auto& v) { c.console.lockoutFailures = toIntIn(v, 1, 100); }},
+        {"console.lockout_seconds", [](auto& c, auto& v) { c.console.lockoutSeconds = toIntIn(v, 1, 7 * 24 * 3600); }},
+        {"console.scrypt_log2n", [](auto& c, auto& v) { c.console.scryptLog2N = toIntIn(v, 10, 20); }},
+        {"rate.console_client_per_minute", [](auto& c, auto& v) { c.console.clientPerMinute = std::stod(v); }},
+        {"rate.console_client_burst", [](auto& c, auto& v) { c.console.clientBurst = std::stod(v); }},
+        {"rate.console_account_per_minute", [](auto& c, auto& v) { c.console.accountPerMinute = std::stod(v); }},
+        {"rate.console_account_burst", [](auto& c, auto& v) { c.console.accountBurst = std::stod(v); }},
     };
     return m;
 }
@@ -98,6 +169,15 @@ void applySetting(ServiceConfig& c, const std::string& key, const std::string& v
         throw std::runtime_error("value out of range for '" + key + "'" +
                                  (std::string_view(e.what()).starts_with("must be") ? std::string(" (") + e.what() + ")" : ""));
     }
+}
+
+MailTransport mailTransport(const ServiceConfig& c) {
+    const MailTransport t = c.mail.transport.value_or(c.outboxDir.empty() ? MailTransport::None : MailTransport::Dir);
+    if (t == MailTransport::Smtp && (c.mail.smtpUrl.empty() || c.mail.from.empty()))
+        throw std::runtime_error("mail.transport = smtp needs mail.smtp_url and mail.from");
+    if (t == MailTransport::Dir && c.outboxDir.empty()) throw std::runtime_error("mail.transport = dir needs outbox_dir");
+    if (c.mail.retryMin > c.mail.retryMax) throw std::runtime_error("mail.retry_min is above mail.retry_max");
+    return t;
 }
 
 ServiceConfig loadConfig(const std::string& path) {

@@ -2,6 +2,7 @@
 // Module API decisions: verify, cryptogram, confirm.
 #include "core/unblock_service.hpp"
 
+#include "core/case_machine.hpp"
 #include "core/tokens.hpp"
 #include "ias/apdu/crypto.hpp"
 #include "ias/protocol/admin_key.hpp"
@@ -78,17 +79,17 @@ protocol::VerifyResponse UnblockService::verify(const protocol::VerifyRequest& r
     resp.ticket = newToken();
     resp.expiresIn = protocol::kTicketValiditySeconds;
     const store::Time now = clock_.now();
-    const auto out = store_.verifySecret(c->id, mac, tokenHash(resp.ticket), now + resp.expiresIn, now);
+    const auto out = cases::verifySecret(store_, *c, mac, {tokenHash(resp.ticket), now + resp.expiresIn}, now);
     switch (out.result) {
-        case store::VerifyResult::Ticket:
+        case cases::VerifyResult::Ticket:
             ev.result = "ok";
             audit_.record(ev);
             return resp;
-        case store::VerifyResult::Wrong: refuse(ApiError::WrongSecret, ev, out.triesLeft);
-        case store::VerifyResult::UsedUp: refuse(ApiError::UsedUp, ev);
-        case store::VerifyResult::Expired: refuse(ApiError::Expired, ev);
-        case store::VerifyResult::Blocked: refuse(ApiError::Blocked, ev);
-        case store::VerifyResult::NoCase: refuse(ApiError::NoCase, ev);
+        case cases::VerifyResult::Wrong: refuse(ApiError::WrongSecret, ev, out.triesLeft);
+        case cases::VerifyResult::UsedUp: refuse(ApiError::UsedUp, ev);
+        case cases::VerifyResult::Expired: refuse(ApiError::Expired, ev);
+        case cases::VerifyResult::Blocked: refuse(ApiError::Blocked, ev);
+        case cases::VerifyResult::NoCase: refuse(ApiError::NoCase, ev);
     }
     refuse(ApiError::Internal, ev);
 }
@@ -98,11 +99,11 @@ protocol::CryptogramResponse UnblockService::cryptogram(const protocol::Cryptogr
     AuditEvent ev{ctx.requestId, "cryptogram", "", "", ctx.client, {}, {}, {}};
     if (!hsm_) refuse(ApiError::Internal, ev);
     limit("", ev);
-    const auto out = store_.useTicketForCryptogram(tokenHash(r.ticket), clock_.now());
+    const auto out = cases::useTicketForCryptogram(store_, tokenHash(r.ticket), clock_.now());
     ev.serial = out.serial;
     if (out.caseId) ev.caseId = out.caseId;
-    if (out.result == store::TicketResult::BadTicket) refuse(ApiError::BadTicket, ev);
-    if (out.result == store::TicketResult::Limit) refuse(ApiError::Limit, ev);
+    if (out.result == cases::TicketResult::BadTicket) refuse(ApiError::BadTicket, ev);
+    if (out.result == cases::TicketResult::Limit) refuse(ApiError::Limit, ev);
     const apdu::Bytes sn8 = protocol::serialIcc(apdu::fromHex(out.serial));
     protocol::CryptogramResponse resp{hsm_->cryptogram(sn8, r.challenge)};
     ev.result = "ok";
@@ -115,10 +116,10 @@ void UnblockService::confirm(const protocol::ConfirmRequest& r, const RequestCon
     ev.count = r.triesAfter;
     limit("", ev);
     const bool done = r.outcome == protocol::ConfirmOutcome::Done;
-    const auto out = store_.confirm(tokenHash(r.ticket), done, r.triesAfter, clock_.now());
+    const auto out = cases::confirm(store_, tokenHash(r.ticket), done, clock_.now());
     ev.serial = out.serial;
     if (out.caseId) ev.caseId = out.caseId;
-    if (out.result != store::TicketResult::Ok) refuse(ApiError::BadTicket, ev);
+    if (out.result != cases::TicketResult::Ok) refuse(ApiError::BadTicket, ev);
     ev.result = "ok";
     audit_.record(ev);
 }

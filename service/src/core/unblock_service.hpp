@@ -35,9 +35,11 @@ struct CreatedCase {
     std::int64_t id = 0;
     apdu::SecureBytes link;  // public_url/h/<token>: in the e-mail, never stored
     store::Time linkExpiresAt = 0;
-    // The mail was handed over for delivery (written to outbox_dir). Otherwise (no
-    // outbox_dir, or it could not be written) `mail` is the only copy, for the caller.
+    // The mail was handed over for delivery (written to outbox_dir), or queued for the SMTP
+    // sender. Otherwise (no transport, or outbox_dir could not be written) `mail` is the only
+    // copy, for the caller.
     bool mailSent = false;
+    bool mailQueued = false;
     apdu::SecureBytes mail;
 };
 
@@ -72,6 +74,14 @@ public:
     CreatedCase createCase(const std::string& serialIn, const std::string& email, const std::string& language,
                            const std::vector<QuestionAnswer>& qa, const RequestContext& ctx);
     bool closeCase(std::int64_t id, const std::string& reason, const RequestContext& ctx);
+    // Support's request to revoke the certificates of a case's card (reasonCode keyCompromise
+    // or cessationOfOperation; core/revocation.cpp): the case's revocation request, queued
+    // now unless it already has one; nullopt when there is no such case.
+    std::optional<store::RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
+                                                              const RequestContext& ctx);
+    // An open case gets a new link (the old one and its holder sessions stop working) and a
+    // new mail; nullopt when the case is unknown or not open.
+    std::optional<CreatedCase> resendLink(std::int64_t id, const RequestContext& ctx);
     // Keys every answer hash still in the old unkeyed form with the HSM (at start-up: no weak
     // row remains); returns how many were rewritten. Needs the HSM.
     std::size_t keyUnkeyedAnswerHashes();
@@ -90,12 +100,17 @@ public:
     // Refusal error for a case that is not open (nullopt when it is open and valid).
     std::optional<protocol::ApiError> caseRefusal(const store::CaseRecord& c) const;
 
+    // Keyed with the HSM's HMAC key (the staff credentials, core/staff.hpp). Needs the HSM.
+    KeyedMac hsmMac() { return answerKey(); }
+    AuditLog& audit() noexcept { return audit_; }
     const ServiceConfig& config() const noexcept { return config_; }
     store::Store& store() noexcept { return store_; }
     const Clock& clock() const noexcept { return clock_; }
 
 private:
     KeyedMac answerKey();
+    void handOverLinkMail(CreatedCase& created, const std::string& serial, const std::string& email,
+                          const std::string& language, store::Time now);
     apdu::Bytes secretMac(const std::string& saltHex, const std::string& serial, apdu::ByteView secret10);
     [[noreturn]] void refuse(protocol::ApiError e, AuditEvent ev, std::optional<int> triesLeft = std::nullopt);
     void limit(const std::string& serial, const AuditEvent& ev);

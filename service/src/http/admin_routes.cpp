@@ -42,6 +42,47 @@ json caseJson(const store::CaseRecord& c) {
             {"questions", q}};
 }
 
+// The delivery state of a mail: that it was handed over or is queued, its attempts and last
+// error; never its body or link.
+json mailJson(const store::OutboxMail& m) {
+    return {{"id", m.id},
+            {"case", m.caseId ? json(m.caseId) : json(nullptr)},
+            {"to", m.recipient},
+            {"subject", m.subject},
+            {"created_at", m.createdAt},
+            {"sent_at", m.sentAt ? json(m.sentAt) : json(nullptr)},
+            {"state", m.state},
+            {"attempts", m.attempts},
+            {"next_attempt_at", m.state == "queued" ? json(m.nextAttemptAt) : json(nullptr)},
+            {"last_error", m.lastError.empty() ? json(nullptr) : json(m.lastError)}};
+}
+
+json revocationJson(const store::RevocationRequest& x) {
+    return {{"id", x.id},
+            {"case", x.caseId},
+            {"serial", x.serial},
+            {"reason", x.reasonCode},
+            {"reason_text", x.reason},
+            {"requested_by", x.requestedBy},
+            {"created_at", x.createdAt},
+            {"state", x.state == store::RevocationState::Delivered ? "delivered" : "pending"},
+            {"attempts", x.attempts},
+            {"next_attempt_at", x.state == store::RevocationState::Pending ? json(x.nextAttemptAt) : json(nullptr)},
+            {"delivered_at", x.deliveredAt ? json(x.deliveredAt) : json(nullptr)},
+            {"last_error", x.lastError.empty() ? json(nullptr) : json(x.lastError)},
+            {"idempotency_key", x.idempotencyKey}};
+}
+
+// The case id of a (\d+) match; nullopt when it does not fit 64 bits (it names no case;
+// std::stoll would throw -> 500).
+std::optional<std::int64_t> caseIdOf(const httplib::Request& req) {
+    std::int64_t id = 0;
+    const std::string digits = req.matches[1];
+    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size()) return std::nullopt;
+    return id;
+}
+
 std::string str(const json& j, const char* key, bool required = true) {
     const auto it = j.find(key);
     if (it == j.end() || !it->is_string()) {
@@ -79,7 +120,8 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
                      json{{"id", created.id},
                           {"link", asText(created.link)},
                           {"link_expires_at", created.linkExpiresAt},
-                          {"mail_sent", created.mailSent}}
+                          {"mail_sent", created.mailSent},
+                          {"mail_queued", created.mailQueued}}
                          .dump());
         });
     });
@@ -91,16 +133,29 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
             sendJson(res, 200, out.dump());
         });
     });
+    // One case, with its mail's delivery state and its revocation request (null when none).
+    s.Get(R"(/v1/admin/cases/(\d+))", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req, ctx);
+            const auto id = caseIdOf(req);
+            const auto c = id ? r.service.store().caseById(*id) : std::nullopt;
+            if (!c) throw ApiException(ApiError::NoCase, "no_case");
+            json out = caseJson(*c);
+            const auto m = r.service.store().mailOfCase(c->id);
+            out["mail"] = m ? mailJson(*m) : json(nullptr);
+            out["revocation"] = nullptr;
+            for (const auto& x : r.service.store().listRevocationRequests())
+                if (x.caseId == c->id) out["revocation"] = revocationJson(x);
+            sendJson(res, 200, out.dump());
+        });
+    });
     s.Post(R"(/v1/admin/cases/(\d+)/close)", [&r](const httplib::Request& req, httplib::Response& res) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
             requireAdmin(r, req, ctx);
             const json j = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
             const std::string reason = j.is_object() ? str(j, "reason", false) : "";
-            // \d+ may not fit 64 bits: such an id names no case (std::stoll would throw -> 500).
-            std::int64_t id = 0;
-            const std::string digits = req.matches[1];
-            const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-            if (parsed.ec != std::errc() || !r.service.closeCase(id, reason.empty() ? "closed by support" : reason, ctx))
+            const auto id = caseIdOf(req);
+            if (!id || !r.service.closeCase(*id, reason.empty() ? "closed by support" : reason, ctx))
                 throw ApiException(ApiError::NotFound, "not_found");
             res.status = 204;
         });
@@ -109,24 +164,30 @@ void installAdminRoutes(httplib::Server& s, Routes& r) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
             requireAdmin(r, req, ctx);
             json out = json::array();
-            for (const auto& x : r.service.store().listRevocationRequests())
-                out.push_back({{"id", x.id}, {"case", x.caseId}, {"serial", x.serial}, {"reason", x.reason},
-                               {"created_at", x.createdAt}});
+            for (const auto& x : r.service.store().listRevocationRequests()) out.push_back(revocationJson(x));
             sendJson(res, 200, out.dump());
+        });
+    });
+    // Support asks the CA to revoke the case's certificates: {"reason": "keyCompromise" |
+    // "cessationOfOperation"}. 200 with the case's request (an existing one is kept as it is).
+    s.Post(R"(/v1/admin/cases/(\d+)/revoke)", [&r](const httplib::Request& req, httplib::Response& res) {
+        guarded(r, req, res, [&](const RequestContext& ctx) {
+            requireAdmin(r, req, ctx);
+            const json j = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+            if (!j.is_object()) throw ApiException(ApiError::BadRequest, "body is not a JSON object");
+            const std::string reason = str(j, "reason", false);
+            const auto id = caseIdOf(req);
+            const auto x = id ? r.service.requestRevocation(*id, reason.empty() ? "keyCompromise" : reason, ctx)
+                              : std::nullopt;
+            if (!x) throw ApiException(ApiError::NotFound, "not_found");
+            sendJson(res, 200, revocationJson(*x).dump());
         });
     });
     s.Get("/v1/admin/outbox", [&r](const httplib::Request& req, httplib::Response& res) {
         guarded(r, req, res, [&](const RequestContext& ctx) {
             requireAdmin(r, req, ctx);
             json out = json::array();
-            // That a mail was handed over, and when; never its body (the link).
-            for (const auto& m : r.service.store().listOutbox())
-                out.push_back({{"id", m.id},
-                               {"case", m.caseId ? json(m.caseId) : json(nullptr)},
-                               {"to", m.recipient},
-                               {"subject", m.subject},
-                               {"created_at", m.createdAt},
-                               {"sent_at", m.sentAt ? json(m.sentAt) : json(nullptr)}});
+            for (const auto& m : r.service.store().listOutbox()) out.push_back(mailJson(m));
             sendJson(res, 200, out.dump());
         });
     });

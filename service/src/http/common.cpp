@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/common.hpp"
 
+#include "core/metrics.hpp"
+#include <openssl/crypto.h>
+
 #include "core/tokens.hpp"
 #include "hsm/pkcs11_module.hpp"
 #include "ias/apdu/crypto.hpp"
@@ -54,9 +57,11 @@ void guarded(Routes& r, const httplib::Request& req, httplib::Response& res,
         setRetryAfter(res, e);
         sendError(res, ctx, e.error(), e.triesLeft(), refusalExtra ? refusalExtra() : nlohmann::json(nullptr));
     } catch (const hsm::HsmError& e) {
+        metrics().hsmError();
         r.diagnostics << "request " << ctx.requestId << ": HSM error: " << e.what() << std::endl;
         sendError(res, ctx, ApiError::Internal);
     } catch (const store::StoreError& e) {
+        metrics().databaseError();
         // First line only: PostgreSQL DETAIL lines may quote stored values.
         const std::string what = e.what();
         r.diagnostics << "request " << ctx.requestId << ": storage " << (e.unavailable() ? "unavailable" : "error")
@@ -84,6 +89,43 @@ nlohmann::json supportJson(const ServiceConfig& c) {
     return {{"support",
              {{"web", c.support.web}, {"email", c.support.email}, {"phone", c.support.phone}, {"hours", c.support.hours}}},
             {"issuer", c.brand.issuerName}};
+}
+
+apdu::SecureBytes cookieValue(const httplib::Request& req, std::string_view name) {
+    const std::string& cookies = req.get_header_value("Cookie");
+    const std::string key = std::string(name) + "=";
+    std::size_t p = 0;
+    while ((p = cookies.find(key, p)) != std::string::npos) {
+        if (p == 0 || cookies[p - 1] == ' ' || cookies[p - 1] == ';') {
+            const std::size_t start = p + key.size();
+            const std::size_t end = cookies.find(';', start);
+            return apdu::secureCopy(std::string_view(cookies).substr(start, end == std::string::npos ? end : end - start));
+        }
+        p += key.size();
+    }
+    return {};
+}
+
+std::string csrfFor(std::string_view session) { return tokenHash("csrf:" + std::string(session)); }
+
+bool csrfMatches(const httplib::Request& req, std::string_view session) {
+    const std::string expected = csrfFor(session);
+    const apdu::SecureBytes given = formValue(req, "csrf");
+    return !session.empty() && given.size() == expected.size() &&
+           CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+void sendPage(httplib::Response& res, int status, const std::string& html) {
+    res.status = status;
+    res.set_content(html, "text/html; charset=utf-8");
+}
+
+apdu::SecureBytes formValue(const httplib::Request& req, const std::string& key) {
+    std::string value = req.is_multipart_form_data() && req.has_file(key) ? req.get_file_value(key).content
+                                                                          : req.get_param_value(key);
+    apdu::SecureBytes out = apdu::secureCopy(std::string_view(value));
+    apdu::wipeMemory(value.data(), value.size());
+    return out;
 }
 
 }  // namespace ias::service::http

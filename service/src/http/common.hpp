@@ -41,6 +41,19 @@ apdu::SecureBytes bearerToken(const httplib::Request& req);
 
 nlohmann::json supportJson(const ServiceConfig& c);
 
+// --- pages (holder and support console)
+// The value of cookie `name` from the Cookie header, in a wiping buffer (empty when absent).
+apdu::SecureBytes cookieValue(const httplib::Request& req, std::string_view name);
+// The CSRF token of a session: SHA-256("csrf:" || session id), hex.
+std::string csrfFor(std::string_view session);
+// Whether the form's "csrf" field is csrfFor(session) (constant-time comparison).
+bool csrfMatches(const httplib::Request& req, std::string_view session);
+void sendPage(httplib::Response& res, int status, const std::string& html);
+// A form field, urlencoded or multipart/form-data (the pages post urlencoded; a script may
+// post multipart, whose fields httplib keeps apart from the parameters).
+// Returned in a wiping buffer; the copies httplib hands out are wiped here.
+apdu::SecureBytes formValue(const httplib::Request& req, const std::string& key);
+
 // Everything of the daemon's HTTP behaviour that is not TLS, sockets or threads: limits,
 // security headers, the error handler and all routes (server.cpp; the fuzz target drives
 // the same configuration without sockets).
@@ -55,5 +68,6 @@ void installModuleRoutes(httplib::Server& s, Routes& r);
 void installAdminRoutes(httplib::Server& s, Routes& r);
 void installHolderApiRoutes(httplib::Server& s, Routes& r);
 void installHolderPages(httplib::Server& s, Routes& r);
+void installSupportRoutes(httplib::Server& s, Routes& r);
 
 }  // namespace ias::service::http

@@ -4,8 +4,6 @@
 // redirect of a link opened from a mail client) and redirects to /holder,
 // so no secret stays in URLs, history or referrers. Forms carry a CSRF token derived from
 // the session (SHA-256("csrf" || session)), checked in constant time.
-#include <openssl/crypto.h>
-
 #include "core/tokens.hpp"
 #include "http/common.hpp"
 #include "http/pages.hpp"
@@ -20,29 +18,6 @@ namespace {
 
 constexpr const char* kCookie = "__Host-ias-holder";
 
-std::string csrfFor(std::string_view session) { return tokenHash("csrf:" + std::string(session)); }
-
-// The session id from the Cookie header (empty when absent).
-apdu::SecureBytes sessionCookie(const httplib::Request& req) {
-    const std::string& cookies = req.get_header_value("Cookie");
-    const std::string key = std::string(kCookie) + "=";
-    std::size_t p = 0;
-    while ((p = cookies.find(key, p)) != std::string::npos) {
-        if (p == 0 || cookies[p - 1] == ' ' || cookies[p - 1] == ';') {
-            const std::size_t start = p + key.size();
-            const std::size_t end = cookies.find(';', start);
-            return apdu::secureCopy(std::string_view(cookies).substr(start, end == std::string::npos ? end : end - start));
-        }
-        p += key.size();
-    }
-    return {};
-}
-
-void sendPage(httplib::Response& res, int status, const std::string& html) {
-    res.status = status;
-    res.set_content(html, "text/html; charset=utf-8");
-}
-
 struct HolderRequest {
     RequestContext ctx;
     store::CaseRecord c;
@@ -56,7 +31,7 @@ void withHolder(Routes& r, const httplib::Request& req, httplib::Response& res,
     const RequestContext ctx = contextFor(r, req, res);
     pages::Lang lang = pages::langFrom(req.get_param_value("lang"), "fr");
     try {
-        const apdu::SecureBytes sid = sessionCookie(req);
+        const apdu::SecureBytes sid = cookieValue(req, kCookie);
         if (sid.empty()) throw ApiException(ApiError::Unauthorized, "no session");
         const auto s = r.service.store().holderSession(tokenHash(sid), r.service.clock().now());
         if (!s) throw ApiException(ApiError::Unauthorized, "no session");
@@ -76,17 +51,6 @@ void withHolder(Routes& r, const httplib::Request& req, httplib::Response& res,
         r.diagnostics << "request " << ctx.requestId << ": internal error (holder page)" << std::endl;
         sendPage(res, 500, pages::refusal({r.service.config(), lang}, ApiError::Internal));
     }
-}
-
-// A form field, urlencoded or multipart/form-data (the pages post urlencoded; a script may
-// post multipart, whose fields httplib keeps apart from the parameters).
-// Returned in a wiping buffer; the copies httplib hands out are wiped here.
-apdu::SecureBytes formValue(const httplib::Request& req, const std::string& key) {
-    std::string value = req.is_multipart_form_data() && req.has_file(key) ? req.get_file_value(key).content
-                                                                          : req.get_param_value(key);
-    apdu::SecureBytes out = apdu::secureCopy(std::string_view(value));
-    apdu::wipeMemory(value.data(), value.size());
-    return out;
 }
 
 bool validColor(const std::string& c) {
@@ -134,7 +98,7 @@ void installHolderPages(httplib::Server& s, Routes& r) {
         withHolder(r, req, res, [&](HolderRequest& h) {
             std::vector<std::string> qs;
             for (const auto& q : h.c.questions) qs.push_back(q.text);
-            sendPage(res, 200, pages::questions({r.service.config(), h.lang}, qs, 3 - h.c.answerFailures,
+            sendPage(res, 200, pages::questions({r.service.config(), h.lang}, qs, protocol::kMaxAnswerSubmissions - h.c.answerFailures,
                                                 csrfFor(h.session), false));
         });
     });
@@ -142,9 +106,7 @@ void installHolderPages(httplib::Server& s, Routes& r) {
         withHolder(r, req, res, [&](HolderRequest& h) {
             h.lang = pages::langFrom(req.get_param_value("lang"), h.c.language);
             const std::string expected = csrfFor(h.session);
-            const apdu::SecureBytes given = formValue(req, "csrf");
-            if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0)
-                throw ApiException(ApiError::Csrf, "csrf");
+            if (!csrfMatches(req, h.session)) throw ApiException(ApiError::Csrf, "csrf");
             std::vector<apdu::SecureBytes> answers;
             for (std::size_t i = 0; i < h.c.questions.size(); ++i)
                 answers.push_back(formValue(req, "a" + std::to_string(i)));

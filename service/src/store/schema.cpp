@@ -114,6 +114,74 @@ ALTER TABLE outbox ADD COLUMN case_id BIGINT;
 ALTER TABLE outbox ADD COLUMN sent_at BIGINT;
 UPDATE outbox SET body = '', sent_at = created_at
 )"},
+    // The mail delivery queue (issue #21): each outbox row has a delivery state (queued |
+    // sent | failed | not_sent), its attempts, the time of the next one, a lease (the instance
+    // sending it now) and the last error. A queued row holds its link sealed (AES-256-GCM
+    // under a key that only the HSM derives, docs/threat-model.md), wiped once the row is
+    // sent or failed.
+    {6, R"(
+ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'not_sent';
+UPDATE outbox SET state = 'sent' WHERE sent_at IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_attempt_at BIGINT;
+ALTER TABLE outbox ADD COLUMN lease_until BIGINT;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+ALTER TABLE outbox ADD COLUMN link_sealed TEXT;
+CREATE INDEX outbox_queued ON outbox(next_attempt_at) WHERE state = 'queued'
+)"},
+    // Revocation reaches the CA (issue #21): revocation_requests becomes a delivery queue
+    // (store/revocation_queue.hpp). Each request gets an idempotency key (the same on every
+    // attempt), a state and a lease; a case has at most one request. Requests recorded before
+    // were never delivered: they are pending now, reason keyCompromise (a block).
+    {7, R"(
+ALTER TABLE revocation_requests ADD COLUMN reason_code TEXT NOT NULL DEFAULT 'keyCompromise';
+ALTER TABLE revocation_requests ADD COLUMN requested_by TEXT NOT NULL DEFAULT 'block';
+ALTER TABLE revocation_requests ADD COLUMN idempotency_key TEXT;
+ALTER TABLE revocation_requests ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE revocation_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE revocation_requests ADD COLUMN next_attempt_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE revocation_requests ADD COLUMN lease_owner TEXT;
+ALTER TABLE revocation_requests ADD COLUMN lease_until BIGINT;
+ALTER TABLE revocation_requests ADD COLUMN delivered_at BIGINT;
+ALTER TABLE revocation_requests ADD COLUMN last_error TEXT;
+UPDATE revocation_requests SET idempotency_key = {RANDOM_KEY} WHERE idempotency_key IS NULL;
+CREATE UNIQUE INDEX revocation_requests_key ON revocation_requests(idempotency_key);
+CREATE UNIQUE INDEX revocation_requests_case ON revocation_requests(case_id);
+CREATE INDEX revocation_requests_due ON revocation_requests(next_attempt_at) WHERE state = 'pending'
+)"},
+    // The support console (issue #21, docs/support.md): per-person staff accounts (scrypt
+    // password keyed with the HSM, TOTP seed derived in the HSM from totp_nonce, the last TOTP
+    // step used), their sessions (SHA-256 of the cookie) and what each person did to a case.
+    {8, R"(
+CREATE TABLE staff (
+  id {PK},
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  totp_nonce TEXT NOT NULL,
+  totp_last_step BIGINT NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locked_until BIGINT NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE staff_sessions (
+  hash TEXT PRIMARY KEY,
+  staff_id BIGINT NOT NULL REFERENCES staff(id),
+  created_at BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
+CREATE TABLE support_events (
+  id {PK},
+  case_id BIGINT NOT NULL REFERENCES cases(id),
+  staff TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX support_events_case ON support_events(case_id)
+)"},
 };
 
 constexpr int kOutboxWipeVersion = 5;
@@ -121,6 +189,10 @@ constexpr int kOutboxWipeVersion = 5;
 std::string expand(std::string sql, Dialect d) {
     const std::string pk = d == Dialect::Sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
     for (std::size_t p = 0; (p = sql.find("{PK}")) != std::string::npos;) sql.replace(p, 4, pk);
+    // 32 random hex digits per row (an idempotency key: unique, not secret).
+    const std::string key = d == Dialect::Sqlite ? "lower(hex(randomblob(16)))"
+                                                 : "replace(CAST(gen_random_uuid() AS TEXT), '-', '')";
+    for (std::size_t p = 0; (p = sql.find("{RANDOM_KEY}")) != std::string::npos;) sql.replace(p, 12, key);
     return sql;
 }
 

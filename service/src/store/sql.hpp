@@ -40,6 +40,10 @@ private:
 using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string>;
 using SqlRow = std::vector<std::optional<std::string>>;
 
+// A result cell as an integer / as text (NULL: 0 / "").
+inline std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
+inline std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
+
 enum class Dialect { Sqlite, Postgres };
 
 class SqlConnection {

@@ -2,12 +2,11 @@
 // The Store over SqlConnection, shared by the SQLite and PostgreSQL backends.
 // Lock discipline: a transaction that changes a case first locks the case row
 // (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite locks the database).
-#include <openssl/crypto.h>
-
 #include <atomic>
 #include <mutex>
 #include <ostream>
 
+#include "store/revocation_queue.hpp"
 #include "store/sql.hpp"
 #include "store/store.hpp"
 
@@ -19,8 +18,14 @@ constexpr const char* kCaseColumns =
     "id, serial, email, language, state, created_at, link_expires_at, answer_failures, secret_salt, secret_mac, "
     "secret_issued_at, secret_expires_at, secret_tries_left, cryptograms_used, closed_reason";
 
-std::int64_t num(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
-std::string text(const std::optional<std::string>& v) { return v.value_or(""); }
+constexpr const char* kOutboxColumns =
+    "id, case_id, recipient, subject, created_at, sent_at, state, attempts, next_attempt_at, last_error";
+
+
+OutboxMail toOutbox(const SqlRow& r) {
+    return {num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5]),
+            text(r[6]), static_cast<int>(num(r[7])), num(r[8]), text(r[9])};
+}
 
 CaseRecord toCase(const SqlRow& r) {
     CaseRecord c;
@@ -40,10 +45,6 @@ CaseRecord toCase(const SqlRow& r) {
     c.cryptogramsUsed = static_cast<int>(num(r[13]));
     c.closedReason = text(r[14]);
     return c;
-}
-
-bool equalConstantTime(const std::string& a, const std::string& b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 class SqlStore final : public Store {
@@ -81,6 +82,30 @@ public:
         }
     }
 
+    bool changeCase(std::int64_t caseId, const CaseDecision& decide, Time now, bool durable) override {
+        return with([&](SqlConnection& c) {
+            Transaction tx(c, durable);
+            const auto cs = loadCase(c, "id = ?", {caseId}, true);
+            if (!cs) return false;
+            apply(c, *cs, decide(*cs), now, tx);
+            return true;
+        });
+    }
+
+    bool changeCaseOfTicket(const std::string& ticketHash, const TicketDecision& decide, Time now) override {
+        return with([&](SqlConnection& c) {
+            Transaction tx(c);
+            const auto t = c.query("SELECT case_id FROM tickets WHERE hash = ?", {ticketHash});
+            if (t.empty()) return false;
+            const auto cs = loadCase(c, "id = ?", {num(t[0][0])}, true);
+            // Read again under the case lock: another transaction may have replaced it.
+            const auto again = c.query("SELECT state, expires_at FROM tickets WHERE hash = ?", {ticketHash});
+            if (!cs || again.empty()) return false;
+            apply(c, *cs, decide(*cs, TicketRecord{text(again[0][0]) == "live", num(again[0][1])}), now, tx);
+            return true;
+        });
+    }
+
     std::optional<std::int64_t> createCase(const NewCase& n, Time now) override {
         return with([&](SqlConnection& c) -> std::optional<std::int64_t> {
             Transaction tx(c);
@@ -105,8 +130,14 @@ public:
                 c.exec("INSERT INTO questions (case_id, position, question, answer_hash) VALUES (?, ?, ?, ?)",
                        {id, static_cast<std::int64_t>(i), n.questions[i].text, n.questions[i].answerHash});
             }
-            c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id) VALUES (?, ?, '', ?, ?)",
-                   {n.email, n.mailSubject, now, id});
+            if (n.sealedLink.empty())
+                c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id, state) "
+                       "VALUES (?, ?, '', ?, ?, 'not_sent')",
+                       {n.email, n.mailSubject, now, id});
+            else
+                c.exec("INSERT INTO outbox (recipient, subject, body, created_at, case_id, state, next_attempt_at, "
+                       "link_sealed) VALUES (?, ?, '', ?, ?, 'queued', ?, ?)",
+                       {n.email, n.mailSubject, now, id, now, n.sealedLink});
             tx.commit();
             return id;
         });
@@ -114,7 +145,7 @@ public:
 
     void markMailSent(std::int64_t caseId, Time now) override {
         with([&](SqlConnection& c) {
-            c.exec("UPDATE outbox SET sent_at = ? WHERE case_id = ? AND sent_at IS NULL", {now, caseId});
+            c.exec("UPDATE outbox SET sent_at = ?, state = 'sent' WHERE case_id = ? AND sent_at IS NULL", {now, caseId});
             return 0;
         });
     }
@@ -155,81 +186,110 @@ public:
         });
     }
 
-    bool closeCase(std::int64_t id, const std::string& reason, Time now) override {
-        return with([&](SqlConnection& c) {
+    std::vector<RevocationRequest> listRevocationRequests() override {
+        return with([&](SqlConnection& c) { return listRevocations(c); });
+    }
+
+    std::optional<RevocationRequest> requestRevocation(std::int64_t caseId, const std::string& reasonCode,
+                                                       const std::string& reason, Time now) override {
+        return with([&](SqlConnection& c) -> std::optional<RevocationRequest> {
             Transaction tx(c);
-            auto cs = loadCase(c, "id = ?", {id}, true);
-            if (!cs || (cs->state != CaseState::Open && cs->state != CaseState::SecretIssued)) return false;
-            c.exec("UPDATE cases SET state = 'closed', closed_reason = ?, closed_at = ? WHERE id = ?", {reason, now, id});
-            c.exec("UPDATE tickets SET state = 'closed' WHERE case_id = ? AND state = 'live'", {id});
+            const auto cs = loadCase(c, "id = ?", {caseId}, true);
+            if (!cs) return std::nullopt;
+            enqueueRevocation(c, {caseId, cs->serial, reason, reasonCode, "support"}, now);
             tx.commit();
-            return true;
+            return listRevocations(c, caseId).at(0);
         });
     }
 
-    std::vector<RevocationRequest> listRevocationRequests() override {
-        return with([&](SqlConnection& c) {
-            std::vector<RevocationRequest> out;
-            for (const auto& r :
-                 c.query("SELECT id, case_id, serial, reason, created_at FROM revocation_requests ORDER BY id"))
-                out.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4])});
-            return out;
+    std::optional<RevocationRequest> claimRevocation(const std::string& owner, Time leaseUntil, Time now) override {
+        return with([&](SqlConnection& c) { return store::claimRevocation(c, owner, leaseUntil, now); });
+    }
+
+    void finishRevocation(std::int64_t id, const std::string& owner, const RevocationAttempt& a, Time now) override {
+        with([&](SqlConnection& c) {
+            store::finishRevocation(c, id, owner, a, now);
+            return 0;
         });
+    }
+
+    QueueStats revocationQueueStats() override {
+        return with([&](SqlConnection& c) { return store::revocationQueueStats(c); });
+    }
+    QueueStats mailQueueStats() override {
+        return with([&](SqlConnection& c) { return store::mailQueueStats(c); });
+    }
+    std::vector<std::pair<std::string, std::int64_t>> caseCountsByState() override {
+        return with([&](SqlConnection& c) { return store::caseCountsByState(c); });
+    }
+    void ping() override {
+        with([&](SqlConnection& c) { return c.query("SELECT 1").size(); });
     }
 
     std::vector<OutboxMail> listOutbox() override {
         return with([&](SqlConnection& c) {
             std::vector<OutboxMail> out;
-            for (const auto& r :
-                 c.query("SELECT id, case_id, recipient, subject, created_at, sent_at FROM outbox ORDER BY id"))
-                out.push_back({num(r[0]), num(r[1]), text(r[2]), text(r[3]), num(r[4]), num(r[5])});
+            for (const auto& r : c.query(std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY id"))
+                out.push_back(toOutbox(r));
             return out;
+        });
+    }
+
+    std::optional<OutboxMail> mailOfCase(std::int64_t caseId) override {
+        return with([&](SqlConnection& c) -> std::optional<OutboxMail> {
+            const auto rows = c.query(std::string("SELECT ") + kOutboxColumns +
+                                          " FROM outbox WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+                                      {caseId});
+            if (rows.empty()) return std::nullopt;
+            return toOutbox(rows[0]);
+        });
+    }
+
+    std::optional<ClaimedMail> claimMail(Time now, Time leaseUntil) override {
+        return with([&](SqlConnection& c) -> std::optional<ClaimedMail> {
+            // One statement: the conditions are checked again on the row itself when it is
+            // updated (PostgreSQL re-evaluates them after waiting for a concurrent claim's
+            // row lock; SQLite runs one writer at a time), so one claim wins.
+            const auto rows = c.query(
+                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ("
+                "SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? "
+                "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT 1) "
+                "AND state = 'queued' AND (lease_until IS NULL OR lease_until <= ?) "
+                "RETURNING id, case_id, recipient, link_sealed, attempts, created_at",
+                {leaseUntil, now, now, now});
+            if (rows.empty()) return std::nullopt;
+            const auto& r = rows[0];
+            return ClaimedMail{num(r[0]), num(r[1]), text(r[2]), text(r[3]), static_cast<int>(num(r[4])), num(r[5])};
+        });
+    }
+
+    bool finishMail(const ClaimedMail& m, const MailOutcome& o, Time now) override {
+        return with([&](SqlConnection& c) {
+            const std::string claim = " WHERE id = ? AND attempts = ? AND state = 'queued' RETURNING id";
+            const SqlValue id = m.id, attempts = std::int64_t{m.attempts};
+            std::vector<SqlRow> rows;
+            switch (o.kind) {
+                case MailOutcome::Kind::Sent:
+                    rows = c.query("UPDATE outbox SET state = 'sent', sent_at = ?, link_sealed = NULL, lease_until = NULL, "
+                                   "last_error = NULL" + claim,
+                                   {now, id, attempts});
+                    break;
+                case MailOutcome::Kind::Retry:
+                    rows = c.query("UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?" + claim,
+                                   {o.retryAt, o.error, id, attempts});
+                    break;
+                case MailOutcome::Kind::Failed:
+                    rows = c.query("UPDATE outbox SET state = 'failed', link_sealed = NULL, lease_until = NULL, "
+                                   "last_error = ?" + claim,
+                                   {o.error, id, attempts});
+                    break;
+            }
+            return !rows.empty();
         });
     }
 
     std::optional<CaseRecord> caseByLinkHash(const std::string& linkHash) override {
         return with([&](SqlConnection& c) { return loadCase(c, "link_hash = ?", {linkHash}, false); });
-    }
-
-    AnswerOutcome submitAnswers(std::int64_t caseId, bool correct, const SecretIssue& issue, Time now) override {
-        return with([&](SqlConnection& c) {
-            Transaction tx(c);
-            auto cs = loadCase(c, "id = ?", {caseId}, true);
-            AnswerOutcome out;
-            if (!cs) return out;
-            out.triesLeft = 3 - cs->answerFailures;
-            if (cs->state == CaseState::Blocked) {
-                out.result = AnswerResult::Blocked;
-                return out;
-            }
-            if (cs->state != CaseState::Open) return out;  // NotOpen
-            if (now >= cs->linkExpiresAt) {
-                out.result = AnswerResult::Expired;
-                return out;
-            }
-            if (correct) {
-                c.exec("UPDATE cases SET state = 'secret_issued', secret_salt = ?, secret_mac = ?, secret_issued_at = ?, "
-                       "secret_expires_at = ?, secret_tries_left = ?, cryptograms_used = 0 WHERE id = ?",
-                       {issue.saltHex, issue.macHex, now, issue.expiresAt, std::int64_t{issue.tries}, caseId});
-                out.result = AnswerResult::Accepted;
-            } else {
-                const int failures = cs->answerFailures + 1;
-                out.triesLeft = std::max(0, 3 - failures);
-                if (failures >= 3) {
-                    c.exec("UPDATE cases SET answer_failures = ?, state = 'blocked', closed_reason = 'wrong answers', "
-                           "closed_at = ? WHERE id = ?",
-                           {std::int64_t{failures}, now, caseId});
-                    c.exec("INSERT INTO revocation_requests (case_id, serial, reason, created_at) VALUES (?, ?, ?, ?)",
-                           {caseId, cs->serial, std::string("wrong answers to the secret questions"), now});
-                    out.result = AnswerResult::Blocked;
-                } else {
-                    c.exec("UPDATE cases SET answer_failures = ? WHERE id = ?", {std::int64_t{failures}, caseId});
-                    out.result = AnswerResult::Wrong;
-                }
-            }
-            tx.commit();
-            return out;
-        });
     }
 
     void createHolderSession(const std::string& sessionHash, const HolderSession& s) override {
@@ -260,94 +320,6 @@ public:
         });
     }
 
-    VerifyOutcome verifySecret(std::int64_t caseId, const std::string& presentedMac, const std::string& ticketHash,
-                               Time ticketExpiresAt, Time now) override {
-        return with([&](SqlConnection& c) {
-            // A right secret only replaces the ticket: a power loss may undo that (the module
-            // verifies again). A wrong one spends a try: that must survive it. Peeked before
-            // the transaction (durability is set outside one), decided again inside it.
-            const auto peek = c.query("SELECT secret_mac FROM cases WHERE id = ?", {caseId});
-            const bool likelyRight = !peek.empty() && peek[0][0] && equalConstantTime(*peek[0][0], presentedMac);
-            Transaction tx(c, !likelyRight);
-            VerifyOutcome out;
-            auto cs = loadCase(c, "id = ?", {caseId}, true);
-            if (!cs || cs->secretMac.empty()) return out;  // NoCase
-            out.triesLeft = cs->secretTriesLeft;
-            switch (cs->state) {
-                case CaseState::Consumed: out.result = VerifyResult::UsedUp; return out;
-                case CaseState::Blocked:
-                case CaseState::Closed: out.result = VerifyResult::Blocked; return out;
-                case CaseState::Open: return out;
-                case CaseState::SecretIssued: break;
-            }
-            if (now >= cs->secretExpiresAt) {
-                out.result = VerifyResult::Expired;
-                return out;
-            }
-            if (cs->secretTriesLeft <= 0) {
-                out.result = VerifyResult::Blocked;
-                return out;
-            }
-            if (cs->cryptogramsUsed >= 3) {
-                out.result = VerifyResult::UsedUp;
-                return out;
-            }
-            if (!equalConstantTime(cs->secretMac, presentedMac)) {
-                out.triesLeft = cs->secretTriesLeft - 1;
-                c.exec("UPDATE cases SET secret_tries_left = ? WHERE id = ?", {std::int64_t{out.triesLeft}, caseId});
-                if (out.triesLeft == 0)
-                    c.exec("UPDATE tickets SET state = 'replaced' WHERE case_id = ? AND state = 'live'", {caseId});
-                tx.commit();
-                out.result = VerifyResult::Wrong;
-                return out;
-            }
-            c.exec("UPDATE tickets SET state = 'replaced' WHERE case_id = ? AND state = 'live'", {caseId});
-            c.exec("INSERT INTO tickets (hash, case_id, issued_at, expires_at, state) VALUES (?, ?, ?, ?, 'live')",
-                   {ticketHash, caseId, now, ticketExpiresAt});
-            tx.commit();
-            out.result = VerifyResult::Ticket;
-            return out;
-        });
-    }
-
-    TicketOutcome useTicketForCryptogram(const std::string& ticketHash, Time now) override {
-        return with([&](SqlConnection& c) {
-            Transaction tx(c);
-            TicketOutcome out;
-            auto cs = liveTicketCase(c, ticketHash, now);
-            if (!cs) return out;
-            out.serial = cs->serial;
-            out.caseId = cs->id;
-            if (cs->cryptogramsUsed >= 3) {
-                out.result = TicketResult::Limit;
-                return out;
-            }
-            c.exec("UPDATE cases SET cryptograms_used = cryptograms_used + 1 WHERE id = ?", {cs->id});
-            tx.commit();
-            out.result = TicketResult::Ok;
-            return out;
-        });
-    }
-
-    TicketOutcome confirm(const std::string& ticketHash, bool done, int /*triesAfter*/, Time now) override {
-        return with([&](SqlConnection& c) {
-            Transaction tx(c);
-            TicketOutcome out;
-            auto cs = liveTicketCase(c, ticketHash, now);
-            if (!cs) return out;
-            out.serial = cs->serial;
-            out.caseId = cs->id;
-            if (done) {
-                c.exec("UPDATE tickets SET state = 'consumed' WHERE case_id = ? AND state = 'live'", {cs->id});
-                c.exec("UPDATE cases SET state = 'consumed', closed_reason = 'reset confirmed', closed_at = ? WHERE id = ?",
-                       {now, cs->id});
-            }
-            tx.commit();
-            out.result = TicketResult::Ok;
-            return out;
-        });
-    }
-
     std::vector<RateTake> takeRateTokens(const std::vector<RateRequest>& buckets, Time now) override {
         return with([&](SqlConnection& c) { return store::takeRateTokens(c, buckets, now); });
     }
@@ -355,6 +327,13 @@ public:
     void purgeRateBuckets(const std::string& kind, const RateRule& rule, Time now) override {
         with([&](SqlConnection& c) {
             store::purgeRateBuckets(c, kind, rule, now);
+            return 0;
+        });
+    }
+
+    void withConnection(const std::function<void(SqlConnection&)>& f) override {
+        with([&](SqlConnection& c) {
+            f(c);
             return 0;
         });
     }
@@ -373,15 +352,53 @@ private:
         return cs;
     }
 
-    // Inside a transaction: the (locked) case of a live, unexpired ticket whose secret is live.
-    std::optional<CaseRecord> liveTicketCase(SqlConnection& c, const std::string& ticketHash, Time now) {
-        const auto t = c.query("SELECT case_id FROM tickets WHERE hash = ?", {ticketHash});
-        if (t.empty()) return std::nullopt;
-        auto cs = loadCase(c, "id = ?", {num(t[0][0])}, true);
-        const auto again = c.query("SELECT state, expires_at FROM tickets WHERE hash = ?", {ticketHash});
-        if (!cs || again.empty() || text(again[0][0]) != "live" || num(again[0][1]) <= now) return std::nullopt;
-        if (cs->state != CaseState::SecretIssued || now >= cs->secretExpiresAt) return std::nullopt;
-        return cs;
+    // Writes one decision of the case state machine and commits (nothing to write: rolls back).
+    static void apply(SqlConnection& c, const CaseRecord& cs, const CaseChange& ch, Time now, Transaction& tx) {
+        if (ch.empty()) return;
+        std::string sets;
+        std::vector<SqlValue> params;
+        const auto set = [&](const char* column, SqlValue v) {
+            sets += std::string(sets.empty() ? "" : ", ") + column + " = ?";
+            params.push_back(std::move(v));
+        };
+        if (ch.state) set("state", std::string(toString(*ch.state)));
+        if (ch.closedReason) {
+            set("closed_reason", *ch.closedReason);
+            set("closed_at", now);
+        }
+        if (ch.answerFailures) set("answer_failures", std::int64_t{*ch.answerFailures});
+        if (ch.secret) {
+            set("secret_salt", ch.secret->saltHex);
+            set("secret_mac", ch.secret->macHex);
+            set("secret_issued_at", now);
+            set("secret_expires_at", ch.secret->expiresAt);
+            set("cryptograms_used", std::int64_t{0});
+        }
+        if (ch.secretTriesLeft) set("secret_tries_left", std::int64_t{*ch.secretTriesLeft});
+        if (ch.countCryptogram) sets += std::string(sets.empty() ? "" : ", ") + "cryptograms_used = cryptograms_used + 1";
+        if (!sets.empty()) {
+            params.emplace_back(cs.id);
+            c.exec("UPDATE cases SET " + sets + " WHERE id = ?", params);
+        }
+        if (const char* ticketState = liveTicketState(ch.liveTicket))
+            c.exec("UPDATE tickets SET state = ? WHERE case_id = ? AND state = 'live'", {std::string(ticketState), cs.id});
+        if (ch.newTicket)
+            c.exec("INSERT INTO tickets (hash, case_id, issued_at, expires_at, state) VALUES (?, ?, ?, ?, 'live')",
+                   {ch.newTicket->hash, cs.id, now, ch.newTicket->expiresAt});
+        // The definitive block's revocation request, queued for the CA in the same transaction.
+        if (ch.revocationReason)
+            enqueueRevocation(c, {cs.id, cs.serial, *ch.revocationReason, "keyCompromise", "block"}, now);
+        tx.commit();
+    }
+
+    static const char* liveTicketState(CaseChange::LiveTicket t) noexcept {
+        switch (t) {
+            case CaseChange::LiveTicket::Keep: return nullptr;
+            case CaseChange::LiveTicket::Replaced: return "replaced";
+            case CaseChange::LiveTicket::Consumed: return "consumed";
+            case CaseChange::LiveTicket::Closed: return "closed";
+        }
+        return nullptr;
     }
 
     ConnectionPool pool_;

@@ -35,6 +35,10 @@ struct Config {
     // While the PIN is locked, accept the unblock secret as the *user* PIN (Firefox/Thunderbird
     // "Current password" reset, FIREFOX-RESET.md): a deliberate, documented deviation.
     bool secretAsUserPin = true;
+    // The persistent cache of the cards' public PKCS#15 data (docs/cache.md) and its directory
+    // (absolute; empty = $XDG_CACHE_HOME/ias-pkcs11 or ~/.cache/ias-pkcs11).
+    bool cache = true;
+    std::string cacheDir;
 };
 
 struct LoadResult {

@@ -98,6 +98,8 @@ private:
     FileNode* currentEf();
     Bytes fcpOf(const FileNode& node) const;
 
+    // Whether the personality lets key keyRef be used with algorithm byte alg in an MSE.
+    bool personalityAllows(std::uint8_t keyRef, std::uint8_t alg) const;
     // The personality's description of a PIN (padding, local/global); nullptr when none.
     const PinSpec* pinSpec(std::uint8_t ref) const;
     // The PIN in a PIN block as the personality sends it (padding removed); nullopt when the

@@ -12,6 +12,7 @@ namespace ias::sim::keyops {
 
 // Modulus size in bytes (RSA) or field size in bytes (EC).
 std::size_t keySizeBytes(const KeyObject& key);
+bool isEc(const KeyObject& key);  // the DER holds an EC key (else RSA)
 
 // RSA: EMSA-PKCS1-v1_5 type-1 padding of `input` as given (no DigestInfo added), then the
 // private operation. Throws apdu::Error(Crypto) when the input is too long.
@@ -34,7 +35,7 @@ Bytes publicKeyDer(const KeyObject& key);
 
 // New keys (PKCS#8 DER).
 SecureBytes generateRsa(unsigned bits);
-SecureBytes generateEcP256();
+SecureBytes generateEc(const std::string& curve);  // "P-256", "P-384"
 // PEM (PKCS#8 or traditional) → PKCS#8 DER.
 SecureBytes privateKeyFromPem(const std::string& pem);
 std::string privateKeyToPem(ByteView pkcs8Der);

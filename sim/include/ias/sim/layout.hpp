@@ -71,6 +71,8 @@ inline constexpr std::uint8_t kAlgSha256 = 0x40;
 inline constexpr std::uint8_t kAlgRsaPss = 0x05;          // our choice: RSASSA-PSS over the given hash (PSO CDS)
 inline constexpr std::uint8_t kAlgEcdsa = 0x04;           // our choice: raw ECDSA over the given hash
 inline constexpr std::uint8_t kAlgEcdsaSha256 = 0x44;     // our choice: ECDSA with on-card SHA-256 (DST)
+inline constexpr std::uint8_t kAlgEcdsaDst = 0x54;        // IDEMIA v8: ECDSA over the given hash in a DST
+                                                          // (realcards/esteid2018_idemia MSE 80 01 54)
 inline constexpr std::uint8_t kAlgMutualAuthSha1 = 0x0C;
 inline constexpr std::uint8_t kAlgMutualAuthSha256 = 0x8C;
 inline constexpr std::uint8_t kAlgExternalAuth = 0x1C;

@@ -58,6 +58,9 @@ struct KeySpec {
     std::uint8_t id = 0;           // PKCS#15 ID (one byte)
     std::uint16_t certFid = 0;
     std::string label;
+    std::string curve;             // "" = an RSA 2048 key; else an EC key on this curve ("P-384")
+    Bytes algorithms;              // the card algorithm bytes its MSE accepts (empty: any of its kind);
+                                   // the PrKDF names the matching TokenInfo entries (algReference)
 };
 
 // One PKCS#15 application DF and the FIDs of its files.

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: Apache-2.0
+// The persistent public cache (docs/cache.md) with the token on in-process simulator cards:
+// each "process" is a token of its own over its own connection to the same card, so the APDUs
+// a second process saves are counted. Hit (on every card family), miss, corrupt, truncated,
+// foreign and swapped-card files, concurrent writers, file permissions, the parser on every
+// truncation and every flipped byte, and no cache at all.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "card/public_cache.hpp"
+#include "card/sdo_access.hpp"
+#include "core/mechanisms.hpp"
+#include "core/token.hpp"
+#include "sim_connection.hpp"
+
+namespace ias::p11 {
+namespace {
+
+using card::CacheDirectory;
+using card::CardRecord;
+using test::fixedCardOptions;
+using test::SimConnection;
+
+constexpr const char* kSerialA = "0010000000123456";
+constexpr const char* kSerialB = "0010000000654321";
+
+std::shared_ptr<sim::Card> cardOf(const std::string& personality, const char* serial) {
+    sim::PersonalisationOptions o = fixedCardOptions(personality);
+    o.serial = apdu::fromHex(serial);
+    return std::make_shared<sim::Card>(sim::personalise(o).state);
+}
+
+class ScratchDir {
+public:
+    ScratchDir() {
+        std::string name = std::filesystem::temp_directory_path().string() + "/ias-cache-test-XXXXXX";
+        if (::mkdtemp(name.data()) == nullptr) throw std::runtime_error("mkdtemp");
+        root_ = name;
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(root_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    std::string root() const { return root_; }
+    std::string cache() const { return root_ + "/ias-pkcs11"; }
+    std::string file(const char* serial) const { return cache() + "/" + serial + ".cache"; }
+
+private:
+    std::string root_;
+};
+
+// One process on the card: its own token and connection; identity = the APDUs of first contact.
+class Process {
+public:
+    Process(std::shared_ptr<sim::Card> card, std::shared_ptr<const CacheDirectory> cache) {
+        auto connection = std::make_unique<SimConnection>(std::move(card));
+        connection_ = connection.get();
+        token_ = std::make_unique<Token>(std::move(connection), [this] { return ++handles_; }, std::move(cache));
+        identity_ = connection_->commands().size();
+    }
+    Token& token() { return *token_; }
+    std::size_t identityApdus() const { return identity_; }
+    std::size_t apdusOf(const std::function<void()>& op) {
+        const std::size_t before = connection_->commands().size();
+        op();
+        return connection_->commands().size() - before;
+    }
+    // Class, label, ID and value of every object: what an application lists.
+    std::vector<std::string> listing() {
+        std::vector<std::string> out;
+        for (const auto& o : token_->objects()) {
+            std::string line = std::to_string(o->objectClass());
+            for (CK_ATTRIBUTE_TYPE a : {CKA_LABEL, CKA_ID, CKA_VALUE, CKA_MODULUS}) {
+                const Bytes* v = o->find(a);
+                line += " " + (v ? apdu::toHex(*v) : std::string("-"));
+            }
+            out.push_back(line);
+        }
+        return out;
+    }
+
+private:
+    SimConnection* connection_ = nullptr;
+    std::unique_ptr<Token> token_;
+    CK_OBJECT_HANDLE handles_ = 0;
+    std::size_t identity_ = 0;
+};
+
+std::shared_ptr<const CacheDirectory> directory(const ScratchDir& d) {
+    auto cache = std::make_shared<const CacheDirectory>(d.cache());
+    if (!cache->usable()) throw std::runtime_error("cache directory not usable: " + cache->why());
+    return cache;
+}
+
+Bytes fileBytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+void writeBytes(const std::string& path, const Bytes& b) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// --- a second process on every card family ---
+
+class CardCacheFamily : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CardCacheFamily, SecondProcessReadsNoPublicFile) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const auto card = cardOf(GetParam(), kSerialA);
+    Process cold(card, cache);
+    std::vector<std::string> coldListing;
+    const std::size_t coldObjects = cold.apdusOf([&] { coldListing = cold.listing(); });
+    ASSERT_TRUE(cache->load(apdu::fromHex(kSerialA)).has_value()) << "no record written";
+
+    Process warm(card, cache);
+    std::vector<std::string> warmListing;
+    const std::size_t warmObjects = warm.apdusOf([&] { warmListing = warm.listing(); });
+    std::cerr << "  " << GetParam() << ": first contact cold " << cold.identityApdus() << ", warm " << warm.identityApdus()
+              << "; objects cold " << coldObjects << ", warm " << warmObjects << " APDUs\n";
+    // Identify the card (SELECT + TokenInfo) and read the PIN's tries: nothing else.
+    EXPECT_LE(warm.identityApdus(), 3u);
+    EXPECT_EQ(warmObjects, 0u);
+    EXPECT_EQ(warmListing, coldListing);
+    EXPECT_EQ(warm.token().snapshot().serial, cold.token().snapshot().serial);
+    EXPECT_EQ(warm.token().snapshot().label, cold.token().snapshot().label);
+    EXPECT_EQ(warm.token().snapshot().userPin.triesLeft, cold.token().snapshot().userPin.triesLeft);
+    EXPECT_EQ(warm.token().snapshot().userPinLengths.min, cold.token().snapshot().userPinLengths.min);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "cosmo-v7", "cosmo-v8", "cosmo-v8-ec", "gemalto-multiapp", "cpx", "sagem"),
+                         [](const auto& info) {
+                             std::string n = info.param;
+                             for (char& c : n) c = c == '-' ? '_' : c;
+                             return n;
+                         });
+
+TEST(CardCache, ColdFirstContactOnTheDefaultCardIsAtMostSix) {
+    ScratchDir d;
+    Process cold(cardOf("amos", kSerialA), directory(d));
+    EXPECT_LE(cold.identityApdus(), 6u);
+}
+
+TEST(CardCache, WarmLoginAndSignSendOnlyVerifyMseAndSign) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const auto card = cardOf("amos", kSerialA);
+    Bytes di = digestInfoPrefix(Hash::Sha256);
+    di.resize(di.size() + 32, 0x5A);
+    {
+        Process first(card, cache);
+        first.token().loginUser(apdu::ByteView(reinterpret_cast<const std::uint8_t*>("4711"), 4), UnblockSettings{});
+        for (const auto& o : first.token().objects()) {
+            if (o->objectClass() == CKO_PRIVATE_KEY && o->key()->canSign && !o->key()->alwaysAuthenticate) (void)first.token().sign(*o, *findMechanism(CKM_RSA_PKCS), di, Hash::None);
+        }
+        first.token().logout();
+    }
+    Process second(card, cache);
+    const std::size_t login =
+        second.apdusOf([&] { second.token().loginUser(apdu::ByteView(reinterpret_cast<const std::uint8_t*>("4711"), 4), UnblockSettings{}); });
+    std::size_t signs = 0;
+    std::size_t keys = 0;
+    for (const auto& o : second.token().objects()) {
+        if (o->objectClass() != CKO_PRIVATE_KEY || !o->key()->canSign || o->key()->alwaysAuthenticate) continue;
+        ++keys;
+        signs += second.apdusOf([&] { (void)second.token().sign(*o, *findMechanism(CKM_RSA_PKCS), di, Hash::None); });
+    }
+    EXPECT_EQ(login, 1u);
+    ASSERT_GT(keys, 0u);
+    EXPECT_EQ(signs, 2 * keys) << "MSE SET + the signature per key: its descriptor comes from the cache";
+    EXPECT_LE(second.identityApdus() + login + signs / keys, 8u);
+}
+
+TEST(CardCache, PinTriesAreAlwaysTheCardsOwn) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const auto card = cardOf("amos", kSerialA);
+    const std::string wrong = "0000";
+    const apdu::ByteView wrongPin(reinterpret_cast<const std::uint8_t*>(wrong.data()), wrong.size());
+    Process first(card, cache);
+    const unsigned full = first.token().snapshot().userPin.triesLeft;
+    EXPECT_THROW(first.token().loginUser(wrongPin, UnblockSettings{}), std::exception);
+    Process second(card, cache);
+    EXPECT_LE(second.identityApdus(), 3u);
+    EXPECT_EQ(second.token().snapshot().userPin.triesLeft, full - 1) << "tries read from the card, not the cache";
+    for (unsigned i = 1; i < full; ++i) EXPECT_THROW(second.token().loginUser(wrongPin, UnblockSettings{}), std::exception);
+    Process third(card, cache);
+    EXPECT_TRUE(third.token().snapshot().userPin.blocked);
+    EXPECT_EQ(third.token().snapshot().userPin.triesLeft, 0u);
+    const auto record = cache->load(apdu::fromHex(kSerialA));
+    ASSERT_TRUE(record.has_value());
+    for (const auto& [key, answer] : record->descriptors) {
+        if (answer.empty()) continue;
+        EXPECT_EQ(card::parseSdoAccess(answer, static_cast<card::SdoClass>(std::get<1>(key)), std::get<2>(key) & 0x1F).triesLeft, std::nullopt)
+            << "a counter in the cache";
+    }
+}
+
+// --- bad files ---
+
+TEST(CardCache, CorruptTruncatedOrForeignFilesAreIgnoredAndRewritten) {
+    const std::vector<std::pair<std::string, std::function<Bytes(Bytes)>>> damages = {
+        {"flipped byte", [](Bytes b) { b[b.size() / 2] ^= 0x01; return b; }},
+        {"truncated", [](Bytes b) { b.resize(b.size() / 2); return b; }},
+        {"last byte missing", [](Bytes b) { b.pop_back(); return b; }},
+        {"empty", [](const Bytes&) { return Bytes{}; }},
+        {"trailing byte", [](Bytes b) { b.push_back(0); return b; }},
+        {"not a cache file", [](const Bytes&) { return Bytes(4096, 0x41); }},
+    };
+    for (const auto& [name, damage] : damages) {
+        SCOPED_TRACE(name);
+        ScratchDir d;
+        const auto cache = directory(d);
+        const auto card = cardOf("amos", kSerialA);
+        Process cold(card, cache);
+        const auto reference = cold.listing();
+        writeBytes(d.file(kSerialA), damage(fileBytes(d.file(kSerialA))));
+        EXPECT_FALSE(cache->load(apdu::fromHex(kSerialA)).has_value());
+
+        Process again(card, cache);
+        EXPECT_GT(again.identityApdus(), 3u) << "read from the card like a first time";
+        EXPECT_EQ(again.listing(), reference);
+        EXPECT_TRUE(cache->load(apdu::fromHex(kSerialA)).has_value()) << "rewritten";
+    }
+}
+
+TEST(CardCache, RecordFiledUnderAnotherSerialIsForeign) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    Process a(cardOf("amos", kSerialA), cache);
+    (void)a.listing();
+    // Card A's record under card B's name (and A's own file gone).
+    std::filesystem::rename(d.file(kSerialA), d.file(kSerialB));
+    EXPECT_FALSE(cache->load(apdu::fromHex(kSerialB)).has_value());
+    EXPECT_TRUE(cache->recordsFor(cardOf("amos", kSerialB)->atr()).empty());
+
+    const auto cardB = cardOf("amos", kSerialB);
+    Process reference(cardB, nullptr);
+    Process b(cardB, cache);
+    EXPECT_EQ(b.token().snapshot().serial, kSerialB);
+    EXPECT_EQ(b.listing(), reference.listing());
+    const auto rewritten = cache->load(apdu::fromHex(kSerialB));
+    ASSERT_TRUE(rewritten.has_value());
+    EXPECT_EQ(rewritten->serial, apdu::fromHex(kSerialB));
+}
+
+TEST(CardCache, SwappedCardShowsOnlyItsOwnObjects) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    // Card A in the reader, then card B (same family, same ATR) in the same reader.
+    Process a(cardOf("amos", kSerialA), cache);
+    const auto listingA = a.listing();
+    const auto cardB = cardOf("amos", kSerialB);
+    Process referenceB(cardB, nullptr);
+    const auto listingB = referenceB.listing();
+    ASSERT_NE(listingA, listingB);
+
+    Process b(cardB, cache);
+    EXPECT_EQ(b.token().snapshot().serial, kSerialB);
+    EXPECT_EQ(b.listing(), listingB);
+    // And back to A: A's objects again, from its own record.
+    Process backToA(cardOf("amos", kSerialA), cache);
+    EXPECT_EQ(backToA.listing(), listingA);
+    EXPECT_EQ(backToA.token().snapshot().serial, kSerialA);
+}
+
+TEST(CardCache, CardChangedSinceRecordedIsReadAgain) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const auto card = cardOf("amos", kSerialA);
+    Process first(card, cache);
+    (void)first.listing();
+    // The recorded TokenInfo no longer matches the card's (as after a re-personalisation).
+    auto record = cache->load(apdu::fromHex(kSerialA));
+    ASSERT_TRUE(record.has_value());
+    Bytes& tokenInfo = record->files.at({0, 0x5032});
+    tokenInfo.back() ^= 0x01;
+    std::string why;
+    ASSERT_TRUE(cache->store(*record, why)) << why;
+
+    Process second(card, cache);
+    EXPECT_GT(second.identityApdus(), 3u);
+    EXPECT_EQ(second.listing(), first.listing());
+    EXPECT_NE(cache->load(apdu::fromHex(kSerialA))->files.at({0, 0x5032}), tokenInfo) << "rewritten from the card";
+}
+
+// --- the file itself ---
+
+CardRecord sampleRecord(std::size_t certificateSize) {
+    CardRecord r;
+    r.atr = apdu::fromHex("3BDF18FF8191FE1FC30031B8640C01ECC173940180829000B3");
+    r.serial = apdu::fromHex(kSerialA);
+    r.applications = {apdu::fromHex("E828BD080FD25047656E65726963")};
+    r.files[{0, 0x5032}] = apdu::fromHex("3003040101");
+    r.files[{0, 0xB001}] = Bytes(certificateSize, 0x30);
+    r.missingFiles.emplace_back(0, 0x5033);
+    r.descriptors[{0, 0x10, 0x81}] = apdu::fromHex("70 05 BF 90 01 A0 00");
+    return r;
+}
+
+TEST(CardCacheFile, ParserRefusesEveryTruncationAndEveryFlippedByte) {
+    const CardRecord r = sampleRecord(40);
+    const Bytes encoded = card::encodeCardRecord(r);
+    const auto back = card::parseCardRecord(encoded);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, r);
+    for (std::size_t n = 0; n < encoded.size(); ++n) {
+        EXPECT_FALSE(card::parseCardRecord(apdu::ByteView(encoded.data(), n)).has_value()) << "prefix " << n;
+        Bytes flipped = encoded;
+        flipped[n] ^= 0x20;
+        EXPECT_FALSE(card::parseCardRecord(flipped).has_value()) << "flipped byte " << n;
+    }
+}
+
+TEST(CardCacheFile, ConcurrentWritersNeverShowAPartialFile) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const CardRecord small = sampleRecord(100);
+    const CardRecord large = sampleRecord(200000);
+    std::string why;
+    ASSERT_TRUE(cache->store(small, why)) << why;
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    std::atomic<int> reads{0};
+    std::thread reader([&] {
+        while (!stop) {
+            const auto got = cache->load(apdu::fromHex(kSerialA));
+            if (!got || (*got != small && *got != large)) ++failures;
+            ++reads;
+        }
+    });
+    auto writer = [&](const CardRecord& r) {
+        std::string error;
+        for (int i = 0; i < 150; ++i) {
+            if (!cache->store(r, error)) ++failures;
+        }
+    };
+    std::thread w1(writer, std::cref(small));
+    std::thread w2(writer, std::cref(large));
+    w1.join();
+    w2.join();
+    stop = true;
+    reader.join();
+    EXPECT_EQ(failures, 0);
+    EXPECT_GT(reads, 0);
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(d.cache())) {
+        ++files;
+        EXPECT_EQ(e.path().filename().string(), std::string(kSerialA) + ".cache") << "no temporary file left";
+    }
+    EXPECT_EQ(files, 1u);
+}
+
+TEST(CardCacheFile, PrivateFilesAndNoSymbolicLinks) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    std::string why;
+    ASSERT_TRUE(cache->store(sampleRecord(10), why)) << why;
+    struct stat st {};
+    ASSERT_EQ(::stat(d.file(kSerialA).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    ASSERT_EQ(::stat(d.cache().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+
+    // A cache file that is a symbolic link (to a valid record) is never read.
+    std::filesystem::rename(d.file(kSerialA), d.root() + "/elsewhere.cache");
+    std::filesystem::create_symlink(d.root() + "/elsewhere.cache", d.file(kSerialA));
+    EXPECT_FALSE(cache->load(apdu::fromHex(kSerialA)).has_value());
+    EXPECT_TRUE(cache->recordsFor(sampleRecord(10).atr).empty());
+    // Writing replaces the link itself, never its target.
+    ASSERT_TRUE(cache->store(sampleRecord(20), why)) << why;
+    EXPECT_FALSE(std::filesystem::is_symlink(d.file(kSerialA)));
+    EXPECT_EQ(card::parseCardRecord(fileBytes(d.root() + "/elsewhere.cache")), sampleRecord(10));
+
+    // The directory through a symbolic link, or open to others: refused.
+    std::filesystem::create_directory_symlink(d.cache(), d.root() + "/link");
+    EXPECT_FALSE(CacheDirectory(d.root() + "/link").usable());
+    ASSERT_EQ(::chmod(d.cache().c_str(), 0755), 0);
+    EXPECT_FALSE(CacheDirectory(d.cache()).usable());
+    EXPECT_FALSE(cache->store(sampleRecord(10), why));
+    EXPECT_FALSE(CacheDirectory("relative/path").usable());
+}
+
+TEST(CardCache, WithoutCacheNothingIsWritten) {
+    ScratchDir d;
+    std::filesystem::create_directory(d.cache());
+    const auto card = cardOf("amos", kSerialA);
+    Process first(card, nullptr);
+    (void)first.listing();
+    Process second(card, nullptr);
+    EXPECT_GT(second.identityApdus(), 3u);
+    EXPECT_TRUE(std::filesystem::is_empty(d.cache()));
+}
+
+}  // namespace
+}  // namespace ias::p11
