@@ -133,11 +133,12 @@ public:
             // The whole line: the service's stderr is unbuffered, so the marker may be
             // readable before the port digits are (seen under load as stoi("")).
             if (const auto p = now.find(marker); p != std::string::npos) {
-                const auto end = now.find('\n', p);
-                int port = 0;
+                const auto eol = now.find('\n', p);
+                int listening = 0;
                 const char* first = now.data() + p + marker.size();
-                if (end != std::string::npos && std::from_chars(first, now.data() + end, port).ec == std::errc{} && port > 0) {
-                    port_ = port;
+                if (eol != std::string::npos && std::from_chars(first, now.data() + eol, listening).ec == std::errc{} &&
+                    listening > 0) {
+                    port_ = listening;
                     return;
                 }
             }
