@@ -116,12 +116,12 @@ private:
     }
 
     void execute(const std::string& sql, const std::vector<SqlValue>& params, std::vector<SqlRow>* rows) {
-        std::vector<std::string> text(params.size());
+        std::vector<std::string> numbers(params.size());  // integers as text, alive until the call
         std::vector<const char*> values(params.size(), nullptr);
         for (std::size_t i = 0; i < params.size(); ++i) {
             if (auto* n = std::get_if<std::int64_t>(&params[i])) {
-                text[i] = std::to_string(*n);
-                values[i] = text[i].c_str();
+                numbers[i] = std::to_string(*n);
+                values[i] = numbers[i].c_str();
             } else if (auto* t = std::get_if<std::string>(&params[i])) {
                 values[i] = t->c_str();
             }
