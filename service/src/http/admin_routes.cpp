@@ -73,15 +73,6 @@ json revocationJson(const store::RevocationRequest& x) {
             {"idempotency_key", x.idempotencyKey}};
 }
 
-// The case id of a (\d+) match; nullopt when it does not fit 64 bits (it names no case;
-// std::stoll would throw -> 500).
-std::optional<std::int64_t> caseIdOf(const httplib::Request& req) {
-    std::int64_t id = 0;
-    const std::string digits = req.matches[1];
-    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    if (parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size()) return std::nullopt;
-    return id;
-}
 
 std::string str(const json& j, const char* key, bool required = true) {
     const auto it = j.find(key);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/common.hpp"
 
-#include "core/metrics.hpp"
 #include <openssl/crypto.h>
 
+#include <charconv>
+
+#include "core/metrics.hpp"
 #include "core/tokens.hpp"
 #include "hsm/pkcs11_module.hpp"
 #include "ias/apdu/crypto.hpp"
@@ -126,6 +128,14 @@ apdu::SecureBytes formValue(const httplib::Request& req, const std::string& key)
     apdu::SecureBytes out = apdu::secureCopy(std::string_view(value));
     apdu::wipeMemory(value.data(), value.size());
     return out;
+}
+
+std::optional<std::int64_t> caseIdOf(const httplib::Request& req) {
+    std::int64_t id = 0;
+    const std::string digits = req.matches[1];
+    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size()) return std::nullopt;
+    return id;
 }
 
 }  // namespace ias::service::http

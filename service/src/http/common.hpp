@@ -6,6 +6,9 @@
 
 #include <httplib.h>
 
+#include <cstdint>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -69,5 +72,9 @@ void installAdminRoutes(httplib::Server& s, Routes& r);
 void installHolderApiRoutes(httplib::Server& s, Routes& r);
 void installHolderPages(httplib::Server& s, Routes& r);
 void installSupportRoutes(httplib::Server& s, Routes& r);
+
+// The case id of a route's (\d+) match; nullopt when it does not fit 64 bits (it names no
+// case; std::stoll would throw -> 500).
+std::optional<std::int64_t> caseIdOf(const httplib::Request& req);
 
 }  // namespace ias::service::http

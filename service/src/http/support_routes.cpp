@@ -31,13 +31,6 @@ std::string cookie(const char* name, std::string_view value, int maxAge) {
 
 pages::Lang langOf(const httplib::Request& req) { return pages::langFrom(req.get_param_value("lang"), "fr"); }
 
-std::optional<std::int64_t> caseIdOf(const httplib::Request& req) {
-    std::int64_t id = 0;
-    const std::string digits = req.matches[1];
-    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    if (parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size()) return std::nullopt;
-    return id;
-}
 
 struct StaffRequest {
     RequestContext ctx;
