@@ -54,7 +54,7 @@ done
 
 mkdir -p "$(dirname "$out")"
 # Configure both trees (seconds; no build: the project has no generated sources).
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Debug \
+CC=clang-14 CXX=clang++-14 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Debug -DIAS_FUZZ_REPLAY=ON \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >"$out.configure.log" 2>&1 \
   || { cat "$out.configure.log"; exit 2; }
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$out-fuzz" -DIAS_FUZZ=ON -DIAS_BUILD_TESTS=OFF \

@@ -173,12 +173,12 @@ TEST(ServiceCanary, NoSecretInAnyLogOutputOrDatabase) {
     EXPECT_EQ(count(bodies, canonical(secret1)) + count(bodies, canonical(secret2)), 0);
     EXPECT_EQ(count(bodies, tickets[0]), 1);
     EXPECT_EQ(count(bodies, tickets[1]), 1);
-#ifndef IAS_TEST_POSTGRES
-    std::string file;
-    for (const char* suffix : {"", "-wal"}) file += readWhole(db.path() + suffix);
-    // Everything is stored as a hash; the mails (with the links) are never stored.
-    for (const std::string& c : {std::string(kAnswer), std::string(kWrongAnswer), secret1, secret2, canonical(secret1),
-                                 canonical(secret2), tickets[0], tickets[1], session, csrf, link1, link2})
-        EXPECT_EQ(count(file, c), 0) << "in the database file";
-#endif
+    if (!onPostgres()) {
+        std::string file;
+        for (const char* suffix : {"", "-wal"}) file += readWhole(db.path() + suffix);
+        // Everything is stored as a hash; the mails (with the links) are never stored.
+        for (const std::string& c : {std::string(kAnswer), std::string(kWrongAnswer), secret1, secret2, canonical(secret1),
+                                     canonical(secret2), tickets[0], tickets[1], session, csrf, link1, link2})
+            EXPECT_EQ(count(file, c), 0) << "in the database file";
+    }
 }

@@ -156,16 +156,16 @@ TEST_F(ServiceHolderApi, CanaryValuesNeverLeak) {
     EXPECT_EQ(occurrences(bodies, secret), 1) << "the secret is shown once";
     EXPECT_EQ(occurrences(bodies, canonical), 0);
     EXPECT_EQ(occurrences(bodies, ticket), 1) << "the ticket is delivered once";
-#ifndef IAS_TEST_POSTGRES
-    // The database holds no clear secret, answer or ticket either.
-    store.reset();
-    for (const char* suffix : {"", "-wal"}) {
-        std::ifstream f(db.path() + suffix, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        for (const std::string& canary : {answerCanary, secret, canonical, ticket})
-            EXPECT_EQ(bytes.find(canary), std::string::npos) << "in the database" << suffix;
+    if (!onPostgres()) {
+        // The database holds no clear secret, answer or ticket either.
+        store.reset();
+        for (const char* suffix : {"", "-wal"}) {
+            std::ifstream f(db.path() + suffix, std::ios::binary);
+            const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+            for (const std::string& canary : {answerCanary, secret, canonical, ticket})
+                EXPECT_EQ(bytes.find(canary), std::string::npos) << "in the database" << suffix;
+        }
     }
-#endif
 }
 
 // The address goes to the To: line of the mail: a CR or LF would start new headers.

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// A fresh store per test: SQLite in a temporary file, or (service_pg_tests, built with
-// IAS_TEST_POSTGRES) a fresh PostgreSQL database on the server started by
-// scripts/service-world.sh (connection string in IAS_TEST_PG, e.g. "host=/tmp/x port=5433").
+// A fresh store per test: SQLite in a temporary file, or (IAS_TEST_BACKEND=postgres: the
+// "pg." tests of service_backend_tests, label postgres) a fresh PostgreSQL database on the
+// server started by scripts/service-world.sh (connection string in IAS_TEST_PG, e.g.
+// "host=/tmp/x port=5433"). One binary serves both backends, so its heavy test sources are
+// compiled once per build tree.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +13,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "store/sql.hpp"
 #include "store/store.hpp"
@@ -32,6 +36,18 @@ inline store::NewCase newTestCase(const std::string& serial, const std::string& 
     return n;
 }
 
+// The backend of this test process: IAS_TEST_BACKEND, "sqlite" (or unset) or "postgres".
+inline bool onPostgres() {
+    static const bool postgres = [] {
+        const char* v = std::getenv("IAS_TEST_BACKEND");
+        const std::string_view backend = v != nullptr ? v : "sqlite";
+        if (backend != "sqlite" && backend != "postgres")
+            throw std::runtime_error("IAS_TEST_BACKEND must be sqlite or postgres");
+        return backend == "postgres";
+    }();
+    return postgres;
+}
+
 class TestDatabase {
 public:
     TestDatabase(const TestDatabase&) = delete;
@@ -39,61 +55,45 @@ public:
     TestDatabase() {
         static std::atomic<int> counter{0};
         const std::string name = "ias_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-#ifdef IAS_TEST_POSTGRES
-        const char* base = std::getenv("IAS_TEST_PG");
-        if (!base) throw std::runtime_error("IAS_TEST_PG is not set (run scripts/service-world.sh)");
-        base_ = base;
-        store::openPostgres(base_ + " dbname=postgres")->exec("CREATE DATABASE " + name);
-        name_ = name;
-        conninfo_ = base_ + " dbname=" + name;
-#else
-        path_ = std::filesystem::temp_directory_path() / (name + ".sqlite");
-#endif
+        if (onPostgres()) {
+            const char* base = std::getenv("IAS_TEST_PG");
+            if (!base) throw std::runtime_error("IAS_TEST_PG is not set (run scripts/service-world.sh)");
+            base_ = base;
+            store::openPostgres(base_ + " dbname=postgres")->exec("CREATE DATABASE " + name);
+            name_ = name;
+            conninfo_ = base_ + " dbname=" + name;
+        } else {
+            path_ = std::filesystem::temp_directory_path() / (name + ".sqlite");
+        }
     }
     ~TestDatabase() {
-#ifdef IAS_TEST_POSTGRES
-        try {
-            store::openPostgres(base_ + " dbname=postgres")->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-        } catch (...) {
+        if (onPostgres()) {
+            try {
+                store::openPostgres(base_ + " dbname=postgres")->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+            } catch (...) {
+            }
+        } else {
+            std::error_code ec;
+            for (const char* suffix : {"", "-wal", "-shm"})
+                std::filesystem::remove(path_.string() + suffix, ec);
         }
-#else
-        std::error_code ec;
-        for (const char* suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(path_.string() + suffix, ec);
-#endif
     }
     std::unique_ptr<store::Store> open(std::size_t pool = 4) const {
-#ifdef IAS_TEST_POSTGRES
-        return store::openPostgresStore(conninfo_, pool);
-#else
-        (void)pool;
+        if (onPostgres()) return store::openPostgresStore(conninfo_, pool);
         return store::openSqliteStore(path_.string());
-#endif
     }
     std::string path() const { return path_.string(); }
     // A plain SQL connection to this database (for checks below the Store interface).
     std::unique_ptr<store::SqlConnection> connection() const {
-#ifdef IAS_TEST_POSTGRES
-        return store::openPostgres(conninfo_);
-#else
+        if (onPostgres()) return store::openPostgres(conninfo_);
         return store::openSqlite(path_.string());
-#endif
     }
     // The `database` setting of ias-unblockd for this database.
     std::string spec() const {
-#ifdef IAS_TEST_POSTGRES
-        return "postgres:" + conninfo_;
-#else
+        if (onPostgres()) return "postgres:" + conninfo_;
         return "sqlite:" + path_.string();
-#endif
     }
-    static const char* backend() {
-#ifdef IAS_TEST_POSTGRES
-        return "postgres";
-#else
-        return "sqlite";
-#endif
-    }
+    static const char* backend() { return onPostgres() ? "postgres" : "sqlite"; }
 
 private:
     std::string base_, name_, conninfo_;
