@@ -58,13 +58,13 @@ run_suite() {
 }
 
 # Each tree builds what is run from it: the unit suites run under the sanitizers only (no
-# unit binaries in the Release tree), TSan gets the suites whose code runs threads, the
+# unit, PostgreSQL or service-bench binaries in the Release tree), TSan gets the suites whose code runs threads, the
 # PostgreSQL suite runs from the ASan tree only, and the fuzz targets are built there with a
 # plain main that replays their committed corpus (fuzz/replay_main.cpp; fuzzing proper is
 # scripts/fuzz.sh with clang and libFuzzer, a build of every library of its own that CI does
 # not pay for). The sanitizer trees keep line tables only (-g1): their reports still name
 # file and line, and the compile costs about 15 % less CPU than with full debug information.
-build release -DIAS_UNIT_TESTS=none
+build release -DIAS_UNIT_TESTS=none -DIAS_PG_TESTS=OFF
 build asan -DIAS_UNIT_TESTS=all -DIAS_PG_TESTS=ON -DIAS_FUZZ_REPLAY=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1
 build tsan -DIAS_UNIT_TESTS=threaded -DIAS_PG_TESTS=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1
 

@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -385,10 +386,34 @@ TEST_P(CardToken, ResetByTheServiceWhenTheRuleAllowsExternalAuthentication) {
     }
     const auto s = settings(UnblockSettings::Method::Service);
     if (!facts_.resetByService) {
-        // The card resets by PUK only: the service is not asked, the SO PIN is the PUK.
+        // The card resets by PUK only: the service is not asked, and a typed unblock secret
+        // is not sent to the card as a PUK (it could cost a PUK try): no PIN command at all.
         const apdu::SecureBytes secret = protocol::UnblockSecret::generate().display();
-        EXPECT_ANY_THROW(token_->loginSecurityOfficer(ByteView(secret.data(), secret.size()), s));
+        const auto isPinCommand = [](const Bytes& c) { return c[1] == 0x2C || c[1] == 0x24 || (c[1] == 0x20 && c.size() > 5); };
+        const std::size_t before = connection_->commands().size();
+        try {
+            token_->loginSecurityOfficer(ByteView(secret.data(), secret.size()), s);
+            ADD_FAILURE() << "SO login with an unblock secret accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.rv(), CKR_FUNCTION_NOT_SUPPORTED);
+        }
+        const auto& commands = connection_->commands();
+        EXPECT_EQ(std::count_if(commands.begin() + static_cast<std::ptrdiff_t>(before), commands.end(), isPinCommand), 0);
         EXPECT_EQ(service_->verifies, 0);
+        // A PUK outside its limits is not the PUK either: refused, nothing sent.
+        const std::size_t beforeLong = commands.size();
+        try {
+            token_->loginSecurityOfficer(view(std::string(300, '1')), s);
+            ADD_FAILURE() << "SO login with a 300-digit PUK accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.rv(), CKR_PIN_INCORRECT);
+        }
+        EXPECT_EQ(std::count_if(commands.begin() + static_cast<std::ptrdiff_t>(beforeLong), commands.end(), isPinCommand), 0);
+        // The PUK itself still resets the card.
+        token_->loginSecurityOfficer(view(kPuk), s);
+        token_->initUserPin(view("8642"), s);
+        token_->logout();
+        token_->loginUser(view("8642"), settings(UnblockSettings::Method::None));
         return;
     }
     const apdu::SecureBytes secret = protocol::UnblockSecret::generate().display();

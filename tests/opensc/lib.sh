@@ -52,9 +52,9 @@ insert_fresh_card() {
 }
 
 # A fresh card of personality $1 (serial 0010000000654321, test PIN and PUK) in the reader.
-insert_personality() {
+insert_personality() {  # insert_personality NAME [SERIAL]
     local state="$TMP/$1.json"
-    sim personalise --personality "$1" --state "$state" --serial 0010000000654321 --pin "$TEST_PIN" \
+    sim personalise --personality "$1" --state "$state" --serial "${2:-0010000000654321}" --pin "$TEST_PIN" \
         --puk "$TEST_PUK" --ca-dir "$WORLD/ca" --label "IAS-ECC SIM" --force >/dev/null
     chmod 600 "$state"
     "$WORLD_SH" insert "$state" >/dev/null 2>&1

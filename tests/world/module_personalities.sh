@@ -3,21 +3,30 @@
 # The module on every simulator personality (real IAS-ECC card families), through the real
 # PC/SC stack with pkcs11-tool: list without PIN, login, sign with every key the user PIN
 # opens (CKM_SHA256_RSA_PKCS or CKM_ECDSA_SHA256, verified with openssl against the card's
-# certificate), decrypt with every key that may, change PIN, lock (three wrong PINs) and reset by PUK where the
-# card's reset rule allows it (else the refusal must be CKR_FUNCTION_NOT_SUPPORTED). Prints a
-# matrix line per personality with the APDUs of list/login/sign; fails on any cell that is not
-# what the card allows. (Reset by the unblock service on each personality: the in-process
-# module.card.* tests and the world suites run with IAS_SIM_PERSONALITY.)
+# certificate), decrypt with every key that may, change PIN, lock (three wrong PINs), reset by
+# PUK where the card's reset rule allows it, and -- locked again -- reset by the issuer's
+# unblock service (C_Login(CKU_SO, one-time secret) + C_InitPIN) where the rule allows
+# external authentication; where a rule does not allow a method, the module must refuse it
+# with CKR_FUNCTION_NOT_SUPPORTED. Prints a matrix line per personality with the APDUs of
+# list/login/sign; fails on any cell that is not what the card allows.
+# Needs the test world and the unblock world (scripts/test-world.sh, scripts/unblock-world.sh).
 # Usage: tests/world/module_personalities.sh MODULE [NAME...]
 MODULE="$1"; shift
 export OPENSC_MODULE="$MODULE"
 source "$(dirname "$0")/../opensc/lib.sh"
 
-# The module reads its configuration from here: PUK reset (so_login = puk), no service.
+# The module reads its configuration from here: PUK reset (so_login = puk), no service. The
+# service reset runs with the unblock world's module lines instead.
 export IAS_PKCS11_CONF="$TMP/ias-pkcs11.conf"
 printf 'so_login = puk\n' > "$IAS_PKCS11_CONF"
+FIXTURE="$(dirname "$0")/unblock_fixture.sh"
+"$FIXTURE" module-conf > "$TMP/service.conf" || { echo "the unblock world is not running (scripts/unblock-world.sh start)" >&2; exit 1; }
 
+# What each card's PIN reset rule allows (sim/src/personality.cpp): every personality has a
+# PUK and a rule with user authentication; the CPx card's rule (SCB 13, realcards/cpx_french_
+# health_iasecc) allows no external authentication, so no unblock by the service there.
 declare -A NO_PUK_RESET=()
+declare -A NO_SERVICE_RESET=([cpx]=1)
 mapfile -t ALL < <(sim personalities | cut -f1 | grep -v '^default$')
 NAMES=("$@")
 [[ ${#NAMES[@]} -gt 0 ]] || NAMES=("${ALL[@]}")
@@ -85,9 +94,30 @@ reset_pin() {
     if grep -q CKR_FUNCTION_NOT_SUPPORTED <<<"$out"; then echo refused; else echo FAIL; fi
 }
 
-printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %s\n' personality list login sign decrypt change lock reset "apdus list/login/sign"
+# Locked again, then reset through the service with a one-time secret for this card's serial.
+service_reset() {
+    local serial=$1 secret out
+    lock_pin >/dev/null 2>&1 || { echo FAIL; return; }
+    secret=$("$FIXTURE" secret "$serial") || { echo FAIL; return; }
+    reset_count
+    out=$(IAS_PKCS11_CONF="$TMP/service.conf" p11 --login --login-type so --so-pin "$secret" --init-pin --new-pin "$TEST_PIN" 2>&1) && {
+        p11 --login --pin "$TEST_PIN" -O >/dev/null && echo ok; return
+    }
+    # Refused before anything reaches the card's PINs: the secret is never tried as a PUK.
+    # (No VERIFY with data, CHANGE or RESET RETRY COUNTER; an empty VERIFY only reads tries.)
+    if grep -q CKR_FUNCTION_NOT_SUPPORTED <<<"$out" && ! grep -Eq '^00 20 .. .. Lc=|^00 2[4C] ' "$WORLD/apdu.log"; then
+        echo refused
+    else
+        echo FAIL
+    fi
+}
+
+printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %-8s %s\n' personality list login sign decrypt change lock "reset/puk" service "apdus list/login/sign"
+index=10
 for name in "${NAMES[@]}"; do
-    insert_personality "$name"
+    # A serial per card: the service keeps one case per serial.
+    index=$((index + 1)); serial=00100000006543$index
+    insert_personality "$name" "$serial"
     : > "$TMP/cell.log"
 
     reset_count; list=$(cell bash -c "pkcs11-tool --module '$MODULE' -O 2>&1 | grep -q 'Certificate Object'"); a1=$(apdu_count)
@@ -97,17 +127,14 @@ for name in "${NAMES[@]}"; do
     change=$(cell change_pin)
     lock=$(cell lock_pin)
     reset=$(reset_pin 2>>"$TMP/cell.log")
-    # What the card's rule says (sim/src/personality.cpp): every personality today has a PUK
-    # and a user-PIN reset rule with user authentication (SCB 1n/3n/7n).
-    allowed=puk-reset; [[ -z "${NO_PUK_RESET[$name]:-}" ]] || allowed=no-puk-reset
-    printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %s\n' "$name" "$list" "$login" "$sign" "$decrypt" "$change" "$lock" "$reset" "$a1/$a2/$a3"
+    service=$(service_reset "$serial" 2>>"$TMP/cell.log")
+    printf '%-18s %-5s %-5s %-5s %-7s %-6s %-5s %-8s %-8s %s\n' "$name" "$list" "$login" "$sign" "$decrypt" "$change" "$lock" "$reset" "$service" "$a1/$a2/$a3"
     row_ok=1
     for c in "$list" "$login" "$sign" "$decrypt" "$change" "$lock"; do [[ $c == ok ]] || row_ok=0; done
-    case "$reset" in
-        ok) [[ $allowed != no-puk-reset ]] || row_ok=0 ;;
-        refused) [[ $allowed == no-puk-reset ]] || row_ok=0 ;;
-        *) row_ok=0 ;;
-    esac
+    # ok where the rule allows the method, refused (CKR_FUNCTION_NOT_SUPPORTED) where not.
+    expect() { if [[ -n "$2" ]]; then [[ $1 == refused ]]; else [[ $1 == ok ]]; fi; }
+    expect "$reset" "${NO_PUK_RESET[$name]:-}" || row_ok=0
+    expect "$service" "${NO_SERVICE_RESET[$name]:-}" || row_ok=0
     if [[ $row_ok -eq 0 ]]; then
         failures=$((failures + 1))
         echo "FAIL: $name" >&2

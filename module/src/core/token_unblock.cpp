@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "ias/protocol/secret.hpp"
 #include "log.hpp"
+#include "pin_policy.hpp"
 #include "token.hpp"
 #include "token_card_access.hpp"
 
@@ -105,6 +106,15 @@ void Token::loginSecurityOfficer(ByteView credential, const UnblockSettings& set
             fail(CKR_FUNCTION_NOT_SUPPORTED, "no unblock service configured");
         case UnblockSettings::Method::Puk: {
             if (!puk_) fail(CKR_FUNCTION_NOT_SUPPORTED, "the card has no PUK");
+            // The unblock service is configured but this card's rule wants its PUK: a typed
+            // unblock secret is not sent to the card as a PUK (it could cost a PUK try).
+            if (settings.method == UnblockSettings::Method::Service && protocol::parseSecret(credential).ok()) {
+                logLine(LogLevel::Warn, "an unblock secret cannot reset this card's PIN: its reset rule asks for the PUK");
+                fail(CKR_FUNCTION_NOT_SUPPORTED, "the card's PIN is reset with its PUK, not by the unblock service");
+            }
+            // As for the user PIN: outside the PUK's limits it is not the PUK, and no try is spent.
+            require(pinLengthRange(*puk_).contains(credential.size()), CKR_PIN_INCORRECT,
+                    "PUK length outside the card's limits");
             withCard([&](IasCard& card) {
                 ensureApplication(card);
                 card.verifyPin(puk_->reference, credential, pinEncoding(*puk_));
