@@ -63,7 +63,7 @@ Bytes publicPinDescriptor(const card::SdoAccess& access, std::uint8_t reference)
 // PIN information instead. `publicForm` gets what the record may keep (no tries left).
 card::SdoAccess readPinDescriptor(IasCard& card, std::uint8_t reference, Bytes& publicForm) {
     try {
-        const card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, reference);
+        card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, reference);
         publicForm = publicPinDescriptor(access, reference);
         return access;
     } catch (const CardError& e) {
@@ -74,9 +74,8 @@ card::SdoAccess readPinDescriptor(IasCard& card, std::uint8_t reference, Bytes& 
         logf(LogLevel::Debug, "PIN descriptor refused (%s): asking the card's PIN information", e.what());
     }
     const Bytes answer = card.readPinInformation(reference);
-    const card::SdoAccess access = card::parseSdoAccess(answer, card::SdoClass::Pin, reference & 0x1F);
     publicForm = card::pinInformationWithoutCounter(answer);
-    return access;
+    return card::parseSdoAccess(answer, card::SdoClass::Pin, reference & 0x1F);
 }
 
 // Whether the PKCS#15 files and descriptors of a record parse (a file whose checksum is right
