@@ -163,6 +163,21 @@ TEST(CardCache, GemaltoPinInformationIsKeptWithoutItsCounter) {
     EXPECT_LE(warm.identityApdus(), 3u);
 }
 
+// Gemalto's PIN information states no try limit: a card with more tries left than the
+// default (the trace's card had 5) shows at least that many as its limit.
+TEST(CardCache, TryLimitIsAtLeastTheTriesLeftWhenTheCardDoesNotStateIt) {
+    ScratchDir d;
+    sim::PersonalisationOptions o = fixedCardOptions("gemalto-multiapp");
+    o.serial = apdu::fromHex(kSerialA);
+    sim::CardState state = sim::personalise(o).state;
+    for (sim::PinObject& pin : state.pins) {
+        if (pin.ref == 0x11) pin.maxTries = pin.triesLeft = 5;
+    }
+    Process p(std::make_shared<sim::Card>(state), directory(d));
+    EXPECT_EQ(p.token().snapshot().userPin.triesLeft, 5u);
+    EXPECT_EQ(p.token().snapshot().userPin.maxTries, 5u);
+}
+
 // Sagem: EF.SN is a PAN (read shifted by OpenSC); the token's serial and the record's name
 // are TokenInfo's serial, the same as on every other card.
 TEST(CardCache, SagemSerialIsTokenInfos) {
