@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # ctest fixture of conformance.ias.* (LABELS world): a fresh simulated card in "Virtual PCD 00 00"
-# (user PIN 4711, RSA + EC keys) and the module configuration restricted to that reader.
+# (user PIN 4711, RSA + EC keys; of the family IAS_SIM_PERSONALITY, default: today's layout) and
+# the module configuration restricted to that reader.
 # Needs the running test world (scripts/test-world.sh start); IAS_SIM_BIN = the simulator.
 #   p11-conformance/ias-setup.sh DIR      writes DIR/ias-pkcs11.conf and DIR/card.json
 set -euo pipefail
@@ -16,10 +17,11 @@ printf 'reader_filter = Virtual PCD 00 00\nso_login = puk\n' > "$DIR/ias-pkcs11.
 
 status=$("$REPO/scripts/test-world.sh" status 2>/dev/null || true)  # no pipe into grep -q: SIGPIPE + pipefail
 grep -q "^pcscd: running" <<<"$status" || { echo "ias-setup: the test world is not running" >&2; exit 1; }
-template="$DIR/templates/card-ec.json"
+personality="${IAS_SIM_PERSONALITY:-default}"
+template="$DIR/templates/card-ec-$personality.json"
 if [[ ! -f "$template" || "$SIM" -nt "$template" ]]; then  # a rebuilt simulator may lay cards out differently
     rm -f "$template.tmp"
-    "$SIM" personalise --state "$template.tmp" --serial 0010000000123456 --pin 4711 --puk 12345678 \
+    "$SIM" personalise --personality "$personality" --state "$template.tmp" --serial 0010000000123456 --pin 4711 --puk 12345678 \
         --ca-dir "$DIR/templates/ca" --label "IAS-ECC SIM" --ec >/dev/null
     mv "$template.tmp" "$template"
 fi

@@ -127,6 +127,12 @@ run_suite world-tsan --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]
 # the threads tests, the fault matrix, the security checks) with the ASan+UBSan build of the
 # module (any report fails them; LeakSanitizer is on by default).
 run_suite world-asan --test-dir build/asan -L '^world$' -R 'conformance[.]ias|world[.]unblock[.]Module|world[.]threads|world[.]faults[.]|world[.]security[.]Module'
+# The issuer's own token family (IDEMIA Cosmo v7: other application, file ids, key references,
+# PIN padding and signing paths than the default layout): the PKCS#11 conformance suite, the
+# unblock by the service with its error rows, and pkcs11-tool, on the Release module. (Every
+# personality gets the matrix of world.module.personalities and opensc_personalities above.)
+IAS_SIM_PERSONALITY=cosmo-v7 run_suite world-cosmo-v7 --test-dir build/release -L '^world$' \
+  -R 'conformance[.]ias|world[.]unblock[.]Module|world[.]module[.]pkcs11-tool'
 scripts/unblock-world.sh stop >/dev/null
 scripts/test-world.sh stop
 trap - EXIT
