@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "card/public_cache.hpp"
@@ -158,28 +159,25 @@ INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "c
 // SELECT of that application and EF.DIR: one READ by its SFI 1E (Cosmo, CPx: +2), else the
 // refused SFI read, SELECT and READ (Gemalto: +4). A T=0 card (CPx, Gemalto) gets the PIN
 // descriptor's GET DATA answer through 61xx + GET RESPONSE (+1). docs/cache.md, bench/apdu_compare.sh.
-struct ColdBound {
-    const char* personality;
-    std::size_t apdus;
-};
+using ColdBound = std::pair<std::string, std::size_t>;  // personality, APDUs
 
 class CardCacheCold : public ::testing::TestWithParam<ColdBound> {};
 
 TEST_P(CardCacheCold, FirstContactWithinItsBound) {
+    const auto& [personality, bound] = GetParam();
     ScratchDir d;
-    Process cold(cardOf(GetParam().personality, kSerialA), directory(d));
-    std::cerr << "  " << GetParam().personality << ": cold first contact " << cold.identityApdus() << " APDUs\n";
-    EXPECT_LE(cold.identityApdus(), GetParam().apdus);
+    Process cold(cardOf(personality, kSerialA), directory(d));
+    std::cerr << "  " << personality << ": cold first contact " << cold.identityApdus() << " APDUs\n";
+    EXPECT_LE(cold.identityApdus(), bound);
     EXPECT_FALSE(cold.token().snapshot().serial.empty());
     EXPECT_GT(cold.token().snapshot().userPin.triesLeft, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, CardCacheCold,
-                         ::testing::Values(ColdBound{"amos", 6}, ColdBound{"sagem", 6}, ColdBound{"cosmo-v7", 8},
-                                           ColdBound{"cosmo-v8", 8}, ColdBound{"cosmo-v8-ec", 8}, ColdBound{"cpx", 9},
-                                           ColdBound{"gemalto-multiapp", 11}),
+                         ::testing::Values(ColdBound{"amos", 6}, ColdBound{"sagem", 6}, ColdBound{"cosmo-v7", 8}, ColdBound{"cosmo-v8", 8},
+                                           ColdBound{"cosmo-v8-ec", 8}, ColdBound{"cpx", 9}, ColdBound{"gemalto-multiapp", 11}),
                          [](const auto& info) {
-                             std::string n = info.param.personality;
+                             std::string n = info.param.first;
                              for (char& c : n) c = c == '-' ? '_' : c;
                              return n;
                          });
