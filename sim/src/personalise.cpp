@@ -67,7 +67,7 @@ FileNode application(const Personality& p, std::size_t index, const CardState& s
     auto sfi = [](std::uint16_t f) { return static_cast<std::uint8_t>(f & 0x1F); };
     app.children.push_back(ef(spec.odf, pkcs15::odf(spec), sfi(spec.odf)));
     app.children.push_back(ef(spec.tokenInfo, pkcs15::tokenInfo(p, sn8, o.label, ec), sfi(spec.tokenInfo)));
-    app.children.push_back(ef(spec.aodf, pkcs15::aodf(p, index), sfi(spec.aodf)));
+    if (spec.aodf != 0) app.children.push_back(ef(spec.aodf, pkcs15::aodf(p, index), sfi(spec.aodf)));
     app.children.push_back(ef(spec.prkdf, pkcs15::prkdf(p, index, ec), sfi(spec.prkdf)));
     app.children.push_back(ef(spec.cdf, pkcs15::cdf(p, index, ec), sfi(spec.cdf)));
     for (std::size_t k = 0; k < p.keys.size(); ++k) {
@@ -89,7 +89,7 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
     require(personality != nullptr, "unknown personality " + o.personality);
     const Personality& p = *personality;
     require(!o.serial.empty() && o.serial.size() <= 16, "serial must be 1 to 16 bytes");
-    require(p.keys.size() == 2, "a personality has an authentication and a signature key");
+    require(p.keys.size() >= 2, "a personality has an authentication and a signature key");
     const Bytes master = o.masterKey.empty() ? apdu::fromHex(kDefaultTestMasterKey) : o.masterKey;
     const Bytes smEnc = o.smEncKey.empty() ? apdu::fromHex(kDefaultSmEncKey) : o.smEncKey;
     const Bytes smMac = o.smMacKey.empty() ? apdu::fromHex(kDefaultSmMacKey) : o.smMacKey;
@@ -107,9 +107,11 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
     s.label = o.label;
     const Bytes sn8 = protocol::serialIcc(o.serial);
 
-    // Keys: [0] authentication, [1] signature, as the personality numbers them.
+    // Keys: [0] authentication, [1] signature, as the personality numbers them; then others
+    // (the CPx contactless application's key), always new.
     s.keys.push_back(personalityKey(p.keys[0], o.authKeyPem));
     s.keys.push_back(personalityKey(p.keys[1], o.signKeyPem));
+    for (std::size_t k = 2; k < p.keys.size(); ++k) s.keys.push_back(personalityKey(p.keys[k], {}));
     if (o.withEcKey) s.keys.push_back({layout::kEcKey, KeyKind::Ec, keyOrNew(o.ecKeyPem, "P-256"), p.keys[1].acl});
     for (std::size_t i = 0; i < s.keys.size(); ++i) {
         const KeyObject& k = s.keys[i];
@@ -138,7 +140,7 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
     s.mf.acl = kAclDf;
     s.mf.children.push_back(ef(layout::kFidEfAtr, p.efAtr));
     s.mf.children.push_back(ef(layout::kFidEfDir, pkcs15::efDir(p)));
-    s.mf.children.push_back(ef(layout::kFidEfSn, pkcs15::efSn(o.serial), layout::kSfiEfSn));
+    s.mf.children.push_back(ef(layout::kFidEfSn, p.efSnPan ? pkcs15::efSnPan(sn8) : pkcs15::efSn(o.serial), layout::kSfiEfSn));
     for (std::size_t i = 0; i < p.apps.size(); ++i) s.mf.children.push_back(application(p, i, s, out, cn, sn8, o));
     for (std::uint16_t fid : p.otherDfs) {
         FileNode df;

@@ -314,10 +314,27 @@ Personality gemaltoMultiapp() {
     p.answersThrough61xx = true;
     // realcards/uruguay_eid_gemalto_ias: user PIN global 0x11 (VERIFY 00 20 00 11), min 4,
     // stored 12 > max 8, pad 00, ascii-numeric; "SO PIN" 0x81 min 4 stored 16 max 8 (our PUK).
-    // The Gemalto proprietary PIN info (GET DATA A0 03 83 01 11) is not modelled; the IAS-ECC
-    // CHV SDO answers as on our default card and so do the ACLs (gap).
+    // The IAS-ECC access rules of these PINs are not in the trace (gap): today's.
     p.userPin = {0x11, false, 4, 8, 12, 0x00, 3, {0x72, 0x11, 0x00, 0x32, 0xFF}, false, 0x01, "User PIN"};
     p.puk = PinSpec{0x01, true, 4, 8, 16, 0x00, 3, {0x72, 0x12, 0x00, 0xFF, 0xFF}, false, 0x01, "SO PIN"};
+    // PIN information: the vendor middleware reads each PIN with the proprietary GET DATA
+    // 00 CB 00 FF 05 A0 03 83 01 <ref> (trace lines 75-82), answered through 61xx:
+    //   A0 1D 83 01 11 8C 04 F0 00 00 00 DF 21 04 05 FF A5 01 DF 27 02 FF FF DF 28 01 0C DF 2F 01 01
+    //   A0 1B 83 01 81 8C 02 90 00 DF 21 04 03 FF A5 00 DF 27 02 FF FF DF 28 01 10 DF 2F 01 01
+    // DF21's first byte is the tries left (web-eid libelectronic-id EIDThales::pinRetriesLeft
+    // reads it so on the Thales IAS cards of realcards/fineid_v*_thales, same answer form);
+    // DF28 = the stored length (12 / 16, as the AODF); 8C, DF21's other bytes, DF27 and DF2F as
+    // the trace (their meaning: gap). The tries byte is our card's counter: 3 on every
+    // personality (the trace's test card showed 5 left for the user PIN, 3 for the SO PIN).
+    p.pinInformation = {{0x11, {0xF0, 0x00, 0x00, 0x00}, {0xFF, 0xA5, 0x01}}, {0x81, {0x90, 0x00}, {0xFF, 0xA5, 0x00}}};
+    // Whether this card also answers the IAS-ECC CHV SDO (GET DATA 00 CB 3F FF ... BF 81 11 A0)
+    // is in no trace: the middleware never sends it, and OpenSC's driver for this card
+    // (card-cedulauy.c, 2026) counts tries by an empty VERIFY. Gap, decided by the evidence that
+    // the proprietary form is what works on it: refused as unknown (6A88), so the module must
+    // find the PIN's tries the Gemalto way. (OpenSC 0.23's iasecc driver asks the SDO of any
+    // Gemalto IAS-ECC card, card-iasecc.c:iasecc_pin_get_policy; it refuses this personality
+    // earlier, at TokenInfo.) Key SDOs: answered as today (gap).
+    p.chvSdoReadable = false;
     p.securityEnvironments = {
         {1, pinCrt(0x11)},
         {2, cat({pinCrt(0x81), externalAuthCrt()})},
@@ -351,13 +368,27 @@ Personality cpx() {
         "804301B8460404B0ECC147039401804F088025000001FF0100E01002020104020201040202010002020100780806062B8122F8780282029000");
     p.mfNames = {{0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x01, 0x00}};
     // realcards/cpx_french_health_iasecc pkcs15.applications "CPX IAS"; its FID is not public
-    // (gap: 5000, Generic-PKI FIDs). The contactless "CPX IAS CL" application is left out.
+    // (gap: 5000, Generic-PKI FIDs).
     AppSpec app;
     app.aid = {0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10};
     app.fid = 0x5000;
     app.label = "CPX IAS";
-    p.apps = {app};
-    // realcards/cpx_french_health_iasecc [A]: the FCP of 2F00 carries 88 01 F0, SFI 1E.
+    // The contactless application "CPX IAS CL" (realcards/cpx_french_health_iasecc notes (7),
+    // pkcs15.applications; OpenSC dir.c knows it as "CPx IAS CL"): AID ...FF 00 20, second in
+    // EF.DIR, whose entry carries a DDO repeating ...FF 00 10, the contact application's AID:
+    // encoded here as PKCS#15 v1.1's ddoAID (73 {4F AID}, OpenSC pkcs15.c:parse_ddo, "the ODF
+    // record points to the xDF files in a different application"; the real bytes: gap). Its
+    // content is in no source (gap): its DF FID (5001), its PKCS#15 files (ODF, TokenInfo,
+    // PrKDF, CDF at the Generic-PKI FIDs, no AODF: no PIN of its own) and one RSA key, below,
+    // kept in its own DF (where ddoAID would put its objects, in the contact DF: gap; the
+    // simulator's key SDOs answer from any DF).
+    AppSpec cl = app;
+    cl.aid = {0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x20};
+    cl.fid = 0x5001;
+    cl.label = "CPX IAS CL";
+    cl.aodf = 0;
+    cl.ddo = apdu::encodeTlv(0x4F, app.aid);
+    p.apps = {app, cl};
     p.efDirSfi = 0x1E;
     // realcards/cpx_french_health_iasecc trace [E]/[F]: P2=00 refused (6A86) for a DF name and a
     // FID; [A]/[D]: the root AID (P2=00) and the MF by path (P2=04) answer 90 00 with no FCP.
@@ -389,7 +420,14 @@ Personality cpx() {
     p.keys = {
         {0x02, true, {0x7A, 0xFF, 0x11, 0x11, 0xFF, 0xFF}, false, 0, 0, 0x45, 0xB001, "CPS_PRIV_AUT", "", {}},
         {0x01, true, {0x7A, 0x11, 0xFF, 0xFF, 0xFF, 0xFF}, true, 0, 0, 0x46, 0xB002, "CPS_PRIV_SIG", "", {}},
+        // The contactless application's key (gap: reference 0x84, label, usage): its contact
+        // rule (8C) allows nothing, its contactless rule (9C) INTERNAL AUTHENTICATE without a
+        // PIN (gap; the real card's CL rule is not published). The FCPs of the real card carry
+        // both rules (fcp "3F00/2F00": 8C 7B 45 .., 9C 7B FF ..), the PIN #1 SDO only 8C: that
+        // PIN is not usable contactless, hence no PIN in this application.
+        {0x04, true, {0x7A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, false, 1, 0, 0x48, 0xB004, "CPS_PRIV_AUT_CL", "", {}},
     };
+    p.contactlessKeyAcls = {{0x04, {0x7A, 0xFF, 0x00, 0xFF, 0xFF, 0xFF}}};
     // TokenInfo algorithms: not public (gap): the IAS-ECC set OpenSC needs.
     p.manufacturer = "ASIP Sante";
     p.algorithms = numbered({kRsaPkcs, kRsaDecipher, kSha1Hash, kSha256Hash, kSha1Rsa, kSha256Rsa});
@@ -414,6 +452,13 @@ Personality sagem() {
                   .add(0x47, {0x94, 0x01, 0x80})
                   .add(0xE0, {0x02, 0x02, 0x01, 0x04, 0x02, 0x02, 0x01, 0x04, 0x02, 0x02, 0x01, 0x00, 0x02, 0x02, 0x01, 0x00})
                   .take();
+    // EF.SN: card-iasecc.c:iasecc_get_serialnr reads the serial of a SAGEM card with a nibble
+    // shift, its comment citing a real EF.SN 5A 0A 92 50 00 20 10 10 25 00 01 3F = serial
+    // 00 02 01 01 02 50 00 13: an ISO 7812 PAN (MII 9, country 250) whose 16 digits before the
+    // F padding are the serial. Ours: 92 50 <SN.ICC nibbles> F, so OpenSC reads SN.ICC, which
+    // is also what its SM and our administration key set use. (The rest of the PAN, its
+    // issuer digits and check digit, are not known: gap.)
+    p.efSnPan = true;
     // card-iasecc.c:iasecc_select_file sends SAGEM every SELECT with P2=00 (FCI) and retries a
     // DF name with P2=0C on 6A86: the card answers P2=00 (the FCP template serves as FCI).
     p.manufacturer = "Sagem";

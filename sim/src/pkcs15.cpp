@@ -150,18 +150,37 @@ Bytes efDir() { return efDir(*findPersonality(kDefaultPersonality)); }
 
 Bytes efDir(const Personality& p) {
     TlvBuilder dir;
-    for (const AppSpec& app : p.apps) dir.nest(0x61, TlvBuilder{}.add(0x4F, app.aid).add(0x50, text(app.label)));
+    for (const AppSpec& app : p.apps) {
+        TlvBuilder entry;
+        entry.add(0x4F, app.aid).add(0x50, text(app.label));
+        if (!app.ddo.empty()) entry.add(0x73, app.ddo);
+        dir.nest(0x61, entry);
+    }
     return dir.take();
 }
 
 Bytes efSn(ByteView serial) { return apdu::encodeTlv(0x5A, serial); }
 
+Bytes efSnPan(ByteView sn8) {
+    // OpenSC's example (card-iasecc.c:iasecc_get_serialnr): 5A 0A 92 50 00 20 10 10 25 00 01 3F
+    // is read as the serial 00 02 01 01 02 50 00 13: the 16 digits between "925" and the F.
+    std::vector<std::uint8_t> nibbles = {0x9, 0x2, 0x5};
+    for (std::uint8_t b : sn8) {
+        nibbles.push_back(static_cast<std::uint8_t>(b >> 4));
+        nibbles.push_back(static_cast<std::uint8_t>(b & 0x0F));
+    }
+    nibbles.push_back(0xF);
+    Bytes pan;
+    for (std::size_t i = 0; i + 1 < nibbles.size(); i += 2) pan.push_back(static_cast<std::uint8_t>(nibbles[i] << 4 | nibbles[i + 1]));
+    return apdu::encodeTlv(0x5A, pan);
+}
+
 Bytes odf() { return odf(findPersonality(kDefaultPersonality)->apps.front()); }
 
 Bytes odf(const AppSpec& app) {
-    return TlvBuilder{}
-        .nest(0xA8, TlvBuilder{}.nest(0x30, path(fid(app.aodf))))
-        .nest(0xA0, TlvBuilder{}.nest(0x30, path(fid(app.prkdf))))
+    TlvBuilder out;
+    if (app.aodf != 0) out.nest(0xA8, TlvBuilder{}.nest(0x30, path(fid(app.aodf))));
+    return out.nest(0xA0, TlvBuilder{}.nest(0x30, path(fid(app.prkdf))))
         .nest(0xA4, TlvBuilder{}.nest(0x30, path(fid(app.cdf))))
         .take();
 }

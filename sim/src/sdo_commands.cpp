@@ -3,6 +3,8 @@
 //   00 CB 3F FF Lc 4D L 70 L BF <class|80> <ref> L <tag> [len] 00
 // answered with 70 L BF <class|80> <ref> L <items>. Readable without authentication (OpenSC
 // reads PIN policies before VERIFY); private key values and key set values never leave.
+#include <algorithm>
+
 #include "ias/apdu/error.hpp"
 #include "ias/apdu/tlv.hpp"
 #include "ias/sim/card.hpp"
@@ -76,7 +78,34 @@ std::uint16_t keySizeField(const KeyObject& key) {
 
 }  // namespace
 
+// Gemalto IAS PIN information (realcards/uruguay_eid_gemalto_ias trace lines 75-82):
+//   00 CB 00 FF 05 A0 03 83 01 <VERIFY P2>  ->  A0 L {83 01 ref, 8C acl, DF21 04 {tries left,
+//   tail}, DF27 02 FF FF, DF28 01 <stored length>, DF2F 01 01}
+// Only on personalities whose PIN carries the description; elsewhere 6A86 (unknown P1-P2).
+ResponseApdu Card::getPinInformation(const CommandApdu& c) {
+    const auto& request = c.data;
+    if (request.size() != 5 || request[0] != 0xA0 || request[1] != 0x03 || request[2] != 0x83 || request[3] != 0x01) {
+        return sw(StatusWord::kWrongData);
+    }
+    PinObject* pin = pinOfReference(request[4]);
+    const PinSpec* spec = pin ? pinSpec(pin->ref) : nullptr;
+    const auto& all = personality_->pinInformation;
+    const auto described = std::find_if(all.begin(), all.end(), [&](const ProprietaryPinInfo& i) { return i.p2 == request[4]; });
+    if (!spec || described == all.end()) return sw(StatusWord::kReferenceNotFound);
+    Bytes counter{static_cast<std::uint8_t>(pin->triesLeft)};
+    apdu::append(counter, described->counterTail);
+    apdu::TlvBuilder info;
+    info.addByte(0x83, request[4])
+        .add(0x8C, described->acl)
+        .add(0xDF21, counter)
+        .add(0xDF27, {0xFF, 0xFF})
+        .addByte(0xDF28, spec->storedLength)
+        .addByte(0xDF2F, 0x01);
+    return ok(apdu::encodeTlv(kTagDocp, info.bytes()));
+}
+
 ResponseApdu Card::getData(const CommandApdu& c) {
+    if (c.p1 == 0x00 && c.p2 == 0xFF && !personality_->pinInformation.empty()) return getPinInformation(c);
     if (c.p1 != 0x3F || c.p2 != 0xFF) return sw(StatusWord::kIncorrectP1P2);
     std::optional<SdoRequest> req;
     try {
@@ -88,6 +117,8 @@ ResponseApdu Card::getData(const CommandApdu& c) {
 
     switch (req->sdoClass) {
         case kClassChv: {
+            // Gemalto (personality.cpp): no IAS-ECC CHV SDO to read, its own PIN information instead.
+            if (!personality_->chvSdoReadable) return sw(StatusWord::kReferenceNotFound);
             PinObject* pin = state_.findPin(req->ref);
             if (!pin) return sw(StatusWord::kReferenceNotFound);
             if (req->tag == kTagChv) {
@@ -119,6 +150,14 @@ ResponseApdu Card::getData(const CommandApdu& c) {
                 const std::uint16_t size = keySizeField(*key);
                 apdu::TlvBuilder extra;
                 extra.add(0x80, {static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)});
+                // CPx contactless key: A1 {8C contact rule, 9C contactless rule}.
+                for (const auto& [ref, contactless] : personality_->contactlessKeyAcls) {
+                    if (ref != key->ref) continue;
+                    apdu::TlvBuilder inner;
+                    inner.nest(0xA1, apdu::TlvBuilder{}.add(0x8C, key->acl).add(0x9C, contactless));
+                    inner.raw(extra.bytes());
+                    return ok(sdoResponse(kClassPrivateKey, req->ref, apdu::encodeTlv(kTagDocp, inner.bytes())));
+                }
                 return ok(sdoResponse(kClassPrivateKey, req->ref, docp(key->acl, extra)));
             }
             return sw(StatusWord::kWrongData);

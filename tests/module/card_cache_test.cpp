@@ -146,6 +146,49 @@ TEST_P(CardCacheFamily, SecondProcessReadsNoPublicFile) {
     EXPECT_EQ(warm.token().snapshot().userPinLengths.min, cold.token().snapshot().userPinLengths.min);
 }
 
+// Gemalto: the PIN's tries come from its own PIN information; the record keeps that answer
+// without its counter (DF21), and a second process asks the tries by VERIFY only.
+TEST(CardCache, GemaltoPinInformationIsKeptWithoutItsCounter) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    const auto card = cardOf("gemalto-multiapp", kSerialA);
+    Process cold(card, cache);
+    EXPECT_EQ(cold.token().snapshot().userPin.triesLeft, 3u);
+    const auto record = cache->load(apdu::fromHex(kSerialA));
+    ASSERT_TRUE(record.has_value());
+    const auto pin = record->descriptors.find(CardRecord::DescriptorKey{0, 0x01, 0x11});
+    ASSERT_NE(pin, record->descriptors.end());
+    EXPECT_EQ(apdu::toHex(pin->second), "A016830111" "8C04F0000000" "DF2702FFFF" "DF28010C" "DF2F0101");
+    Process warm(card, cache);
+    EXPECT_EQ(warm.token().snapshot().userPin.triesLeft, 3u);
+    EXPECT_LE(warm.identityApdus(), 3u);
+}
+
+// Gemalto's PIN information states no try limit: a card with more tries left than the
+// default (the trace's card had 5) shows at least that many as its limit.
+TEST(CardCache, TryLimitIsAtLeastTheTriesLeftWhenTheCardDoesNotStateIt) {
+    ScratchDir d;
+    sim::PersonalisationOptions o = fixedCardOptions("gemalto-multiapp");
+    o.serial = apdu::fromHex(kSerialA);
+    sim::CardState state = sim::personalise(o).state;
+    for (sim::PinObject& pin : state.pins) {
+        if (pin.ref == 0x11) pin.maxTries = pin.triesLeft = 5;
+    }
+    Process p(std::make_shared<sim::Card>(state), directory(d));
+    EXPECT_EQ(p.token().snapshot().userPin.triesLeft, 5u);
+    EXPECT_EQ(p.token().snapshot().userPin.maxTries, 5u);
+}
+
+// Sagem: EF.SN is a PAN (read shifted by OpenSC); the token's serial and the record's name
+// are TokenInfo's serial, the same as on every other card.
+TEST(CardCache, SagemSerialIsTokenInfos) {
+    ScratchDir d;
+    const auto cache = directory(d);
+    Process p(cardOf("sagem", kSerialA), cache);
+    EXPECT_EQ(p.token().snapshot().serial, kSerialA);
+    EXPECT_TRUE(cache->load(apdu::fromHex(kSerialA)).has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "cosmo-v7", "cosmo-v8", "cosmo-v8-ec", "gemalto-multiapp", "cpx", "sagem"),
                          [](const auto& info) {
                              std::string n = info.param;

@@ -96,6 +96,7 @@ struct CardFacts {
     unsigned keysSigningByCardHash = 0;  // RSA key rule refuses INTERNAL AUTHENTICATE
     unsigned ecKeysSigningByCds = 0;     // EC key rule refuses INTERNAL AUTHENTICATE
     unsigned keysUnderSecondPin = 0;
+    unsigned keysNotUsableOverContact = 0;  // contact rule allows nothing (CPx contactless application)
     bool resetByPuk = false;
     bool resetByService = false;
 };
@@ -105,6 +106,10 @@ std::uint8_t scbOf(const Bytes& acl, std::uint8_t bit) { return card::compactAcl
 CardFacts factsOf(const sim::CardState& s, const sim::Personality& p) {
     CardFacts f;
     for (const sim::KeyObject& k : s.keys) {
+        if (scbOf(k.acl, 0x40) == 0xFF && scbOf(k.acl, 0x20) == 0xFF && scbOf(k.acl, 0x10) == 0xFF) {
+            ++f.keysNotUsableOverContact;
+            continue;
+        }
         if (k.kind != sim::KeyKind::Rsa) {
             ++f.ecKeys;
             if (scbOf(k.acl, 0x20) == 0xFF) ++f.ecKeysSigningByCds;
@@ -261,6 +266,19 @@ TEST_P(CardToken, IdentityAndObjectsWithoutPin) {
     unsigned underOwnPin = 0;
     for (const auto& key : ofClass(CKO_PRIVATE_KEY)) underOwnPin += key->key()->alwaysAuthenticate ? 1 : 0;
     EXPECT_EQ(underOwnPin, facts_.keysUnderSecondPin);
+    // The PIN's tries: from the IAS-ECC descriptor (GET DATA 00 CB 3F FF) on every card but the
+    // Gemalto one, which refuses it and is asked its own PIN information (00 CB 00 FF) once;
+    // no other card gets that command.
+    const bool gemalto = GetParam().personality == "gemalto-multiapp";
+    EXPECT_EQ(sent(0xCB, 0x00), gemalto ? 1u : 0u);
+    // Keys a contact reader cannot use (the CPx contactless application's) are not listed,
+    // nor their certificates (ID 48 on cpx).
+    EXPECT_EQ(facts_.keysNotUsableOverContact, GetParam().personality == "cpx" ? 1u : 0u);
+    for (const auto& o : token_->objects()) {
+        if (const Bytes* id = o->find(CKA_ID)) {
+            EXPECT_NE(*id, Bytes{0x48});
+        }
+    }
 }
 
 TEST_P(CardToken, EveryKeySignsPkcs1AndTheSignatureVerifies) {
@@ -281,7 +299,8 @@ TEST_P(CardToken, EveryKeySignsPkcs1AndTheSignatureVerifies) {
     const unsigned byCardHash = facts_.keysSigningByCardHash;
     EXPECT_EQ(sent(0x2A, 0x90), 2 * byCardHash) << "PSO HASH";
     EXPECT_EQ(sent(0x88, 0x00), 2 * (facts_.keys - byCardHash)) << "INTERNAL AUTHENTICATE";
-    EXPECT_LE(sent(0xCB, 0x3F), 1u + facts_.keys) << "GET DATA: the PIN's and each key's descriptor at most once";
+    EXPECT_LE(sent(0xCB, 0x3F), 1u + facts_.keys + facts_.ecKeys + facts_.keysNotUsableOverContact)
+        << "GET DATA: the PIN's and each key's descriptor at most once";
 }
 
 TEST_P(CardToken, PsoOnlyKeyRefusesInputThatIsNotADigestInfo) {

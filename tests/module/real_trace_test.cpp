@@ -151,6 +151,32 @@ TEST(RealTraces, GemaltoIasHashThenSignThroughGetResponse) {
     EXPECT_TRUE(card.finished());
 }
 
+// The Gemalto PIN information the module asks a card that refuses the IAS-ECC PIN SDO: the
+// command byte for byte as the Gemalto middleware sent it (no Le: a T=0 card, answer through
+// 61xx), the tries left from DF21, no IAS-ECC rule (its 8C is Gemalto's) and no try limit.
+TEST(RealTraces, GemaltoIasPinInformationGivesTheTriesLeft) {
+    apdu::ReplayChannel card(script("gemalto-ias-pin-info.apdu"));
+    apdu::IsoChannel iso(card);
+    IasCard ias(iso);
+    const Bytes user = ias.readPinInformation(0x11);
+    const SdoAccess userPin = parseSdoAccess(user, SdoClass::Pin, 0x11);
+    EXPECT_EQ(userPin.triesLeft, 5u);
+    EXPECT_FALSE(userPin.triesMax.has_value());
+    EXPECT_TRUE(userPin.contactAcl.empty());
+    const SdoAccess soPin = parseSdoAccess(ias.readPinInformation(0x81), SdoClass::Pin, 0x81 & 0x1F);
+    EXPECT_EQ(soPin.triesLeft, 3u);
+    EXPECT_TRUE(card.finished());
+    // What the public cache keeps: the answer without its counter, which still parses.
+    const Bytes kept = pinInformationWithoutCounter(user);
+    EXPECT_EQ(apdu::toHex(kept), "A016830111" "8C04F0000000" "DF2702FFFF" "DF28010C" "DF2F0101");
+    EXPECT_FALSE(parseSdoAccess(kept, SdoClass::Pin, 0x11).triesLeft.has_value());
+    // Another PIN's answer, or one without its reference, is refused.
+    EXPECT_THROW(parseSdoAccess(user, SdoClass::Pin, 0x01), CardError);
+    EXPECT_THROW(parseSdoAccess(apdu::fromHex("A007DF210405FFA501"), SdoClass::Pin, 0x11), CardError);
+    EXPECT_THROW(parseSdoAccess(apdu::fromHex("A00A830111DF2100DF2F0101"), SdoClass::Pin, 0x11), CardError);
+    EXPECT_THROW(parseSdoAccess(user, SdoClass::PrivateKey, 0x11), CardError);
+}
+
 // PIN descriptors of cards without a trace of our sequence (realcards/cpx_french_health_iasecc
 // "get_data_sdo", vendor trace): the reset rule tells PUK-only.
 TEST(RealTraces, CpxPinDescriptorAllowsResetByPukOnly) {

@@ -38,21 +38,27 @@ printf '%-18s %-6s %-6s %-6s %-8s %s\n' personality list login sign apdus note
 for name in "${NAMES[@]}"; do
     insert_personality "$name"
     list=fail login=fail sign=fail counts="" note=""
+    # OpenSC makes one token per PKCS#15 application. On cpx the contactless application
+    # "CPX IAS CL" comes first: dir.c:sc_enum_apps moves the AIDs it knows to the head of the
+    # list, and its swap loop (idx only advances on a swap) puts CPX IAS CL before CPX IAS.
+    # The user's token is the one that requires login (the user PIN); other cards have one.
+    slot=$(p11 -L 2>/dev/null | awk '/^Slot [0-9]+ \(0x[0-9a-f]+\)/{id=$3; gsub(/[()]/, "", id)} /token flags/ && /login required/{print id; exit}')
+    at=(); [[ -z "$slot" ]] || at=(--slot "$slot")
 
     reset_count
-    out="$(p11 -O 2>&1 || true)"
+    out="$(p11 "${at[@]}" -O 2>&1 || true)"
     if grep -q "Certificate Object" <<<"$out"; then list=ok; fi
     counts="$(apdu_count)"
 
     reset_count
-    out="$(p11 --login --pin "$TEST_PIN" -O 2>&1 || true)"
+    out="$(p11 "${at[@]}" --login --pin "$TEST_PIN" -O 2>&1 || true)"
     if grep -q "Private Key Object" <<<"$out"; then login=ok; fi
     counts="$counts/$(apdu_count)"
 
     reset_count
     rm -f "$TMP/sig" "$TMP/cert.der"
-    if p11 --login --pin "$TEST_PIN" --sign -m RSA-PKCS --id 45 -i "$TMP/di" -o "$TMP/sig" >"$TMP/sign.log" 2>&1 \
-        && p11 --read-object --type cert --id 45 -o "$TMP/cert.der" >/dev/null 2>&1 \
+    if p11 "${at[@]}" --login --pin "$TEST_PIN" --sign -m RSA-PKCS --id 45 -i "$TMP/di" -o "$TMP/sig" >"$TMP/sign.log" 2>&1 \
+        && p11 "${at[@]}" --read-object --type cert --id 45 -o "$TMP/cert.der" >/dev/null 2>&1 \
         && openssl x509 -inform DER -in "$TMP/cert.der" -pubkey -noout > "$TMP/pub.pem" 2>/dev/null \
         && openssl dgst -sha256 -verify "$TMP/pub.pem" -signature "$TMP/sig" "$TMP/msg" >/dev/null 2>&1; then
         sign=ok

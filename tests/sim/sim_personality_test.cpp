@@ -241,6 +241,77 @@ TEST_F(Personalities, PinSdoAnswersMatchTheRealCards) {
     EXPECT_EQ(apdu::toHex(data(txAll("00CB3FFF0A4D087006BF810102A080"))), "7016BF810112A0109A01039B0103A1088C06F3000013FF00");
 }
 
+TEST_F(Personalities, GemaltoAnswersItsPinInformationNotTheChvSdo) {
+    // realcards/uruguay_eid_gemalto_ias trace lines 75-82, byte for byte but for the counter
+    // (the trace's card had 5 tries left on its user PIN; ours has 3, see personality.cpp).
+    use("gemalto-multiapp");
+    EXPECT_EQ(tx("00CB00FF05A003830111").sw.value(), 0x611F);  // as the trace: 61 1F, then 31 bytes
+    EXPECT_EQ(apdu::toHex(data(txAll("00CB00FF05A003830111"))),
+              "A01D830111" "8C04F0000000" "DF210403FFA501" "DF2702FFFF" "DF28010C" "DF2F0101");
+    EXPECT_EQ(apdu::toHex(data(txAll("00CB00FF05A003830181"))),
+              "A01B830181" "8C029000" "DF210403FFA500" "DF2702FFFF" "DF280110" "DF2F0101");
+    // The counter follows the PIN; unknown PINs and malformed requests are refused.
+    EXPECT_EQ(swOf("002000110C" + pinBlock("0000", 12, 0x00)), 0x63C2);
+    EXPECT_EQ(apdu::toHex(data(txAll("00CB00FF05A003830111"))).substr(22, 14), "DF210402FFA501");
+    EXPECT_EQ(swOf("00CB00FF05A003830112"), 0x6A88);
+    EXPECT_EQ(swOf("00CB00FF05A003830101"), 0x6A88);  // 0x11 is global, 0x01 local: not a PIN here
+    EXPECT_EQ(swOf("00CB00FF04A0028301"), 0x6A80);
+    // The IAS-ECC CHV SDO is not answered (gap: refused as unknown), key SDOs are.
+    EXPECT_EQ(swOf("00CB3FFF0A4D087006BF811102A08000"), 0x6A88);
+    EXPECT_EQ(txAll("00CB3FFF0A4D087006BF900102A08000").sw.value(), 0x9000);
+    // Other cards do not know the proprietary form.
+    use("amos");
+    EXPECT_EQ(swOf("00CB00FF05A003830181"), 0x6A86);
+    EXPECT_EQ(tx(kGetPin1Docp).sw.value(), 0x9000);
+}
+
+TEST_F(Personalities, SagemSerialIsAPanOpenScReadsWithANibbleShift) {
+    // OpenSC card-iasecc.c:iasecc_get_serialnr, SAGEM branch: serial[i] = low nibble of byte
+    // i+offs+1 and high nibble of byte i+offs+2 of the READ BINARY answer (5A L value).
+    auto openscSagemSerial = [](const Bytes& rbuf) {
+        const std::size_t len = rbuf.at(1);
+        const std::size_t offs = len > 8 ? len - 8 : 0;
+        Bytes serial;
+        for (std::size_t i = 0; i < len - offs; ++i) {
+            serial.push_back(static_cast<std::uint8_t>((rbuf.at(i + offs + 1) & 0x0F) << 4 | (rbuf.at(i + offs + 2) & 0xF0) >> 4));
+        }
+        return serial;
+    };
+    // The example in OpenSC's comment.
+    EXPECT_EQ(apdu::toHex(openscSagemSerial(fromHex("5A0A92500020101025000 13F"))), "0002010102500013");
+    use("sagem");
+    const ResponseApdu r = tx("00B09C0000");  // READ BINARY by SFI 1C, as OpenSC and the module
+    ASSERT_EQ(r.sw.value(), 0x9000);
+    const Bytes efSn = data(r);
+    EXPECT_EQ(apdu::toHex(efSn), "5A0A925" + apdu::toHex(kSerial) + "F");
+    EXPECT_EQ(openscSagemSerial(efSn), kSerial);
+    EXPECT_EQ(card_->serialIcc(), kSerial);  // SN.ICC of the administration key set and SM
+    // Every other card keeps 5A <serial>.
+    use("amos");
+    EXPECT_EQ(apdu::toHex(data(tx("00B09C0000"))), "5A08" + apdu::toHex(kSerial));
+}
+
+TEST_F(Personalities, CpxHasItsContactlessApplicationWithAKeyUnusableOverContact) {
+    use("cpx");
+    // EF.DIR: "CPX IAS", then "CPX IAS CL" with the contact application's AID as ddoAID.
+    ASSERT_EQ(txAll("00A4000C023F00").sw.value(), 0x9000);
+    ASSERT_EQ(txAll("00A40204022F00").sw.value(), 0x9000);  // FCP through 61xx
+    const std::string dir = apdu::toHex(data(txAll("00B0000000")));
+    const std::string contact = "E828BD080F8025000001FF0010";
+    const std::string cl = "E828BD080F8025000001FF0020";
+    EXPECT_EQ(dir.find("4F0D" + contact), 4u);
+    EXPECT_NE(dir.find("4F0D" + cl + "500A" + apdu::toHex(Bytes{'C', 'P', 'X', ' ', 'I', 'A', 'S', ' ', 'C', 'L'}) + "730F4F0D" + contact),
+              std::string::npos);
+    // Its key: descriptor A1 {8C nothing, 9C INTERNAL AUTHENTICATE}; over contact it refuses all.
+    ASSERT_EQ(swOf("00A4040C0D" + cl), 0x9000);
+    const std::string docp = apdu::toHex(data(txAll("00CB3FFF0A4D087006BF900402A08000")));
+    EXPECT_NE(docp.find("A1108C067AFFFFFFFFFF9C067AFF00FFFFFF"), std::string::npos) << docp;
+    EXPECT_EQ(swOf("002000010434373131"), 0x9000);
+    const std::uint16_t mse = swOf("002241A406800102840184");
+    EXPECT_TRUE(mse == 0x9000 || mse == 0x6982) << std::hex << mse;
+    EXPECT_EQ(swOf("0088000020" + std::string(64, '1') + "00"), mse == 0x9000 ? 0x6982 : 0x6985);
+}
+
 TEST_F(Personalities, PinBlocksArePaddedAsTheCardWants) {
     use("cosmo-v7");
     // realcards/esteid2018_idemia: global PIN1, FF-padded to 12.

@@ -255,6 +255,12 @@ Bytes IasCard::readSdoAnswer(SdoClass cls, std::uint8_t ref) {
     return plain(answer.data);
 }
 
+Bytes IasCard::readPinInformation(std::uint8_t pinRef) {
+    const std::uint8_t data[] = {0xA0, 0x03, 0x83, 0x01, pinRef};
+    const ResponseApdu answer = sendExpectingSuccess(command(apdu::ins::kGetData, 0x00, 0xFF, data), "GET DATA (PIN information)");
+    return plain(answer.data);
+}
+
 SecureBytes IasCard::decipher(ByteView cryptogram) {
     CommandApdu c = command(apdu::ins::kPerformSecurityOperation, 0x80, 0x86, {}, 256);
     c.data.reserve(cryptogram.size() + 1);

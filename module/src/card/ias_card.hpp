@@ -80,6 +80,10 @@ public:
     // The same GET DATA, its answer as the card gave it (for the public cache: key
     // descriptors; parse it with parseSdoAccess).
     Bytes readSdoAnswer(SdoClass cls, std::uint8_t ref);
+    // Gemalto IAS PIN information, for cards that refuse the PIN's SDO: GET DATA 00 CB 00 FF
+    // with A0 03 83 01 <VERIFY P2>, no Le, as the Gemalto middleware sends it
+    // (realcards/uruguay_eid_gemalto_ias). The answer parses with parseSdoAccess.
+    Bytes readPinInformation(std::uint8_t pinRef);
 
     // --- PINs ---
     PinStatus pinStatus(std::uint8_t pinRef);

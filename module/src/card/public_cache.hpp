@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The persistent cache of a card's PUBLIC PKCS#15 data (docs/cache.md): what the module read
-// from one card (its ATR, EF.SN serial, applications, the files of each application — ODF,
+// from one card (its ATR, serial, applications, the files of each application — ODF,
 // TokenInfo, AODF, PrKDF, CDF, certificates — and the descriptors of its keys), so that the
 // next process on the same card does not read them again. Nothing secret and nothing live
 // (a PIN's tries) is ever in a record; nothing in it decides a security question: the card
@@ -29,7 +29,7 @@ struct CardRecord {
     using DescriptorKey = std::tuple<std::uint8_t, std::uint8_t, std::uint8_t>;  // application, SDO class, reference
 
     apdu::Bytes atr;
-    apdu::Bytes serial;  // EF.SN (tag 5A value)
+    apdu::Bytes serial;  // the token's serial: TokenInfo's serialNumber (EF.SN's tag 5A value on a card without one)
     std::uint8_t selectFileP2 = 0x0C;
     bool sfiReadsWork = true;
     std::vector<apdu::Bytes> applications;  // AIDs; [0] is the token's application

@@ -16,7 +16,42 @@ unsigned smallUnsigned(apdu::ByteView v) {
     return n;
 }
 
+constexpr std::uint32_t kTagPinInformation = 0xA0;
+constexpr std::uint32_t kTagPinInformationCounter = 0xDF21;
+
+// Gemalto's PIN information (realcards/uruguay_eid_gemalto_ias): 83 names the PIN as VERIFY's P2.
+SdoAccess parsePinInformation(const apdu::Tlv& info, std::uint8_t ref) {
+    SdoAccess out;
+    bool named = false;
+    for (const apdu::Tlv& item : apdu::TlvParser::parseAll(info.value)) {
+        if (item.tag == 0x83) {
+            if (item.value.size() != 1 || (item.value[0] & 0x1F) != (ref & 0x1F)) malformedResponse("PIN information for another PIN");
+            named = true;
+        } else if (item.tag == kTagPinInformationCounter) {
+            if (item.value.empty()) malformedResponse("PIN information counter of a bad size");
+            out.triesLeft = item.value[0];
+        }
+    }
+    if (!named) malformedResponse("PIN information without its reference (83)");
+    return out;
+}
+
 }  // namespace
+
+apdu::Bytes pinInformationWithoutCounter(apdu::ByteView answer) {
+    try {
+        std::size_t used = 0;
+        const apdu::Tlv info = apdu::TlvParser::parseOne(answer, used);
+        if (info.tag != kTagPinInformation || used != answer.size()) malformedResponse("not a PIN information");
+        apdu::Bytes kept;
+        for (const apdu::Tlv& item : apdu::TlvParser::parseAll(info.value)) {
+            if (item.tag != kTagPinInformationCounter) apdu::append(kept, apdu::encodeTlv(item.tag, item.value));
+        }
+        return apdu::encodeTlv(kTagPinInformation, kept);
+    } catch (const apdu::Error&) {
+        malformedResponse("PIN information is not BER-TLV");
+    }
+}
 
 std::string Scb::describe() const {
     if (always()) return "always";
@@ -48,6 +83,10 @@ SdoAccess parseSdoAccess(apdu::ByteView answer, SdoClass cls, std::uint8_t ref) 
         const std::uint32_t sdoTag = 0xBF0000u | static_cast<std::uint32_t>((static_cast<unsigned>(cls) | 0x80u) << 8) | (ref & 0x3Fu);
         std::size_t used = 0;
         apdu::Tlv outer = apdu::TlvParser::parseOne(answer, used);
+        if (cls == SdoClass::Pin && outer.tag == kTagPinInformation) {
+            if (used != answer.size()) malformedResponse("PIN information with trailing bytes");
+            return parsePinInformation(outer, ref);
+        }
         if (outer.tag == 0x70) {
             if (used != answer.size()) malformedResponse("GET DATA answer with trailing bytes");
             apdu::ByteView inner = outer.value;

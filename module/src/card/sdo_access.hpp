@@ -52,8 +52,14 @@ struct SdoAccess {
 };
 
 // Parses a GET DATA answer `70 L BF cls ref L A0 L {...}` for the object `cls`/`ref`; throws
-// CardError(MalformedResponse) if it is not one.
+// CardError(MalformedResponse) if it is not one. For a PIN it also takes Gemalto's PIN
+// information `A0 L {83 01 ref, 8C .., DF21 {tries left, ..}, ..}` (IasCard::readPinInformation):
+// the tries left only; its 8C is Gemalto's own rule, not an IAS-ECC one, so contactAcl stays
+// empty (the rule is not shown), and it has no try limit.
 SdoAccess parseSdoAccess(apdu::ByteView answer, SdoClass cls, std::uint8_t ref);
+
+// Gemalto's PIN information without its counter (DF21): what may be kept in the public cache.
+apdu::Bytes pinInformationWithoutCounter(apdu::ByteView answer);
 
 // The SCB of an operation in a compact access rule (AMB + SCBs); AMB bit 0x80 carries no SCB.
 Scb compactAclScb(apdu::ByteView acl, std::uint8_t ambBit);

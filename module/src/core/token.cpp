@@ -292,28 +292,10 @@ Token::SignPath Token::signPath(IasCard& card, const KeyBinding& key) {
     if (const auto known = signPaths_.find(id); known != signPaths_.end()) return known->second;
     SignPath path = SignPath::InternalAuthenticate;
     try {
-        // The key's descriptor (public: an access rule, no counter) comes from the record
-        // when known; an empty answer there means the card did not show it.
-        const auto cls = static_cast<std::uint8_t>(card::SdoClass::PrivateKey);
-        const card::CardRecord::DescriptorKey place{static_cast<std::uint8_t>(key.application), cls, key.keyReference};
-        auto known = record_.descriptors.find(place);
-        if (known == record_.descriptors.end()) {
-            Bytes answer;
-            try {
-                answer = card.readSdoAnswer(card::SdoClass::PrivateKey, key.keyReference);
-            } catch (const CardError& e) {
-                // Recorded only when the card refuses to show it, not after a passing fault.
-                if (e.kind() != CardErrorKind::ReferenceNotFound && e.kind() != CardErrorKind::FileNotFound &&
-                    e.kind() != CardErrorKind::NotSupported && e.kind() != CardErrorKind::SecurityNotSatisfied) {
-                    throw;
-                }
-            }
-            known = record_.descriptors.emplace(place, std::move(answer)).first;
-            recordChanged_ = true;
-            saveRecord();
-        }
-        if (known->second.empty()) throw CardError(CardErrorKind::ReferenceNotFound, apdu::StatusWord(), "no descriptor shown");
-        const card::SdoAccess access = card::parseSdoAccess(known->second, card::SdoClass::PrivateKey, key.keyReference & 0x1F);
+        const std::optional<card::SdoAccess> shown = keyAccess(card, key.application, key.keyReference);
+        saveRecord();
+        if (!shown) throw CardError(CardErrorKind::ReferenceNotFound, apdu::StatusWord(), "no descriptor shown");
+        const card::SdoAccess& access = *shown;
         const card::Scb internalAuth = access.scb(card::amb::kKeyInternalAuthenticate);
         const card::Scb computeSignature = access.scb(card::amb::kKeySign);
         if (internalAuth.never() && computeSignature.never()) {
@@ -331,6 +313,43 @@ Token::SignPath Token::signPath(IasCard& card, const KeyBinding& key) {
     }
     signPaths_[id] = path;
     return path;
+}
+
+std::optional<card::SdoAccess> Token::keyAccess(IasCard& card, std::size_t application, std::uint8_t keyReference) {
+    // The key's descriptor (public: an access rule, no counter) comes from the record when
+    // known; an empty answer there means the card did not show it.
+    const auto cls = static_cast<std::uint8_t>(card::SdoClass::PrivateKey);
+    const card::CardRecord::DescriptorKey place{static_cast<std::uint8_t>(application), cls, keyReference};
+    auto known = record_.descriptors.find(place);
+    if (known == record_.descriptors.end()) {
+        Bytes answer;
+        try {
+            ensureApplication(card, application);
+            answer = card.readSdoAnswer(card::SdoClass::PrivateKey, keyReference);
+        } catch (const CardError& e) {
+            // Recorded only when the card refuses to show it, not after a passing fault.
+            if (e.kind() != CardErrorKind::ReferenceNotFound && e.kind() != CardErrorKind::FileNotFound &&
+                e.kind() != CardErrorKind::NotSupported && e.kind() != CardErrorKind::SecurityNotSatisfied) {
+                throw;
+            }
+        }
+        known = record_.descriptors.emplace(place, std::move(answer)).first;
+        recordChanged_ = true;
+    }
+    if (known->second.empty()) return std::nullopt;
+    return card::parseSdoAccess(known->second, card::SdoClass::PrivateKey, keyReference & 0x1F);
+}
+
+bool Token::usableOverContact(IasCard& card, std::size_t application, std::uint8_t keyReference) {
+    try {
+        const std::optional<card::SdoAccess> access = keyAccess(card, application, keyReference);
+        if (!access) return true;
+        return !(access->scb(card::amb::kKeySign).never() && access->scb(card::amb::kKeyInternalAuthenticate).never() &&
+                 access->scb(card::amb::kKeyDecipher).never());
+    } catch (const CardError& e) {
+        if (e.kind() != CardErrorKind::MalformedResponse) throw;
+        return true;  // a rule that does not parse: listed, the card decides at use
+    }
 }
 
 Bytes Token::signByCardHash(IasCard& card, const KeyBinding& key, ByteView digestInfo, std::size_t size) {

@@ -146,6 +146,13 @@ private:
     // How a key signs PKCS#1 v1.5, from its access rule (read once per key and process).
     enum class SignPath { InternalAuthenticate, SecurityOperation };
     SignPath signPath(card::IasCard& card, const KeyBinding& key);
+    // A key's access rule as the card shows it (GET DATA BF 90 ref A0, once per card: kept in
+    // the record); nullopt when the card does not show it.
+    std::optional<card::SdoAccess> keyAccess(card::IasCard& card, std::size_t application, std::uint8_t keyReference);
+    // Whether a key of another application than the token's can do anything over this
+    // (contact) interface: false when its contact rule allows neither signing nor deciphering
+    // (the CPx contactless application's key). Keys whose rule is not shown count as usable.
+    bool usableOverContact(card::IasCard& card, std::size_t application, std::uint8_t keyReference);
     Bytes signByCardHash(card::IasCard& card, const KeyBinding& key, ByteView digestInfo, std::size_t size);
 
     HandleAllocator nextHandle_;

@@ -57,6 +57,27 @@ Bytes publicPinDescriptor(const card::SdoAccess& access, std::uint8_t reference)
     return apdu::encodeTlv(0x70, apdu::encodeTlv(sdo, apdu::encodeTlv(0xA0, docp)));
 }
 
+// The PIN's descriptor from the card: the IAS-ECC SDO (GET DATA BF 81 ref A0); a card that
+// refuses it as unknown (6A88, 6A80, 6A86: the Gemalto IAS card of realcards/
+// uruguay_eid_gemalto_ias, whose middleware never asks the SDO) is asked once for Gemalto's
+// PIN information instead. `publicForm` gets what the record may keep (no tries left).
+card::SdoAccess readPinDescriptor(IasCard& card, std::uint8_t reference, Bytes& publicForm) {
+    try {
+        card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, reference);
+        publicForm = publicPinDescriptor(access, reference);
+        return access;
+    } catch (const CardError& e) {
+        if (e.kind() != CardErrorKind::ReferenceNotFound && e.kind() != CardErrorKind::WrongData &&
+            e.kind() != CardErrorKind::NotSupported) {
+            throw;
+        }
+        logf(LogLevel::Debug, "PIN descriptor refused (%s): asking the card's PIN information", e.what());
+    }
+    const Bytes answer = card.readPinInformation(reference);
+    publicForm = card::pinInformationWithoutCounter(answer);
+    return card::parseSdoAccess(answer, card::SdoClass::Pin, reference & 0x1F);
+}
+
 // Whether the PKCS#15 files and descriptors of a record parse (a file whose checksum is right
 // can still be a crafted one): a record that does not is not used.
 bool recordParses(const card::CardRecord& r) {
@@ -244,6 +265,15 @@ void Token::loadIdentity(IasCard& card) {
 
 void Token::useIdentity(IasCard& card) {
     tokenInfo_ = pkcs15::parseTokenInfo(*record_.file(0, kTokenInfoFid));
+    // The token's serial: the one TokenInfo states, as OpenSC shows it (pkcs15.c
+    // sc_pkcs15_bind_internal takes the card's serial only when TokenInfo has none); else
+    // EF.SN's value (a Sagem card's EF.SN is a PAN that OpenSC reads shifted, docs/cards.md).
+    // The record is named by it (only cards with a TokenInfo serial are recorded).
+    serial_ = tokenInfo_.serialNumber.empty() ? record_.serial : tokenInfo_.serialNumber;
+    if (record_.serial != serial_) {
+        record_.serial = serial_;
+        recordChanged_ = true;
+    }
     const auto pins = pkcs15::parseAodf(readDirectory(card, 0, &pkcs15::Odf::aodf));
     const auto user = std::find_if(pins.begin(), pins.end(), [](const pkcs15::Pin& p) { return !p.isUnblockingPin() && !p.isSoPin(); });
     if (user == pins.end()) card::malformedResponse("AODF without a user PIN");
@@ -264,20 +294,23 @@ void Token::useIdentity(IasCard& card) {
     if (const auto known = record_.descriptors.find(pinDescriptor); known != record_.descriptors.end()) {
         if (!known->second.empty()) {
             const card::SdoAccess access = card::parseSdoAccess(known->second, card::SdoClass::Pin, userPin_.reference & 0x1F);
-            userPinResetRule_ = access.scb(card::amb::kPinReset);
+            if (!access.contactAcl.empty()) userPinResetRule_ = access.scb(card::amb::kPinReset);
             maxTries = access.triesMax;
         }
     } else {
         Bytes recorded;
         try {
-            const card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, userPin_.reference);
+            Bytes publicForm;
+            const card::SdoAccess access = readPinDescriptor(card, userPin_.reference, publicForm);
             if (!access.triesLeft) throw CardError(CardErrorKind::MalformedResponse, apdu::StatusWord(), "PIN descriptor without a counter");
-            userPinResetRule_ = access.scb(card::amb::kPinReset);
+            // A descriptor without an IAS-ECC rule (Gemalto's PIN information) leaves the rule
+            // unknown: the unblock goes as configured and the card decides.
+            if (!access.contactAcl.empty()) userPinResetRule_ = access.scb(card::amb::kPinReset);
             maxTries = access.triesMax;
             status.triesLeft = *access.triesLeft;
             status.blocked = status.triesLeft == 0;
             counted = true;
-            recorded = publicPinDescriptor(access, userPin_.reference);
+            recorded = std::move(publicForm);
         } catch (const CardError& e) {
             logf(LogLevel::Debug, "PIN descriptor not readable (%s): counter by VERIFY", e.what());
         }
@@ -288,6 +321,9 @@ void Token::useIdentity(IasCard& card) {
     saveRecord();
     std::lock_guard stateLock(stateMutex_);
     if (maxTries && *maxTries > 0) snapshot_.userPin.maxTries = *maxTries;
+    // A card that does not state its try limit (Gemalto's PIN information, a card answering
+    // only VERIFY) and has more tries left than the default: the limit is at least that.
+    if (!status.verified && status.triesLeft > snapshot_.userPin.maxTries) snapshot_.userPin.maxTries = status.triesLeft;
     snapshot_.label = tokenInfo_.label.empty() ? "IAS-ECC " + hexSerial(serial_) : tokenInfo_.label;
     snapshot_.manufacturer = tokenInfo_.manufacturer.empty() ? "IAS-ECC" : tokenInfo_.manufacturer;
     snapshot_.serial = hexSerial(serial_);
@@ -303,7 +339,16 @@ void Token::loadApplicationObjects(IasCard& card, std::size_t application, CardC
             if (!p.isUnblockingPin() && !p.isSoPin()) keyPins_.push_back(KeyPin{application, p});
         }
     }
+    std::vector<Bytes> hidden;  // IDs of keys this interface cannot use, and of their certificates
     for (auto& key : pkcs15::parsePrkdf(readDirectory(card, application, &pkcs15::Odf::prkdf))) {
+        // Another application's key whose contact rule allows nothing (the CPx contactless
+        // application, docs/cards.md): not shown, nor its certificate. The token's own
+        // application is shown as its PrKDF says (no descriptor read for it here).
+        if (application > 0 && !usableOverContact(card, application, key.keyReference)) {
+            logf(LogLevel::Debug, "application %zu: key %02X is not usable over this interface: not listed", application, key.keyReference);
+            hidden.push_back(key.id);
+            continue;
+        }
         CardContents::KeyPlace place{application, 0};
         for (std::size_t i = 0; i < keyPins_.size(); ++i) {
             if (keyPins_[i].application == application && !key.authId.empty() && keyPins_[i].pin.authId == key.authId) place.pin = i + 1;
@@ -312,6 +357,7 @@ void Token::loadApplicationObjects(IasCard& card, std::size_t application, CardC
         contents.keyPlaces.push_back(place);
     }
     for (auto& info : pkcs15::parseCdf(readDirectory(card, application, &pkcs15::Odf::cdf))) {
+        if (std::find(hidden.begin(), hidden.end(), info.id) != hidden.end()) continue;
         CardContents::Cert cert{info, publicFile(card, application, info.fid, [&] { return card.readDerObject(info.fid, kMaxCertificateSize); })};
         contents.certificates.push_back(std::move(cert));
     }

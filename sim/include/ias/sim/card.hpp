@@ -72,6 +72,7 @@ private:
     ResponseApdu selectFile(const CommandApdu& c);
     ResponseApdu readBinary(const CommandApdu& c);
     ResponseApdu getData(const CommandApdu& c);
+    ResponseApdu getPinInformation(const CommandApdu& c);  // Gemalto: 00 CB 00 FF A0{83 ref}
     ResponseApdu verify(const CommandApdu& c);
     ResponseApdu changeReferenceData(const CommandApdu& c);
     ResponseApdu resetRetryCounter(const CommandApdu& c);

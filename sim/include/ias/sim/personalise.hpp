@@ -53,6 +53,9 @@ Bytes efAtr();
 Bytes efDir();
 Bytes efDir(const Personality& p);
 Bytes efSn(ByteView serial);
+// EF.SN of a card whose serial OpenSC reads with a nibble shift (Sagem): 5A 0A and the ISO 7812
+// PAN 9 (MII) 250 (France) <the 16 hex digits of SN.ICC> F (card-iasecc.c:iasecc_get_serialnr).
+Bytes efSnPan(ByteView sn8);
 Bytes odf();
 Bytes odf(const AppSpec& app);
 Bytes tokenInfo(ByteView serialNumber, const std::string& manufacturer, const std::string& label, bool withEcKey);

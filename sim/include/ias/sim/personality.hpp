@@ -32,6 +32,15 @@ struct SelectRefusal {
     std::uint16_t sw = 0x6A86;
 };
 
+// Gemalto's IAS PIN information (GET DATA 00 CB 00 FF, data A0 03 83 01 <P2 reference>),
+// answered A0 {83 01 ref, 8C acl, DF21 04 {tries left, tail}, DF27 02 FF FF, DF28 01 stored
+// length, DF2F 01 01} (realcards/uruguay_eid_gemalto_ias).
+struct ProprietaryPinInfo {
+    std::uint8_t p2 = 0;  // the PIN as VERIFY names it (83)
+    Bytes acl;          // value of 8C as the card shows it (Gemalto IAS rule, not an IAS-ECC one)
+    Bytes counterTail;  // the 3 bytes of DF21 after the tries left
+};
+
 // A CHV object (user PIN, signature PIN, PUK) and how its PIN block travels.
 struct PinSpec {
     std::uint8_t ref = 0;          // SDO reference (bits 1-5)
@@ -70,9 +79,10 @@ struct AppSpec {
     std::string label;
     std::uint16_t odf = 0x5031;
     std::uint16_t tokenInfo = 0x5032;
-    std::uint16_t aodf = 0x7001;
+    std::uint16_t aodf = 0x7001;   // 0 = no AODF (an application without a PIN of its own)
     std::uint16_t prkdf = 0x7002;
     std::uint16_t cdf = 0x7005;
+    Bytes ddo;                     // EF.DIR entry's discretionary data (73), empty = none
 };
 
 // TokenInfo supportedAlgorithms entry.
@@ -91,6 +101,8 @@ struct Personality {
     std::vector<Bytes> mfNames;    // DF names that select the MF (IAS-ECC root)
     std::vector<AppSpec> apps;     // PKCS#15 applications (DFs under the MF)
     std::vector<std::uint16_t> otherDfs;  // further (empty) DFs under the MF
+    bool efSnPan = false;          // EF.SN holds an ISO 7812 PAN 9 250 <serial digits> F: the serial
+                                   // as OpenSC reads a Sagem card (nibble shift); else 5A <serial>
 
     // SELECT.
     std::vector<SelectRefusal> refusedSelects;
@@ -109,12 +121,16 @@ struct Personality {
     bool seReadable = true;           // GET DATA of SE SDOs; false = 6A88 (Cosmo)
     bool seReadableOnlyInMf = false;  // 6A88 unless the MF is the current DF (CPx)
     PinDocpStyle pinDocp = PinDocpStyle::AclFirst;
+    bool chvSdoReadable = true;       // GET DATA of a CHV SDO (BF 81 ref); false = 6A88 (Gemalto: its own PIN information)
+    std::vector<ProprietaryPinInfo> pinInformation;  // PINs the card describes the Gemalto way
 
     // Security objects.
     PinSpec userPin;
     std::optional<PinSpec> signPin;
     std::optional<PinSpec> puk;
-    std::vector<KeySpec> keys;        // [0] authentication key, [1] signature key
+    std::vector<KeySpec> keys;        // [0] authentication key, [1] signature key, then others
+    // Keys whose contactless access rule (9C of their DOCP) the card shows; others show 8C only.
+    std::vector<std::pair<std::uint8_t, Bytes>> contactlessKeyAcls;  // key reference -> 9C
     std::vector<std::pair<std::uint8_t, Bytes>> securityEnvironments;  // SE number -> CRTs (value of 7B)
 
     // PKCS#15.
