@@ -228,6 +228,28 @@ INSTANTIATE_TEST_SUITE_P(Families, CardCacheCold,
                              return n;
                          });
 
+// A card whose EF.DIR has an SFI and lists another application before the Generic PKI one: the
+// Generic PKI application is the token's, as when its SELECT finds it; EF.DIR costs one READ.
+TEST(CardCache, EfDirListingTheGenericPkiApplicationSecondStillMakesItTheToken) {
+    sim::PersonalisationOptions o = fixedCardOptions("amos");
+    o.serial = apdu::fromHex(kSerialA);
+    sim::CardState state = sim::personalise(o).state;
+    bool changed = false;
+    for (sim::FileNode& f : state.mf.children) {
+        if (f.fid != 0x2F00) continue;
+        f.sfi = 0x1E;
+        Bytes listing = apdu::fromHex("61124F09A0000000770108000750056F74686572");  // 61 {4F AID, 50 "other"}
+        apdu::append(listing, f.content);
+        f.content = std::move(listing);
+        changed = true;
+    }
+    ASSERT_TRUE(changed);
+    ScratchDir d;
+    Process cold(std::make_shared<sim::Card>(state), directory(d));
+    EXPECT_EQ(cold.token().snapshot().label, "IAS-ECC SIM");
+    EXPECT_LE(cold.identityApdus(), 6u);
+}
+
 TEST(CardCache, ColdFirstContactOnTheDefaultCardIsAtMostSix) {
     ScratchDir d;
     Process cold(cardOf("amos", kSerialA), directory(d));

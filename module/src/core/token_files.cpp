@@ -184,6 +184,7 @@ void Token::findApplications(IasCard& card) {
     // reset): one READ names the application of a card that has it. Then the ECC Generic PKI
     // application (one SELECT that is also the application's), then EF.DIR from the MF by
     // SELECT (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
+    const Bytes genericPki(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid));
     std::vector<Bytes> aids;
     try {
         aids = pkcs15::parseEfDir(card.readFileBySfi(kEfDirSfi, kMaxDirectorySize));
@@ -191,7 +192,7 @@ void Token::findApplications(IasCard& card) {
         if (!isMissingFile(e) && e.kind() != CardErrorKind::MalformedResponse) throw;
     }
     if (aids.empty()) {
-        applications_ = {CardApplication{Bytes(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid)), std::nullopt}};
+        applications_ = {CardApplication{genericPki, std::nullopt}};
         try {
             ensureApplication(card, 0);
             return;
@@ -202,6 +203,9 @@ void Token::findApplications(IasCard& card) {
         aids = pkcs15::parseEfDir(card.readFile(kEfDirFid, std::nullopt, kMaxDirectorySize));
     }
     if (aids.empty()) card::malformedResponse("no PKCS#15 application: not the Generic PKI one, none in EF.DIR");
+    // The Generic PKI application, when EF.DIR lists it, is the token's (as when it is found by
+    // its SELECT); the others keep the card's order.
+    std::stable_partition(aids.begin(), aids.end(), [&](const Bytes& aid) { return aid == genericPki; });
     applications_.clear();
     for (Bytes& aid : aids) applications_.push_back(CardApplication{std::move(aid), std::nullopt});
     selectedApplication_.reset();
