@@ -17,9 +17,12 @@
 # docs/cache.md) and OpenSC 0.23 without and with its file cache (use_file_caching = public),
 # on the default card and the other layouts of IAS_BENCH_PERSONALITIES (default: cosmo-v7,
 # gemalto-multiapp: other AIDs, FIDs, references, a T=0 ATR). Targets of ias-pkcs11 (issue
-# 20): cold -L <= 6, warm -L <= 3, -O <= 4, --login --sign <= 8. A card without the Generic
-# PKI application costs its EF.DIR at first contact (cold -L: failed SELECT + EF.DIR, 10; 11 on
-# a T=0 card, whose GET DATA answer comes through 61xx): the cold bound of those layouts.
+# 20): cold -L <= 6, warm -L <= 3, -O <= 4, --login --sign <= 8. Cold -L: EF.DIR by its SFI 1E
+# (or, where EF.DIR has none, the refused read and the Generic PKI application's SELECT), the
+# application's SELECT, TokenInfo, ODF, AODF (by SFI), the PIN's descriptor: 6 (amos, sagem,
+# Cosmo). A T=0 card gets the descriptor's GET DATA answer through 61xx (CPx: 7). Gemalto: no
+# EF.DIR SFI, no Generic PKI application, its own PIN information after a refused PIN SDO (12).
+# These are the cold bounds of those layouts (docs/cache.md).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORLD="${IAS_WORLD_DIR:-$REPO/test-world}"
@@ -46,6 +49,9 @@ template="$WORK/card-template.json"
 
 printf 'reader_filter = Virtual PCD 00 00\n' > "$WORK/ias-pkcs11.conf"
 export IAS_PKCS11_CACHE_DIR="$WORK/cache-part1"
+# A record of an earlier run's card (same serial and TokenInfo, other keys when the template
+# was personalised again) would give the certificate below from the cache: start empty.
+rm -rf "$IAS_PKCS11_CACHE_DIR"
 export IAS_PKCS11_CONF="$WORK/ias-pkcs11.conf"
 
 # Ciphertext for the authentication key (ID 45) under its certificate.
@@ -128,10 +134,10 @@ for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 gemalto-multiapp}
     ptemplate="$WORK/card-$personality.json"
     [[ -f "$ptemplate" && "$ptemplate" -nt "$SIM" ]] || "$SIM" personalise --force --state "$ptemplate" --personality "$personality" \
         --serial 0010000000123456 --pin "$PIN" --puk 12345678 --ca-dir "$WORK/ca" --label "IAS-ECC SIM" >/dev/null
-    case "$personality" in  # cold -L: the Generic PKI application at once, or EF.DIR first (+ 61xx on T=0)
-        default|amos|sagem) cold_goal=6 ;;
-        cosmo-v7|cosmo-v8) cold_goal=10 ;;
-        *) cold_goal=11 ;;
+    case "$personality" in  # cold -L: EF.DIR by SFI or the Generic PKI application (+ 61xx on T=0)
+        default|amos|sagem|cosmo-v7|cosmo-v8|cosmo-v8-ec) cold_goal=6 ;;
+        cpx) cold_goal=7 ;;
+        *) cold_goal=12 ;;
     esac
     for op in L O sign; do
         read -r oc ow <<<"$(measure opensc "$op")"

@@ -149,6 +149,10 @@ PersonalisedCard personalise(const PersonalisationOptions& o) {
         df.acl = kAclDf;
         s.mf.children.push_back(std::move(df));
     }
+    // EF.DIR by its short EF identifier where the family has one (personality.hpp efDirSfi).
+    for (FileNode& f : s.mf.children) {
+        if (f.fid == layout::kFidEfDir) f.sfi = p.efDirSfi;
+    }
     return out;
 }
 

@@ -183,6 +183,9 @@ Personality cosmoV7() {
     app.fid = 0x5000;
     app.label = "ECC eID";
     p.apps = {app};
+    // EF.DIR SFI 1E: no Cosmo trace reads EF.DIR (gap); the ISO 7816-4 reservation, as the CPx
+    // IAS-ECC card shows it (realcards/cpx_french_health_iasecc [A]: 88 01 F0).
+    p.efDirSfi = 0x1E;
     // FCP style of v7: no trace (gap); full FCP as the IAS-ECC specification.
     p.userPin = cosmoUserPin();
     p.puk = cosmoPuk();
@@ -230,6 +233,7 @@ Personality cosmoV8() {
     qscd.fid = 0xADF2;
     qscd.label = "QSCD";
     p.apps = {awp, qscd};
+    p.efDirSfi = 0x1E;  // as cosmo-v7 (gap: the v8 traces select the applications by name)
     // Minimal FCP 62 04 80 02 <size> (realcards/lateid_idemia_v2 fcp, esteid2018_idemia fcp).
     p.fcp = FcpStyle::Minimal;
     p.userPin = cosmoUserPin();
@@ -301,6 +305,9 @@ Personality gemaltoMultiapp() {
     app.prkdf = 0x5001;
     app.cdf = 0x5003;
     p.apps = {app};
+    // realcards/uruguay_eid_gemalto_ias: the FCP of 2F00 has no 88, so its SFI would be the FID's
+    // low five bits, 00: none. EF.DIR is read by SELECT + READ BINARY, as in the trace.
+    p.efDirSfi = 0;
     // realcards/uruguay_eid_gemalto_ias: SELECT 5000 with P1=01 -> 6A86 (P1=00 works); FCPs
     // through 61xx + GET RESPONSE.
     p.refusedSelects = {{0x01, 0x04, 0x6A86}, {0x01, 0x00, 0x6A86}, {0x01, 0x0C, 0x6A86}};
@@ -382,6 +389,7 @@ Personality cpx() {
     cl.aodf = 0;
     cl.ddo = apdu::encodeTlv(0x4F, app.aid);
     p.apps = {app, cl};
+    p.efDirSfi = 0x1E;
     // realcards/cpx_french_health_iasecc trace [E]/[F]: P2=00 refused (6A86) for a DF name and a
     // FID; [A]/[D]: the root AID (P2=00) and the MF by path (P2=04) answer 90 00 with no FCP.
     p.refusedSelects = {{0x02, 0x00, 0x6A86}, {0x04, 0x00, 0x6A86}, {0x09, 0x00, 0x6A86}};

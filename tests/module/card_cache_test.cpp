@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "card/public_cache.hpp"
@@ -194,6 +195,60 @@ INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "c
                              for (char& c : n) c = c == '-' ? '_' : c;
                              return n;
                          });
+
+// --- the cold first contact (what `pkcs11-tool -L` costs with an empty cache) on every family ---
+// EF.DIR by its SFI 1E, SELECT of the application it names, TokenInfo, ODF and AODF by SFI,
+// the PIN's descriptor: 6 (Cosmo). A card whose EF.DIR has no SFI and that has the Generic PKI
+// application: the refused SFI read, then that application's SELECT (amos, sagem: 6). EF.SN is
+// not read: TokenInfo states the serial. A T=0 card gets the PIN descriptor's GET DATA answer
+// through 61xx + GET RESPONSE (CPx: 7). Gemalto: its EF.DIR has no SFI and it has no Generic
+// PKI application (refused SFI read, refused SELECT, SELECT MF, SELECT + READ EF.DIR), and its
+// PIN is described by Gemalto's PIN information after the refused SDO (12).
+// docs/cache.md, bench/apdu_compare.sh.
+using ColdBound = std::pair<std::string, std::size_t>;  // personality, APDUs
+
+class CardCacheCold : public ::testing::TestWithParam<ColdBound> {};
+
+TEST_P(CardCacheCold, FirstContactWithinItsBound) {
+    const auto& [personality, bound] = GetParam();
+    ScratchDir d;
+    Process cold(cardOf(personality, kSerialA), directory(d));
+    std::cerr << "  " << personality << ": cold first contact " << cold.identityApdus() << " APDUs\n";
+    EXPECT_LE(cold.identityApdus(), bound);
+    EXPECT_FALSE(cold.token().snapshot().serial.empty());
+    EXPECT_GT(cold.token().snapshot().userPin.triesLeft, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, CardCacheCold,
+                         ::testing::Values(ColdBound{"amos", 6}, ColdBound{"sagem", 6}, ColdBound{"cosmo-v7", 6}, ColdBound{"cosmo-v8", 6},
+                                           ColdBound{"cosmo-v8-ec", 6}, ColdBound{"cpx", 7}, ColdBound{"gemalto-multiapp", 12}),
+                         [](const auto& info) {
+                             std::string n = info.param.first;
+                             for (char& c : n) c = c == '-' ? '_' : c;
+                             return n;
+                         });
+
+// A card whose EF.DIR has an SFI and lists another application before the Generic PKI one: the
+// Generic PKI application is the token's, as when its SELECT finds it; EF.DIR costs one READ.
+TEST(CardCache, EfDirListingTheGenericPkiApplicationSecondStillMakesItTheToken) {
+    sim::PersonalisationOptions o = fixedCardOptions("amos");
+    o.serial = apdu::fromHex(kSerialA);
+    sim::CardState state = sim::personalise(o).state;
+    bool changed = false;
+    for (sim::FileNode& f : state.mf.children) {
+        if (f.fid != 0x2F00) continue;
+        f.sfi = 0x1E;
+        Bytes listing = apdu::fromHex("61124F09A0000000770108000750056F74686572");  // 61 {4F AID, 50 "other"}
+        apdu::append(listing, f.content);
+        f.content = std::move(listing);
+        changed = true;
+    }
+    ASSERT_TRUE(changed);
+    ScratchDir d;
+    Process cold(std::make_shared<sim::Card>(state), directory(d));
+    EXPECT_EQ(cold.token().snapshot().label, "IAS-ECC SIM");
+    EXPECT_LE(cold.identityApdus(), 6u);
+}
 
 TEST(CardCache, ColdFirstContactOnTheDefaultCardIsAtMostSix) {
     ScratchDir d;

@@ -93,6 +93,39 @@ TEST_F(SimCard, ReadBinaryWithoutCurrentEfOrUnknownSfi) {
     EXPECT_EQ(swOf("00B0000001AA10"), 0x6700);
 }
 
+// READ BINARY by short EF identifier (ISO 7816-4 §7.2.3: P1 b8=1, b5..b1 = SFI, P2 = offset):
+// the EF of that SFI in the current DF, which the read makes the current EF.
+TEST_F(SimCard, ReadBinaryByShortEfIdentifier) {
+    const ResponseApdu whole = tx("00B09C0000");                    // EF.SN, the MF current at power-on
+    ASSERT_EQ(whole.sw.value(), 0x9000);
+    const Bytes sn = data(whole);
+    EXPECT_EQ(sn, fromHex("5A08") + kSerial);
+    EXPECT_EQ(swOf("00B09E0010"), 0x6A82);                          // no SFI 1E on this card's EF.DIR
+    EXPECT_EQ(swOf("00B0970010"), 0x6A82);                          // no EF with SFI 17 in the MF
+    EXPECT_EQ(swOf("00B0DC0010"), 0x6A86);                          // P1 b7/b6 set: not an SFI read
+    // Offset in P2: a part, the end (62 82), beyond the end (6B 00).
+    const ResponseApdu part = tx("00B09C0204");
+    ASSERT_EQ(part.sw.value(), 0x9000);
+    EXPECT_EQ(data(part), Bytes(sn.begin() + 2, sn.begin() + 6));
+    char hdr[16];
+    (void)std::snprintf(hdr, sizeof hdr, "00B09C%02X10", static_cast<unsigned>(sn.size()));
+    EXPECT_EQ(swOf(hdr), 0x6282);
+    (void)std::snprintf(hdr, sizeof hdr, "00B09C%02X10", static_cast<unsigned>(sn.size() + 1));
+    EXPECT_EQ(swOf(hdr), 0x6B00);
+    // The SFI read made EF.SN current: a plain READ BINARY goes on in it.
+    EXPECT_EQ(swOf("00A40C0C022F01"), 0x6A86);                      // (P1 0C: refused, nothing changes)
+    ASSERT_EQ(swOf("00B09C0001"), 0x9000);
+    const ResponseApdu rest = tx("00B0000100");
+    ASSERT_EQ(rest.sw.value(), 0x9000);
+    EXPECT_EQ(data(rest), Bytes(sn.begin() + 1, sn.end()));
+    // In the application: TokenInfo 5032 by its SFI 12; EF.SN's SFI is the MF's.
+    selectApplication();
+    EXPECT_EQ(swOf("00B09C0010"), 0x6A82);
+    const ResponseApdu tokenInfo = tx("00B0920000");
+    ASSERT_EQ(tokenInfo.sw.value(), 0x9000);
+    EXPECT_EQ(data(tokenInfo), readFile("5032"));
+}
+
 TEST_F(SimCard, Pkcs15FilesAreTheReferenceEncodings) {
     selectApplication();
     EXPECT_EQ(readFile("5031"), fromHex("A806300404027001A006300404027002A406300404027005"));

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "ias/apdu/crypto.hpp"
+#include "ias/apdu/tlv.hpp"
 #include "ias/sim/key_ops.hpp"
 #include "sim_fixture.hpp"
 
@@ -175,6 +176,34 @@ TEST_F(Personalities, CosmoV8AnswersMinimalFcps) {
     const Bytes fcp = data(r);
     ASSERT_EQ(fcp.size(), 6U);  // 62 04 80 02 <size> (realcards/lateid_idemia_v2 fcp)
     EXPECT_EQ(apdu::toHex(Bytes(fcp.begin(), fcp.begin() + 4)), "62048002");
+}
+
+// EF.DIR by its short EF identifier 1E where the family's EF.DIR has one: CPx shows it in the
+// FCP (88 01 F0, realcards/cpx_french_health_iasecc [A]), Cosmo as CPx (gap); Gemalto's FCP has
+// no 88 and the read is refused (realcards/uruguay_eid_gemalto_ias); Amos, Sagem: no trace, none.
+// The read makes EF.DIR the current EF.
+TEST_F(Personalities, EfDirShortIdentifierFollowsTheEvidence) {
+    for (const Personality& p : personalities()) {
+        use(p.name);
+        const ResponseApdu bySfi = tx("00B09E0000");
+        if (p.efDirSfi == 0) {
+            EXPECT_EQ(bySfi.sw.value(), 0x6A82) << p.name;
+            continue;
+        }
+        EXPECT_EQ(p.efDirSfi, 0x1E) << p.name;
+        ASSERT_EQ(bySfi.sw.value(), 0x9000) << p.name;
+        ASSERT_FALSE(bySfi.data.empty()) << p.name;
+        EXPECT_EQ(bySfi.data.at(0), 0x61) << p.name;                 // an application template
+        EXPECT_EQ(readCurrent(), data(bySfi)) << p.name << ": EF.DIR is the current EF";
+    }
+    for (const char* name : {"cosmo-v7", "cosmo-v8", "cosmo-v8-ec", "cpx"}) EXPECT_EQ(findPersonality(name)->efDirSfi, 0x1E) << name;
+    for (const char* name : {"amos", "gemalto-multiapp", "sagem"}) EXPECT_EQ(findPersonality(name)->efDirSfi, 0) << name;
+    use("cpx");
+    const ResponseApdu fcp = txAll("00A40904022F0000");
+    ASSERT_EQ(fcp.sw.value(), 0x9000);
+    const auto sfi = apdu::TlvParser::findPath(fcp.data, {0x62, 0x88});
+    ASSERT_TRUE(sfi);
+    EXPECT_EQ(Bytes(sfi->value.begin(), sfi->value.end()), fromHex("F0"));
 }
 
 TEST_F(Personalities, CpxSelectRulesAndSeOnlyInMf) {

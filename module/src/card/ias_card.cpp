@@ -128,6 +128,12 @@ Bytes IasCard::readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std:
     return out;
 }
 
+Bytes IasCard::readFileBySfi(std::uint8_t sfi, std::size_t maxSize) {
+    Bytes out = readBinarySfi(sfi, kReadChunk);
+    readRest(out, maxSize);
+    return out;
+}
+
 Bytes IasCard::readDerObject(std::uint16_t fid, std::size_t maxSize) {
     selectFile(fid);
     Bytes out = readBinary(0, kReadChunk);

@@ -67,6 +67,9 @@ public:
     // refuses), else by SELECT; then chunks until a short read or the end of the file.
     // `sfiWorked` (optional) tells whether the SFI read was accepted.
     Bytes readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std::size_t maxSize, bool* sfiWorked = nullptr);
+    // Whole EF by its short EF identifier in the current DF (the read makes it the current EF,
+    // the rest follows by offset); throws CardError when the card refuses the SFI.
+    Bytes readFileBySfi(std::uint8_t sfi, std::size_t maxSize);
     // An EF holding one DER object (a certificate): read exactly to its encoded length.
     Bytes readDerObject(std::uint16_t fid, std::size_t maxSize);
     // EF.SN under the MF via SFI 1C: the value of tag 5A.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where the token's public data come from: the card's files in the order they point to each
-// other (EF.SN, the application, TokenInfo, ODF, then the directory files and certificates
-// an operation needs), each read once per process; or the card's record in the public cache
+// other (EF.DIR or the Generic PKI application, TokenInfo, ODF, then the directory files and
+// certificates an operation needs; EF.SN only for a TokenInfo without serialNumber), each read
+// once per process; or the card's record in the public cache
 // when the card proves to be the one recorded (docs/cache.md): SELECT of the recorded
 // application + READ of its TokenInfo, byte for byte the recorded one.
 #include <algorithm>
@@ -179,20 +180,35 @@ void Token::saveRecord() {
 }
 
 void Token::findApplications(IasCard& card) {
-    // The ECC Generic PKI application first (one SELECT on most cards), else what EF.DIR lists.
-    applications_ = {CardApplication{Bytes(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid)), std::nullopt}};
+    // First EF.DIR by its SFI 1E (ISO 7816-4 reserves it at MF level; the MF is current after a
+    // reset): one READ names the application of a card that has it. Then the ECC Generic PKI
+    // application (one SELECT that is also the application's), then EF.DIR from the MF by
+    // SELECT (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
+    const Bytes genericPki(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid));
+    std::vector<Bytes> aids;
     try {
-        ensureApplication(card, 0);
-        return;
+        aids = pkcs15::parseEfDir(card.readFileBySfi(kEfDirSfi, kMaxDirectorySize));
     } catch (const CardError& e) {
-        if (!isMissingFile(e)) throw;
+        if (!isMissingFile(e) && e.kind() != CardErrorKind::MalformedResponse) throw;
     }
-    // EF.SN was just read under the MF, which a refused SELECT leaves current: EF.DIR by its
-    // SFI (1E), by SELECT if the card refuses that.
-    std::vector<Bytes> aids = pkcs15::parseEfDir(card.readFile(kEfDirFid, kEfDirSfi, kMaxDirectorySize));
+    if (aids.empty()) {
+        applications_ = {CardApplication{genericPki, std::nullopt}};
+        try {
+            ensureApplication(card, 0);
+            return;
+        } catch (const CardError& e) {
+            if (!isMissingFile(e)) throw;
+        }
+        card.selectMasterFile();
+        aids = pkcs15::parseEfDir(card.readFile(kEfDirFid, std::nullopt, kMaxDirectorySize));
+    }
     if (aids.empty()) card::malformedResponse("no PKCS#15 application: not the Generic PKI one, none in EF.DIR");
+    // The Generic PKI application, when EF.DIR lists it, is the token's (as when it is found by
+    // its SELECT); the others keep the card's order.
+    std::stable_partition(aids.begin(), aids.end(), [&](const Bytes& aid) { return aid == genericPki; });
     applications_.clear();
     for (Bytes& aid : aids) applications_.push_back(CardApplication{std::move(aid), std::nullopt});
+    selectedApplication_.reset();
     ensureApplication(card, 0);
 }
 
@@ -223,16 +239,7 @@ std::optional<std::uint8_t> Token::sfiOf(std::uint16_t fid) const {
 }
 
 void Token::identifyFromCard(IasCard& card) {
-    try {
-        serial_ = card.readSerialNumber();
-    } catch (const CardError& e) {
-        if (!isMissingFile(e)) throw;
-        card.selectMasterFile();
-        selectedApplication_.reset();
-        serial_ = card.readSerialNumber();
-    }
     findApplications(card);
-    record_.serial = serial_;
     record_.applications.clear();
     for (const CardApplication& a : applications_) record_.applications.push_back(a.aid);
     bool sfiWorked = false;
@@ -269,6 +276,12 @@ void Token::useIdentity(IasCard& card) {
     // sc_pkcs15_bind_internal takes the card's serial only when TokenInfo has none); else
     // EF.SN's value (a Sagem card's EF.SN is a PAN that OpenSC reads shifted, docs/cards.md).
     // The record is named by it (only cards with a TokenInfo serial are recorded).
+    if (tokenInfo_.serialNumber.empty() && record_.serial.empty()) {
+        // Only a card whose TokenInfo has no serialNumber needs EF.SN (under the MF, SFI 1C).
+        selectedApplication_.reset();
+        card.selectMasterFile();
+        record_.serial = card.readSerialNumber();
+    }
     serial_ = tokenInfo_.serialNumber.empty() ? record_.serial : tokenInfo_.serialNumber;
     if (record_.serial != serial_) {
         record_.serial = serial_;

@@ -112,6 +112,10 @@ struct Personality {
     FcpStyle fcp = FcpStyle::Full;
     bool contactlessFcpAcl = false;   // FCP A1 also carries 9C (CPx)
     bool answersThrough61xx = false;  // every answer with data goes through 61xx + GET RESPONSE
+    // EF.DIR's short EF identifier (ISO 7816-4 §5.3.1.1 reserves SFI 1E at MF level for it):
+    // READ BINARY 00 B0 9E reads it with the MF current, its FCP carries 88 F0; 0 = it has none
+    // (the read answers 6A82).
+    std::uint8_t efDirSfi = 0;
 
     // SDOs.
     bool seReadable = true;           // GET DATA of SE SDOs; false = 6A88 (Cosmo)
