@@ -84,8 +84,12 @@ echo "== package: build, lintian, install, client tests, purge (background, $art
 nice -n 10 scripts/package-test.sh > "$artifacts/package.log" 2>&1 &
 package_pid=$!
 
-# Unit and component tests (no reader, no database server), under the sanitizers.
-run_suite unit-asan --test-dir build/asan -LE 'world|postgres|browser|clients|fuzz'
+# Unit and component tests (no reader, no database server), under the sanitizers. The ASan
+# suite runs two at a time (each test is its own process with its own temporary files, token
+# and ports; the tests that share the conformance harness's SoftHSMv2 token hold a
+# RESOURCE_LOCK); the TSan one, whose timing-bound service tests are 5-15 times slower, one
+# at a time.
+run_suite unit-asan --test-dir build/asan -j2 -LE 'world|postgres|browser|clients|fuzz'
 # Under TSan without the conformance harness's run on SoftHSMv2 (a check of the harness and
 # the reference token, not of our threads; the harness's thread tests run on our module in
 # world-tsan below).
@@ -93,7 +97,7 @@ run_suite unit-tsan --test-dir build/tsan -LE 'world|postgres|browser|clients' -
 
 # Every fuzz target on every input of its committed corpus (regressions/ and merged/
 # included), once, under ASan+UBSan (g++): ctest label fuzz, fuzz/CMakeLists.txt.
-run_suite fuzz --test-dir build/asan -L '^fuzz$'
+run_suite fuzz --test-dir build/asan -j2 -L '^fuzz$'
 
 # The unblock service's storage suite on PostgreSQL 15 (private server, stopped after).
 trap 'scripts/service-world.sh stop >/dev/null 2>&1 || true' EXIT
