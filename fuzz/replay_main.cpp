@@ -52,8 +52,8 @@ void writeCurrent() {
 
 extern "C" void onFatalSignal(int sig) {
     writeCurrent();
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
+    (void)std::signal(sig, SIG_DFL);
+    (void)std::raise(sig);
 }
 
 void collect(const std::filesystem::path& path, std::vector<std::filesystem::path>& out) {
@@ -90,7 +90,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "replay: no input file (a corpus that tests nothing)\n");
         return 2;
     }
-    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, onFatalSignal);
+    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) {
+        if (std::signal(sig, onFatalSignal) == SIG_ERR) std::fprintf(stderr, "replay: no handler for signal %d\n", sig);
+    }
 #ifdef IAS_REPLAY_HAS_SANITIZER_API
     __sanitizer_set_death_callback(writeCurrent);
 #endif
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     std::size_t bytes = 0;
     for (const auto& path : inputs) {
-        std::snprintf(g_current, sizeof g_current, "%s", path.c_str());
+        (void)std::snprintf(g_current, sizeof g_current, "%s", path.c_str());  // truncation only shortens a diagnostic
         std::ifstream in(path, std::ios::binary);
         std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (!in.good() && !in.eof()) {

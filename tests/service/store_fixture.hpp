@@ -55,7 +55,7 @@ public:
     TestDatabase() {
         static std::atomic<int> counter{0};
         const std::string name = "ias_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
-        if (onPostgres()) {
+        if (postgres_) {
             const char* base = std::getenv("IAS_TEST_PG");
             if (!base) throw std::runtime_error("IAS_TEST_PG is not set (run scripts/service-world.sh)");
             base_ = base;
@@ -67,7 +67,7 @@ public:
         }
     }
     ~TestDatabase() {
-        if (onPostgres()) {
+        if (postgres_) {
             try {
                 store::openPostgres(base_ + " dbname=postgres")->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
             } catch (...) {
@@ -79,23 +79,24 @@ public:
         }
     }
     std::unique_ptr<store::Store> open(std::size_t pool = 4) const {
-        if (onPostgres()) return store::openPostgresStore(conninfo_, pool);
+        if (postgres_) return store::openPostgresStore(conninfo_, pool);
         return store::openSqliteStore(path_.string());
     }
     std::string path() const { return path_.string(); }
     // A plain SQL connection to this database (for checks below the Store interface).
     std::unique_ptr<store::SqlConnection> connection() const {
-        if (onPostgres()) return store::openPostgres(conninfo_);
+        if (postgres_) return store::openPostgres(conninfo_);
         return store::openSqlite(path_.string());
     }
     // The `database` setting of ias-unblockd for this database.
     std::string spec() const {
-        if (onPostgres()) return "postgres:" + conninfo_;
+        if (postgres_) return "postgres:" + conninfo_;
         return "sqlite:" + path_.string();
     }
     static const char* backend() { return onPostgres() ? "postgres" : "sqlite"; }
 
 private:
+    bool postgres_ = onPostgres();
     std::string base_, name_, conninfo_;
     std::filesystem::path path_;
 };
