@@ -68,7 +68,7 @@ build release -DIAS_UNIT_TESTS=none -DIAS_PG_TESTS=OFF
 build asan -DIAS_UNIT_TESTS=all -DIAS_PG_TESTS=ON -DIAS_FUZZ_REPLAY=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1
 build tsan -DIAS_UNIT_TESTS=threaded -DIAS_PG_TESTS=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1
 
-# Static analysis of every project source (cppcheck; clang-tidy 14 on all but the test sources,
+# Static analysis of every project source (cppcheck; clang-tidy 14 on all but the test-only code,
 # see `--ci` in the script; any finding fails). It needs no build, is CPU-bound and long,
 # and the suites below mostly wait on cards, services and browsers: it runs niced in the
 # background meanwhile and is collected before the summary.
