@@ -5,6 +5,10 @@
 #
 #   bench/apdu_compare.sh [--check]
 #
+# --check (CI, world.bench.apdu_targets): measures ias-pkcs11 only (OpenSC's columns show
+# "-") and exits non-zero when a figure is over its target; without it, the whole
+# comparison.
+#
 # Part 1, inside one process (apdu_count): list, one more C_GetTokenInfo, login, sign, decrypt.
 # Targets: list <= 6, tokeninfo 0, login 1, sign <= 3, decrypt <= 3.
 # sign is the process's first signature with the key: its descriptor (GET DATA, the access
@@ -69,7 +73,10 @@ run() {  # run MODULE -> "op count" lines, on a freshly inserted copy of the car
     "$COUNTER" "$1" "$WORLD/apdu.log" "$PIN"
 }
 
-opensc=$(run "$OPENSC")
+check=0
+[[ "${1:-}" == "--check" ]] && check=1
+opensc=""
+[[ "$check" == 1 ]] || opensc=$(run "$OPENSC")
 rm -rf "$IAS_PKCS11_CACHE_DIR"  # part 1 is a first contact: an empty cache
 ours=$(run "$OURS")
 
@@ -78,6 +85,7 @@ status=0
 printf '%-10s %8s %11s %8s\n' operation OpenSC ias-pkcs11 target
 for op in list tokeninfo login sign decrypt; do
     o=$(awk -v k="$op" '$1==k {print $2}' <<<"$opensc")
+    [[ "$check" == 0 ]] || o=-
     m=$(awk -v k="$op" '$1==k {print $2}' <<<"$ours")
     mark=""
     if [[ -z "$m" || "$m" -gt "${target[$op]}" ]]; then mark="  <-- over target"; status=1; fi
@@ -140,8 +148,11 @@ for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 gemalto-multiapp}
         *) cold_goal=12 ;;
     esac
     for op in L O sign; do
-        read -r oc ow <<<"$(measure opensc "$op")"
-        read -r cc cw <<<"$(measure opensc-cache "$op")"
+        oc=- ow=- cc=- cw=-
+        if [[ "$check" == 0 ]]; then
+            read -r oc ow <<<"$(measure opensc "$op")"
+            read -r cc cw <<<"$(measure opensc-cache "$op")"
+        fi
         read -r mc mw <<<"$(measure ours "$op")"
         mark=""
         if over "$mw" "${goal_warm[$op]}" || { [[ "$op" == L ]] && over "$mc" "$cold_goal"; }; then
@@ -153,4 +164,4 @@ for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 gemalto-multiapp}
     done
 done
 [[ "$status" == 0 ]] && echo "apdu_compare: every ias-pkcs11 figure within its target" || echo "apdu_compare: figures over target"
-if [[ "${1:-}" == "--check" ]]; then exit $status; fi
+if [[ "$check" == 1 ]]; then exit $status; fi

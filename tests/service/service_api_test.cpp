@@ -10,8 +10,6 @@ using namespace ias::service;
 using namespace ias::service::test;
 
 namespace {
-constexpr const char* kSerial = "9250001000000012345F";
-constexpr const char* kChallenge = "0102030405060708";
 
 std::string expectedCryptogram(const std::string& serial, const std::string& challenge) {
     const apdu::Bytes sn8 = protocol::serialIcc(apdu::fromHex(serial));

@@ -23,7 +23,6 @@ constexpr const char* kAnswer = "Canary-Answer-Lyon";
 constexpr const char* kWrongAnswer = "Canary-Wrong-Answer";
 constexpr const char* kPin = "CANARY-PIN-4817";
 constexpr const char* kWrongBearer = "canary-wrong-bearer-token";
-constexpr const char* kChallenge = "0102030405060708";
 
 int count(const std::string& text, const std::string& needle) {
     int n = 0;
@@ -38,10 +37,6 @@ std::string canonical(const std::string& secret) {
     return out;
 }
 
-std::string wrongOf(std::string secret) {
-    secret[0] = secret[0] == '0' ? '1' : '0';
-    return secret;
-}
 
 // `ias-unblockd admin ... create-case`, the answer on standard input; returns stdout+stderr.
 std::string adminCreateCase(const DaemonFiles& files, const std::string& database, const std::string& serial) {

@@ -37,10 +37,6 @@ struct Track {
     int fiveHundreds = 0;
 };
 
-std::string wrongOf(std::string secret) {
-    secret[0] = secret[0] == '0' ? '1' : '0';
-    return secret;
-}
 
 // What the run has seen so far, across worker threads: the kill loop goes on until each kind
 // of outcome the final checks count on has happened at least once (a slow or loaded machine

@@ -10,7 +10,6 @@ using namespace ias::service;
 using namespace ias::service::test;
 
 namespace {
-constexpr const char* kSerial = "9250001000000012345F";
 class ServiceHolderApi : public ServiceWorld {};
 
 int occurrences(const std::vector<std::string>& texts, const std::string& needle) {

@@ -14,7 +14,6 @@ using namespace ias::service::test;
 
 namespace {
 
-constexpr const char* kChallenge = "0102030405060708";
 
 class TwoInstances : public ::testing::Test {
 protected:
@@ -23,11 +22,6 @@ protected:
         b.start();
     }
     const Daemon& pick(int i) const { return i % 2 == 0 ? a : b; }
-    static std::string wrongOf(std::string secret) {
-        secret[0] = secret[0] == '0' ? '1' : '0';
-        return secret;
-    }
-
     TestDatabase db;
     DaemonFiles files;
     Daemon a{files, "A", db.spec()};

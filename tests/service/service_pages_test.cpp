@@ -8,7 +8,6 @@ using namespace ias::service;
 using namespace ias::service::test;
 
 namespace {
-constexpr const char* kSerial = "9250001000000012345F";
 
 class ServicePages : public ServiceWorld {
 protected:

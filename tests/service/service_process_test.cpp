@@ -21,7 +21,7 @@
 #include "store_fixture.hpp"
 
 using namespace ias::service::test;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -177,8 +177,8 @@ TEST(ServiceProcess, EndlessRequestLeavesMemoryBoundedAndOthersServed) {
         std::size_t sent = 0;
         const std::string& filler = head.size() == 5 ? chunk : headerLines;
         bool open = c.send(head);
-        const auto start = Clock::now();
-        while (open && sent < std::size_t{100} * 1024 * 1024 && Clock::now() - start < std::chrono::seconds(60) &&
+        const auto start = SteadyClock::now();
+        while (open && sent < std::size_t{100} * 1024 * 1024 && SteadyClock::now() - start < std::chrono::seconds(60) &&
                !c.closedByServer(0)) {
             open = c.send(filler);  // fails, or stalls 5 s, once the daemon stopped reading
             if (open) sent += filler.size();
@@ -210,19 +210,19 @@ TEST(ServiceProcess, SlowLorisClientsAreCutAndOthersServed) {
     for (int i = 0; i < kLoris; ++i)
         loris.emplace_back([&, i] {
             RawTls c(d.port());
-            const auto start = Clock::now();
+            const auto start = SteadyClock::now();
             bool open = c.ok() && c.send("GET /v1/holder/case HTTP/1.1\r\nHost: x\r\nX-Slow: ");
-            while (open && Clock::now() - start < std::chrono::seconds(20)) {
+            while (open && SteadyClock::now() - start < std::chrono::seconds(20)) {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 open = c.send("a");
             }
-            heldSeconds[static_cast<std::size_t>(i)] = std::chrono::duration<double>(Clock::now() - start).count();
+            heldSeconds[static_cast<std::size_t>(i)] = std::chrono::duration<double>(SteadyClock::now() - start).count();
             if (!open) ++cut;
         });
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // every worker thread taken
-    const auto asked = Clock::now();
+    const auto asked = SteadyClock::now();
     const int status = quickStatus(d, 15);
-    const double waited = std::chrono::duration<double>(Clock::now() - asked).count();
+    const double waited = std::chrono::duration<double>(SteadyClock::now() - asked).count();
     for (auto& t : loris) t.join();
     EXPECT_GT(status, 0) << "a normal client is served while slow clients hold the threads";
     EXPECT_LT(waited, 10.0);

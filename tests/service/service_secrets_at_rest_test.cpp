@@ -19,7 +19,6 @@ using namespace ias::service::test;
 
 namespace {
 
-constexpr const char* kSerial = "9250001000000012345F";
 
 // Every cell of every table of the database, as text.
 std::string everyCell(const TestDatabase& db) {

@@ -15,7 +15,7 @@ using namespace ias::service::cases;
 
 namespace {
 
-NewCase newCase(const std::string& serial, const std::string& link) {
+NewCase newStoreCase(const std::string& serial, const std::string& link) {
     NewCase n;
     n.serial = serial;
     n.email = "holder@example.org";
@@ -38,9 +38,9 @@ protected:
 }  // namespace
 
 TEST_F(ServiceStore, CaseLifecycleAndOutbox) {
-    const auto id = s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = s->createCase(newStoreCase("0102", "L1"), 1000);
     ASSERT_TRUE(id);
-    EXPECT_FALSE(s->createCase(newCase("0102", "L2"), 1000)) << "one live case per serial";
+    EXPECT_FALSE(s->createCase(newStoreCase("0102", "L2"), 1000)) << "one live case per serial";
     const auto c = s->caseById(*id);
     ASSERT_TRUE(c);
     EXPECT_EQ(c->serial, "0102");
@@ -58,18 +58,18 @@ TEST_F(ServiceStore, CaseLifecycleAndOutbox) {
     EXPECT_TRUE(cases::close(*s, *id, "support", 1001));
     EXPECT_FALSE(cases::close(*s, *id, "support", 1001));
     EXPECT_EQ(s->caseById(*id)->state, CaseState::Closed);
-    EXPECT_TRUE(s->createCase(newCase("0102", "L3"), 1002)) << "a closed case frees the serial";
+    EXPECT_TRUE(s->createCase(newStoreCase("0102", "L3"), 1002)) << "a closed case frees the serial";
     EXPECT_EQ(s->listCases().size(), 2u);
 }
 
 TEST_F(ServiceStore, MigrationsAreIdempotent) {
-    s->createCase(newCase("0102", "L1"), 1000);
+    s->createCase(newStoreCase("0102", "L1"), 1000);
     auto again = db.open();
     EXPECT_EQ(again->listCases().size(), 1u);
 }
 
 TEST_F(ServiceStore, ThreeWrongAnswerSubmissionsBlockAndRequestRevocation) {
-    const auto id = *s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = *s->createCase(newStoreCase("0102", "L1"), 1000);
     EXPECT_EQ(submitAnswers(*s, id, false, issue(), 1001).result, AnswerResult::Wrong);
     const auto second = submitAnswers(*s, id, false, issue(), 1001);
     EXPECT_EQ(second.result, AnswerResult::Wrong);
@@ -82,14 +82,14 @@ TEST_F(ServiceStore, ThreeWrongAnswerSubmissionsBlockAndRequestRevocation) {
 }
 
 TEST_F(ServiceStore, AnswersAfterLinkExpiryAreRefused) {
-    const auto id = *s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = *s->createCase(newStoreCase("0102", "L1"), 1000);
     EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1000 + 86400).result, AnswerResult::Expired);
     EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1000 + 86399).result, AnswerResult::Accepted);
     EXPECT_EQ(submitAnswers(*s, id, true, issue(), 1001).result, AnswerResult::NotOpen) << "secret shown once";
 }
 
 TEST_F(ServiceStore, VerifyTicketCryptogramConfirm) {
-    const auto id = *s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = *s->createCase(newStoreCase("0102", "L1"), 1000);
     submitAnswers(*s, id, true, issue(), 1000);
     EXPECT_EQ(s->secretCaseForSerial("0102")->id, id);
     EXPECT_FALSE(s->secretCaseForSerial("0103"));
@@ -108,7 +108,7 @@ TEST_F(ServiceStore, VerifyTicketCryptogramConfirm) {
 }
 
 TEST_F(ServiceStore, CryptogramLimitAndSecretExpiry) {
-    const auto id = *s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = *s->createCase(newStoreCase("0102", "L1"), 1000);
     submitAnswers(*s, id, true, issue(), 1000);
     ASSERT_EQ(verifySecret(*s, *s->caseById(id), "AA", {"T1", 1600}, 1000).result, VerifyResult::Ticket);
     for (int i = 0; i < 3; ++i) EXPECT_EQ(useTicketForCryptogram(*s, "T1", 1001).result, TicketResult::Ok);
@@ -118,7 +118,7 @@ TEST_F(ServiceStore, CryptogramLimitAndSecretExpiry) {
 }
 
 TEST_F(ServiceStore, ParallelWrongTriesCountExactly) {
-    const auto id = *s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = *s->createCase(newStoreCase("0102", "L1"), 1000);
     submitAnswers(*s, id, true, issue(), 1000);
     std::vector<std::thread> threads;
     threads.reserve(6);
@@ -137,7 +137,7 @@ TEST_F(ServiceStore, ParallelWrongTriesCountExactly) {
 }
 
 TEST_F(ServiceStore, ParallelVerifiesLeaveOneLiveTicket) {
-    const auto id = *s->createCase(newCase("0102", "L1"), 1000);
+    const auto id = *s->createCase(newStoreCase("0102", "L1"), 1000);
     submitAnswers(*s, id, true, issue(), 1000);
     std::vector<std::thread> threads;
     threads.reserve(4);
@@ -180,7 +180,7 @@ TEST_F(ServiceStore, ParallelCreationsLeaveOneLiveCasePerSerial) {
                 ++ready;
                 while (ready.load() < kThreads) std::this_thread::yield();
                 try {
-                    if (s->createCase(newCase(serial, "R" + std::to_string(round) + "-" + std::to_string(t)), 1000))
+                    if (s->createCase(newStoreCase(serial, "R" + std::to_string(round) + "-" + std::to_string(t)), 1000))
                         ++created;
                     else
                         ++refused;
@@ -201,7 +201,7 @@ TEST_F(ServiceStore, ParallelCreationsLeaveOneLiveCasePerSerial) {
 
 // The index holds against any writer, not only createCase's check.
 TEST_F(ServiceStore, DatabaseRefusesASecondLiveCaseForASerial) {
-    ASSERT_TRUE(s->createCase(newCase("0102", "L1"), 1000));
+    ASSERT_TRUE(s->createCase(newStoreCase("0102", "L1"), 1000));
     auto c = db.connection();
     try {
         c->exec("INSERT INTO cases (serial, email, language, state, created_at, link_hash, link_expires_at) "
@@ -245,7 +245,7 @@ TEST_F(ServiceStore, MigrationFromVersion3ClosesDuplicatesAndWipesMailBodies) {
         EXPECT_EQ(row.at(1), row.at(2)) << "recorded as handed over when written";
     }
     for (const auto& m : migrated->listOutbox()) EXPECT_EQ(m.sentAt, 10);
-    EXPECT_FALSE(migrated->createCase(newCase("0102", "L9"), 1000)) << "the serial still has its live case";
+    EXPECT_FALSE(migrated->createCase(newStoreCase("0102", "L9"), 1000)) << "the serial still has its live case";
     if (!test::onPostgres()) {
         migrated.reset();
         c.reset();

@@ -15,7 +15,6 @@ using namespace ias::service::test;
 
 namespace {
 
-constexpr const char* kSerial = "9250001000000012345F";
 constexpr const char* kPassword = "correct horse battery";
 const std::string kSessionCookie = "__Host-ias-support=";
 

@@ -22,6 +22,16 @@
 
 namespace ias::service::test {
 
+// The card serial and the challenge the service suites use.
+inline constexpr const char* kSerial = "9250001000000012345F";
+inline constexpr const char* kChallenge = "0102030405060708";
+
+// The secret with its first character changed: a wrong secret of the right form.
+inline std::string wrongOf(std::string secret) {
+    secret[0] = secret[0] == '0' ? '1' : '0';
+    return secret;
+}
+
 // A case for store-level tests: one question, link valid until linkExpiresAt.
 inline store::NewCase newTestCase(const std::string& serial, const std::string& link,
                                   store::Time linkExpiresAt = 1000 + 86400) {

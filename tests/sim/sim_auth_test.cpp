@@ -13,7 +13,6 @@ namespace ias::sim::test {
 namespace crypto = apdu::crypto;
 
 namespace {
-std::string hexOf(const std::string& s) { return apdu::toHex(Bytes(s.begin(), s.end())); }
 const Bytes kSn8 = protocol::serialIcc(kSerial);
 }  // namespace
 

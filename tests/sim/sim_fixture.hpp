@@ -16,6 +16,9 @@
 
 namespace ias::sim::test {
 
+// The bytes of a string (a PIN) in hex.
+inline std::string hexOf(const std::string& s) { return apdu::toHex(apdu::Bytes(s.begin(), s.end())); }
+
 using apdu::Bytes;
 using apdu::fromHex;
 using apdu::ResponseApdu;

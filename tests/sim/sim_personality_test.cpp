@@ -17,7 +17,7 @@ namespace ias::sim::test {
 
 namespace {
 
-const Bytes kMessage{'p', 'e', 'r', 's', 'o', 'n', 'a'};
+const Bytes kPersonaMessage{'p', 'e', 'r', 's', 'o', 'n', 'a'};
 
 // One card per personality, keys generated once per test binary, CA of the shared fixture.
 const PersonalisedCard& cardOf(const std::string& personality) {
@@ -337,7 +337,7 @@ TEST_F(Personalities, CosmoNonRepudiationKeySignsByPsoHashAndCdsOnly) {
     use("cosmo-v7");
     auto key = certKey(kCosmoApp, "B002");
     ASSERT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
-    const Bytes hash = apdu::crypto::sha256(kMessage);
+    const Bytes hash = apdu::crypto::sha256(kPersonaMessage);
     // INTERNAL AUTHENTICATE: the key's ACL refuses it (AMB 7A, IA SCB FF).
     EXPECT_EQ(swOf("002241A4068401818001 02"), 0x9000);
     EXPECT_EQ(swOf("0088000033" + apdu::toHex(keyops::digestInfo(hash)) + "00"), 0x6982);
@@ -346,11 +346,11 @@ TEST_F(Personalities, CosmoNonRepudiationKeySignsByPsoHashAndCdsOnly) {
     EXPECT_EQ(swOf("002A90A0229020" + apdu::toHex(hash)), 0x9000);
     ResponseApdu s = tx("002A9E9A00");
     ASSERT_EQ(s.sw.value(), 0x9000);
-    EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+    EXPECT_TRUE(verifySha256(key.get(), kPersonaMessage, data(s)));
     // PSO CDS with the bare hash: the card builds the DigestInfo (alg 42).
     s = tx("002A9E9A20" + apdu::toHex(hash) + "00");
     ASSERT_EQ(s.sw.value(), 0x9000);
-    EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+    EXPECT_TRUE(verifySha256(key.get(), kPersonaMessage, data(s)));
     // The authentication key does internal authentication but no PSO CDS.
     EXPECT_EQ(swOf("002241A406840182800102"), 0x9000);
     EXPECT_EQ(tx("0088000033" + apdu::toHex(keyops::digestInfo(hash)) + "00").sw.value(), 0x9000);
@@ -361,7 +361,7 @@ TEST_F(Personalities, CosmoNonRepudiationKeySignsByPsoHashAndCdsOnly) {
 TEST_F(Personalities, CosmoV8SignatureKeyNeedsTheSignaturePin) {
     use("cosmo-v8");
     auto key = certKey("10" + apdu::toHex(Bytes{'Q', 'S', 'C', 'D', ' ', 'A', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n'}), "341F");
-    const Bytes hash = apdu::crypto::sha256(kMessage);
+    const Bytes hash = apdu::crypto::sha256(kPersonaMessage);
     // realcards/lateid_idemia_v2: MSE DST alg 42 key 9F, VERIFY 85 (FF-padded to 12), PSO CDS.
     ASSERT_EQ(swOf("002241B60680014284019F"), 0x9000);
     ASSERT_EQ(swOf("002000010C" + pinBlock("4711", 12, 0xFF)), 0x9000);
@@ -369,7 +369,7 @@ TEST_F(Personalities, CosmoV8SignatureKeyNeedsTheSignaturePin) {
     ASSERT_EQ(swOf("002000850C" + pinBlock("12345", 12, 0xFF)), 0x9000);
     const ResponseApdu s = tx("002A9E9A20" + apdu::toHex(hash) + "00");
     ASSERT_EQ(s.sw.value(), 0x9000);
-    EXPECT_TRUE(verifySha256(key.get(), kMessage, data(s)));
+    EXPECT_TRUE(verifySha256(key.get(), kPersonaMessage, data(s)));
 }
 
 TEST_F(Personalities, CosmoV8EcSignsAsTheEstEid2018Trace) {

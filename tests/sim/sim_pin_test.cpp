@@ -5,7 +5,6 @@
 namespace ias::sim::test {
 
 namespace {
-std::string hexOf(const std::string& s) { return apdu::toHex(Bytes(s.begin(), s.end())); }
 std::string verifyApdu(const std::string& pin, const std::string& ref = "81") {
     char lc[3];
     (void)std::snprintf(lc, sizeof lc, "%02X", static_cast<unsigned>(pin.size()));

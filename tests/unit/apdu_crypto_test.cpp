@@ -3,13 +3,12 @@
 
 #include "ias/apdu/crypto.hpp"
 #include "ias/apdu/error.hpp"
+#include "apdu_test_util.hpp"
 
 using namespace ias::apdu;
 using namespace ias::apdu::crypto;
 
-namespace {
-Bytes plain(const SecureBytes& s) { return Bytes(s.begin(), s.end()); }
-}  // namespace
+using ias::apdu::test::plain;
 
 // ICAO Doc 9303 part 11, appendix D.3 (BAC worked example): 3DES-CBC and retail MAC.
 TEST(Crypto, IcaoBacVectors) {

@@ -13,6 +13,7 @@
 namespace ias::apdu::test {
 
 inline Bytes plain(const SecureBytes& s) { return Bytes(s.begin(), s.end()); }
+inline std::string str(const SecureBytes& s) { return std::string(s.begin(), s.end()); }
 inline SecureBytes secure(const std::string& hex) {
     const Bytes b = fromHex(hex);
     return SecureBytes(b.begin(), b.end());

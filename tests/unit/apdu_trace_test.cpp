@@ -9,7 +9,7 @@ using namespace ias::apdu;
 using namespace ias::apdu::test;
 
 namespace {
-CommandApdu verifyPin() {
+CommandApdu verifyPin1234() {
     // VERIFY PIN 1234 padded with FF (reference §6.2): 31 32 33 34 FF FF FF FF.
     CommandApdu c = cmd("0020000108" "31323334FFFFFFFF");
     c.sensitive = true;
@@ -26,8 +26,8 @@ TEST(Trace, PinNeverAppearsInTrace) {
         entries.push_back(e);
         all += e.text() + "\n";
     }, {.includeCommandData = true, .includeResponseData = true});
-    t.transmit(verifyPin());
-    t.transmit(verifyPin());
+    t.transmit(verifyPin1234());
+    t.transmit(verifyPin1234());
     ASSERT_EQ(entries.size(), 4u);
     EXPECT_EQ(all.find("31323334"), std::string::npos);
     EXPECT_EQ(all.find("31 32 33 34"), std::string::npos);

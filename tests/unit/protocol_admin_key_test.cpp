@@ -7,6 +7,7 @@
 #include "ias/apdu/crypto.hpp"
 #include "ias/apdu/error.hpp"
 #include "ias/protocol/admin_key.hpp"
+#include "apdu_test_util.hpp"
 
 using namespace ias::apdu;
 using namespace ias::protocol;
@@ -16,9 +17,7 @@ TEST(AdminKey, SerialIccPadsAndTruncates) {
     EXPECT_EQ(serialIcc(fromHex("1234")), fromHex("0000000000001234"));
 }
 
-namespace {
-Bytes plain(const SecureBytes& b) { return Bytes(b.begin(), b.end()); }
-}  // namespace
+using ias::apdu::test::plain;
 
 // Scheme emv-cps-sn8 (docs/admin-keys.md). The expected values were computed independently of
 // this code with the OpenSSL command line, E_K(x) being

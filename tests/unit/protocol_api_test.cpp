@@ -3,14 +3,13 @@
 
 #include <string>
 
+#include "apdu_test_util.hpp"
 #include "ias/protocol/api.hpp"
 
 using namespace ias::apdu;
 using namespace ias::protocol;
 
-namespace {
-std::string str(const SecureBytes& b) { return std::string(b.begin(), b.end()); }
-}  // namespace
+using ias::apdu::test::str;
 
 TEST(ProtocolApi, ErrorNamesAndStatusesMatchTheTable) {
     struct Row { ApiError e; const char* name; int status; };

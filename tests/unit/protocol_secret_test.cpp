@@ -6,14 +6,15 @@
 
 #include "ias/apdu/error.hpp"
 #include "ias/protocol/secret.hpp"
+#include "apdu_test_util.hpp"
 
 using namespace ias::apdu;
 using namespace ias::protocol;
+using ias::apdu::test::str;
 
 namespace {
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-std::string str(const SecureBytes& b) { return std::string(b.begin(), b.end()); }
 
 UnblockSecret known() { return UnblockSecret::fromBytes(fromHex("00112233445566778899")); }
 }  // namespace
