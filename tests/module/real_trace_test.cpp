@@ -199,5 +199,36 @@ TEST(RealTraces, MalformedDescriptorsAreRefusedNotCrashed) {
                  CardError);
 }
 
+// EF.DIR of a card without its SFI: one SELECT by path from the MF (P1=08, the form the Gemalto
+// card of realcards/uruguay_eid_gemalto_ias accepts, trace line 7); a card refusing the path
+// form gets SELECT MF + SELECT EF.DIR, and keeps its P2 rule (a 6A86 to P1=08 teaches nothing
+// about P2). Scripted exchanges, not a real trace.
+TEST(IasCardPath, EfDirBySelectFromTheMasterFile) {
+    apdu::ReplayChannel card(apdu::ReplayScript::parse("> 00 A4 08 0C 02 2F 00\n< 90 00\n> 00 B0 00 00 00\n< 61 03 4F 01 01 90 00\n"));
+    apdu::IsoChannel iso(card);
+    IasCard ias(iso);
+    EXPECT_EQ(apdu::toHex(ias.readFileFromMf(0x2F00, 8192)), "61034F0101");
+    EXPECT_TRUE(card.finished());
+}
+
+TEST(IasCardPath, CardRefusingThePathFormIsAskedTheLongWay) {
+    apdu::ReplayChannel card(apdu::ReplayScript::parse("> 00 A4 08 0C 02 2F 00\n< 6A 86\n"
+                                                       "> 00 A4 00 0C 02 3F 00\n< 90 00\n"
+                                                       "> 00 A4 02 0C 02 2F 00\n< 90 00\n"
+                                                       "> 00 B0 00 00 00\n< 61 03 4F 01 01 90 00\n"));
+    apdu::IsoChannel iso(card);
+    IasCard ias(iso);
+    EXPECT_EQ(apdu::toHex(ias.readFileFromMf(0x2F00, 8192)), "61034F0101");
+    EXPECT_TRUE(card.finished());
+}
+
+TEST(IasCardPath, MissingFileIsNotAskedAgain) {
+    apdu::ReplayChannel card(apdu::ReplayScript::parse("> 00 A4 08 0C 02 2F 00\n< 6A 82\n"));
+    apdu::IsoChannel iso(card);
+    IasCard ias(iso);
+    EXPECT_THROW((void)ias.readFileFromMf(0x2F00, 8192), CardError);
+    EXPECT_TRUE(card.finished());
+}
+
 }  // namespace
 }  // namespace ias::card
