@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "card/layout_hints.hpp"
 #include "card/public_cache.hpp"
 #include "card/sdo_access.hpp"
 #include "core/mechanisms.hpp"
@@ -68,8 +69,8 @@ private:
 // One process on the card: its own token and connection; identity = the APDUs of first contact.
 class Process {
 public:
-    Process(std::shared_ptr<sim::Card> card, std::shared_ptr<const CacheDirectory> cache) {
-        auto connection = std::make_unique<SimConnection>(std::move(card));
+    Process(std::shared_ptr<sim::Card> card, std::shared_ptr<const CacheDirectory> cache, const Bytes& atr = {}) {
+        auto connection = std::make_unique<SimConnection>(std::move(card), atr);
         connection_ = connection.get();
         token_ = std::make_unique<Token>(std::move(connection), [this] { return ++handles_; }, std::move(cache));
         identity_ = connection_->commands().size();
@@ -267,6 +268,58 @@ TEST(CardCache, EfDirListingTheGenericPkiApplicationSecondStillMakesItTheToken) 
     Process cold(std::make_shared<sim::Card>(state), directory(d));
     EXPECT_EQ(cold.token().snapshot().label, "IAS-ECC SIM");
     EXPECT_LE(cold.identityApdus(), 6u);
+}
+
+// A card presenting the ATR of a layout hint's family (card/layout_hints.cpp: the Gemalto IAS
+// card of realcards/uruguay_eid_gemalto_ias, as OpenSC card-cedulauy.c lists it): its application is
+// SELECTed at once, with the token it would have without the hint. A card with that ATR but
+// not that application (here the default card) is discovered as without the hint.
+const Bytes kUruguayGemaltoAtr = apdu::fromHex("3B7F94000080318065B0850300EF120FFF829000");
+
+TEST(CardCache, LayoutHintSelectsTheFamilysApplicationAtOnce) {
+    ScratchDir hinted;
+    ScratchDir plain;
+    const auto card = cardOf("gemalto-multiapp", kSerialA);
+    Process withHint(card, directory(hinted), kUruguayGemaltoAtr);
+    Process without(cardOf("gemalto-multiapp", kSerialA), directory(plain));
+    std::cerr << "  gemalto-multiapp with the Uruguay ATR: cold first contact " << withHint.identityApdus() << " APDUs (without the hint "
+              << without.identityApdus() << ")\n";
+    EXPECT_LE(withHint.identityApdus(), 6u);
+    EXPECT_EQ(withHint.identityApdus() + 4, without.identityApdus());
+    EXPECT_EQ(withHint.token().snapshot().label, without.token().snapshot().label);
+    EXPECT_EQ(withHint.token().snapshot().serial, without.token().snapshot().serial);
+    EXPECT_EQ(withHint.token().snapshot().userPin.triesLeft, without.token().snapshot().userPin.triesLeft);
+    EXPECT_EQ(withHint.token().snapshot().userPinLengths.max, without.token().snapshot().userPinLengths.max);
+    EXPECT_EQ(withHint.listing(), without.listing());
+    // Its record names the same application: a second process finds the card in the cache.
+    Process warm(card, directory(hinted), kUruguayGemaltoAtr);
+    EXPECT_LE(warm.identityApdus(), 3u);
+    EXPECT_EQ(warm.listing(), without.listing());
+}
+
+TEST(LayoutHints, AtrMatchesUnderItsMaskAndNoSimulatedCardIsHinted) {
+    Bytes atr = kUruguayGemaltoAtr;
+    ASSERT_TRUE(card::layoutHintFor(atr).has_value());
+    EXPECT_EQ(apdu::toHex(apdu::fromHex(card::layoutHintFor(atr)->application)), "E828BD080F0147656D20503135");
+    atr[2] = 0x96;   // TA1, masked
+    atr[12] = 0x01;  // historical bytes, masked
+    EXPECT_TRUE(card::layoutHintFor(atr).has_value());
+    atr[9] = 0xB1;  // a byte the mask keeps
+    EXPECT_FALSE(card::layoutHintFor(atr).has_value());
+    EXPECT_FALSE(card::layoutHintFor(apdu::ByteView(kUruguayGemaltoAtr).first(19)).has_value());
+    // The simulator's cards present ATRs of other evidence: their figures owe nothing to a hint.
+    for (const sim::Personality& p : sim::personalities()) EXPECT_FALSE(card::layoutHintFor(p.atr).has_value()) << p.name;
+}
+
+TEST(CardCache, LayoutHintThatTheCardRefutesCostsOneSelect) {
+    ScratchDir hinted;
+    ScratchDir plain;
+    Process withHint(cardOf("amos", kSerialA), directory(hinted), kUruguayGemaltoAtr);
+    Process without(cardOf("amos", kSerialA), directory(plain));
+    EXPECT_EQ(withHint.identityApdus(), without.identityApdus() + 1);
+    EXPECT_EQ(withHint.token().snapshot().label, without.token().snapshot().label);
+    EXPECT_EQ(withHint.token().snapshot().serial, without.token().snapshot().serial);
+    EXPECT_EQ(withHint.listing(), without.listing());
 }
 
 TEST(CardCache, ColdFirstContactOnTheDefaultCardIsAtMostSix) {

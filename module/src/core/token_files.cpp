@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "ias/apdu/error.hpp"
+#include "../card/layout_hints.hpp"
 #include "ias/apdu/tlv.hpp"
 #include "log.hpp"
 #include "token.hpp"
@@ -202,6 +203,22 @@ void Token::findApplications(IasCard& card) {
     // reset): one READ names the application of a card that has it. Then the ECC Generic PKI
     // application (one SELECT that is also the application's), then EF.DIR from the MF by
     // SELECT (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
+    // A card of a family whose ATR names its application (card/layout_hints.cpp) is first asked
+    // for that application: one SELECT, which the card verifies; a card without it is
+    // discovered as any other.
+    if (const auto hint = card::layoutHintFor(record_.atr)) {
+        const Bytes aid = apdu::fromHex(hint->application);
+        try {
+            card.selectApplication(aid);
+            applications_ = {CardApplication{aid, std::nullopt}};
+            selectedApplication_ = 0;
+            logf(LogLevel::Debug, "application of the %s layout selected", hint->family);
+            return;
+        } catch (const CardError& e) {
+            if (!isMissingFile(e)) throw;
+            logf(LogLevel::Debug, "no application of the %s layout (%s): discovering the card", hint->family, e.what());
+        }
+    }
     const Bytes genericPki(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid));
     std::vector<Bytes> aids;
     try {
