@@ -166,34 +166,34 @@ TEST(CardCache, GemaltoPinTriesComeFromAnEmptyVerify) {
     EXPECT_LE(warm.identityApdus(), 3u);
 }
 
+// A Gemalto card whose user PIN (0x11) `change` alters.
+std::shared_ptr<sim::Card> gemaltoWithUserPin(const std::function<void(sim::PinObject&)>& change) {
+    sim::PersonalisationOptions o = fixedCardOptions("gemalto-multiapp");
+    o.serial = apdu::fromHex(kSerialA);
+    sim::CardState state = sim::personalise(o).state;
+    for (sim::PinObject& pin : state.pins) {
+        if (pin.ref == 0x11) change(pin);
+    }
+    return std::make_shared<sim::Card>(state);
+}
+
 // A card that refuses the PIN's SDO and the empty VERIFY (here: VERIFY only under secure
 // messaging) is asked Gemalto's PIN information once: the tries left from DF21.
 TEST(CardCache, GemaltoPinInformationWhenTheEmptyVerifyIsRefused) {
     ScratchDir d;
-    sim::PersonalisationOptions o = fixedCardOptions("gemalto-multiapp");
-    o.serial = apdu::fromHex(kSerialA);
-    sim::CardState state = sim::personalise(o).state;
-    for (sim::PinObject& pin : state.pins) {
-        if (pin.ref == 0x11) {
-            pin.acl[2] = 0x43;  // VERIFY under SM (SE #3) only: the empty VERIFY gets 6982
-            pin.triesLeft = 2;
-        }
-    }
-    Process p(std::make_shared<sim::Card>(state), directory(d));
+    Process p(gemaltoWithUserPin([](sim::PinObject& pin) {
+                  pin.acl[2] = 0x43;  // VERIFY under SM (SE #3) only: the empty VERIFY gets 6982
+                  pin.triesLeft = 2;
+              }),
+              directory(d));
     EXPECT_EQ(p.token().snapshot().userPin.triesLeft, 2u);
 }
 
-// Gemalto's PIN information states no try limit: a card with more tries left than the
+// Gemalto shows no PIN descriptor, hence no try limit: a card with more tries left than the
 // default (the trace's card had 5) shows at least that many as its limit.
 TEST(CardCache, TryLimitIsAtLeastTheTriesLeftWhenTheCardDoesNotStateIt) {
     ScratchDir d;
-    sim::PersonalisationOptions o = fixedCardOptions("gemalto-multiapp");
-    o.serial = apdu::fromHex(kSerialA);
-    sim::CardState state = sim::personalise(o).state;
-    for (sim::PinObject& pin : state.pins) {
-        if (pin.ref == 0x11) pin.maxTries = pin.triesLeft = 5;
-    }
-    Process p(std::make_shared<sim::Card>(state), directory(d));
+    Process p(gemaltoWithUserPin([](sim::PinObject& pin) { pin.maxTries = pin.triesLeft = 5; }), directory(d));
     EXPECT_EQ(p.token().snapshot().userPin.triesLeft, 5u);
     EXPECT_EQ(p.token().snapshot().userPin.maxTries, 5u);
 }
