@@ -166,9 +166,8 @@ TEST(RealTraces, GemaltoIasPinInformationGivesTheTriesLeft) {
     const SdoAccess soPin = parseSdoAccess(ias.readPinInformation(0x81), SdoClass::Pin, 0x81 & 0x1F);
     EXPECT_EQ(soPin.triesLeft, 3u);
     EXPECT_TRUE(card.finished());
-    // What the public cache keeps: the answer without its counter, which still parses.
-    const Bytes kept = pinInformationWithoutCounter(user);
-    EXPECT_EQ(apdu::toHex(kept), "A016830111" "8C04F0000000" "DF2702FFFF" "DF28010C" "DF2F0101");
+    // A record of an earlier version kept the answer without its counter: it still parses.
+    const Bytes kept = apdu::fromHex("A016830111" "8C04F0000000" "DF2702FFFF" "DF28010C" "DF2F0101");
     EXPECT_FALSE(parseSdoAccess(kept, SdoClass::Pin, 0x11).triesLeft.has_value());
     // Another PIN's answer, or one without its reference, is refused.
     EXPECT_THROW(parseSdoAccess(user, SdoClass::Pin, 0x01), CardError);

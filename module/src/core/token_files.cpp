@@ -7,9 +7,9 @@
 // application + READ of its TokenInfo, byte for byte the recorded one.
 #include <algorithm>
 
+#include "../card/layout_hints.hpp"
 #include "error.hpp"
 #include "ias/apdu/error.hpp"
-#include "../card/layout_hints.hpp"
 #include "ias/apdu/tlv.hpp"
 #include "log.hpp"
 #include "token.hpp"
@@ -201,11 +201,11 @@ void Token::saveRecord() {
 void Token::findApplications(IasCard& card) {
     // First EF.DIR by its SFI 1E (ISO 7816-4 reserves it at MF level; the MF is current after a
     // reset): one READ names the application of a card that has it. Then the ECC Generic PKI
-    // application (one SELECT that is also the application's), then EF.DIR from the MF by
-    // SELECT (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
-    // A card of a family whose ATR names its application (card/layout_hints.cpp) is first asked
-    // for that application: one SELECT, which the card verifies; a card without it is
-    // discovered as any other.
+    // application (one SELECT that is also the application's), then EF.DIR by its path from the
+    // MF (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
+    // Before all these, a card of a family whose ATR names its application
+    // (card/layout_hints.cpp) is asked for that application: one SELECT, which the card
+    // verifies; a card without it is discovered as any other.
     if (const auto hint = card::layoutHintFor(record_.atr)) {
         const Bytes aid = apdu::fromHex(hint->application);
         try {
