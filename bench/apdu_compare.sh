@@ -25,7 +25,8 @@
 # (or, where EF.DIR has none, the refused read and the Generic PKI application's SELECT), the
 # application's SELECT, TokenInfo, ODF, AODF (by SFI), the PIN's descriptor: 6 (amos, sagem,
 # Cosmo). A T=0 card gets the descriptor's GET DATA answer through 61xx (CPx: 7). Gemalto: no
-# EF.DIR SFI, no Generic PKI application, its own PIN information after a refused PIN SDO (12).
+# EF.DIR SFI (EF.DIR by SELECT by path from the MF + READ), no Generic PKI application, a
+# refused PIN SDO and the tries by an empty VERIFY (10).
 # These are the cold bounds of those layouts (docs/cache.md).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -145,7 +146,7 @@ for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 gemalto-multiapp}
     case "$personality" in  # cold -L: EF.DIR by SFI or the Generic PKI application (+ 61xx on T=0)
         default|amos|sagem|cosmo-v7|cosmo-v8|cosmo-v8-ec) cold_goal=6 ;;
         cpx) cold_goal=7 ;;
-        *) cold_goal=12 ;;
+        *) cold_goal=10 ;;
     esac
     for op in L O sign; do
         oc=- ow=- cc=- cw=-

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "card/layout_hints.hpp"
 #include "card/public_cache.hpp"
 #include "card/sdo_access.hpp"
 #include "core/mechanisms.hpp"
@@ -68,8 +69,8 @@ private:
 // One process on the card: its own token and connection; identity = the APDUs of first contact.
 class Process {
 public:
-    Process(std::shared_ptr<sim::Card> card, std::shared_ptr<const CacheDirectory> cache) {
-        auto connection = std::make_unique<SimConnection>(std::move(card));
+    Process(std::shared_ptr<sim::Card> card, std::shared_ptr<const CacheDirectory> cache, const Bytes& atr = {}) {
+        auto connection = std::make_unique<SimConnection>(std::move(card), atr);
         connection_ = connection.get();
         token_ = std::make_unique<Token>(std::move(connection), [this] { return ++handles_; }, std::move(cache));
         identity_ = connection_->commands().size();
@@ -146,9 +147,10 @@ TEST_P(CardCacheFamily, SecondProcessReadsNoPublicFile) {
     EXPECT_EQ(warm.token().snapshot().userPinLengths.min, cold.token().snapshot().userPinLengths.min);
 }
 
-// Gemalto: the PIN's tries come from its own PIN information; the record keeps that answer
-// without its counter (DF21), and a second process asks the tries by VERIFY only.
-TEST(CardCache, GemaltoPinInformationIsKeptWithoutItsCounter) {
+// Gemalto: the card refuses the PIN's SDO; its tries come from an empty VERIFY (not from its
+// own PIN information, which says nothing more and costs two APDUs through 61xx); the record
+// keeps that the card shows no descriptor, and a second process asks the tries by VERIFY only.
+TEST(CardCache, GemaltoPinTriesComeFromAnEmptyVerify) {
     ScratchDir d;
     const auto cache = directory(d);
     const auto card = cardOf("gemalto-multiapp", kSerialA);
@@ -158,23 +160,40 @@ TEST(CardCache, GemaltoPinInformationIsKeptWithoutItsCounter) {
     ASSERT_TRUE(record.has_value());
     const auto pin = record->descriptors.find(CardRecord::DescriptorKey{0, 0x01, 0x11});
     ASSERT_NE(pin, record->descriptors.end());
-    EXPECT_EQ(apdu::toHex(pin->second), "A016830111" "8C04F0000000" "DF2702FFFF" "DF28010C" "DF2F0101");
+    EXPECT_TRUE(pin->second.empty());
     Process warm(card, cache);
     EXPECT_EQ(warm.token().snapshot().userPin.triesLeft, 3u);
     EXPECT_LE(warm.identityApdus(), 3u);
 }
 
-// Gemalto's PIN information states no try limit: a card with more tries left than the
-// default (the trace's card had 5) shows at least that many as its limit.
-TEST(CardCache, TryLimitIsAtLeastTheTriesLeftWhenTheCardDoesNotStateIt) {
-    ScratchDir d;
+// A Gemalto card whose user PIN (0x11) `change` alters.
+std::shared_ptr<sim::Card> gemaltoWithUserPin(const std::function<void(sim::PinObject&)>& change) {
     sim::PersonalisationOptions o = fixedCardOptions("gemalto-multiapp");
     o.serial = apdu::fromHex(kSerialA);
     sim::CardState state = sim::personalise(o).state;
     for (sim::PinObject& pin : state.pins) {
-        if (pin.ref == 0x11) pin.maxTries = pin.triesLeft = 5;
+        if (pin.ref == 0x11) change(pin);
     }
-    Process p(std::make_shared<sim::Card>(state), directory(d));
+    return std::make_shared<sim::Card>(state);
+}
+
+// A card that refuses the PIN's SDO and the empty VERIFY (here: VERIFY only under secure
+// messaging) is asked Gemalto's PIN information once: the tries left from DF21.
+TEST(CardCache, GemaltoPinInformationWhenTheEmptyVerifyIsRefused) {
+    ScratchDir d;
+    Process p(gemaltoWithUserPin([](sim::PinObject& pin) {
+                  pin.acl[2] = 0x43;  // VERIFY under SM (SE #3) only: the empty VERIFY gets 6982
+                  pin.triesLeft = 2;
+              }),
+              directory(d));
+    EXPECT_EQ(p.token().snapshot().userPin.triesLeft, 2u);
+}
+
+// Gemalto shows no PIN descriptor, hence no try limit: a card with more tries left than the
+// default (the trace's card had 5) shows at least that many as its limit.
+TEST(CardCache, TryLimitIsAtLeastTheTriesLeftWhenTheCardDoesNotStateIt) {
+    ScratchDir d;
+    Process p(gemaltoWithUserPin([](sim::PinObject& pin) { pin.maxTries = pin.triesLeft = 5; }), directory(d));
     EXPECT_EQ(p.token().snapshot().userPin.triesLeft, 5u);
     EXPECT_EQ(p.token().snapshot().userPin.maxTries, 5u);
 }
@@ -202,8 +221,9 @@ INSTANTIATE_TEST_SUITE_P(Families, CardCacheFamily, ::testing::Values("amos", "c
 // application: the refused SFI read, then that application's SELECT (amos, sagem: 6). EF.SN is
 // not read: TokenInfo states the serial. A T=0 card gets the PIN descriptor's GET DATA answer
 // through 61xx + GET RESPONSE (CPx: 7). Gemalto: its EF.DIR has no SFI and it has no Generic
-// PKI application (refused SFI read, refused SELECT, SELECT MF, SELECT + READ EF.DIR), and its
-// PIN is described by Gemalto's PIN information after the refused SDO (12).
+// PKI application (refused SFI read, refused SELECT, SELECT + READ EF.DIR by path from the MF),
+// and it refuses the PIN's SDO: its tries come from an empty VERIFY (10; 12 before, with SELECT
+// MF + SELECT EF.DIR and Gemalto's PIN information + GET RESPONSE instead).
 // docs/cache.md, bench/apdu_compare.sh.
 using ColdBound = std::pair<std::string, std::size_t>;  // personality, APDUs
 
@@ -221,7 +241,7 @@ TEST_P(CardCacheCold, FirstContactWithinItsBound) {
 
 INSTANTIATE_TEST_SUITE_P(Families, CardCacheCold,
                          ::testing::Values(ColdBound{"amos", 6}, ColdBound{"sagem", 6}, ColdBound{"cosmo-v7", 6}, ColdBound{"cosmo-v8", 6},
-                                           ColdBound{"cosmo-v8-ec", 6}, ColdBound{"cpx", 7}, ColdBound{"gemalto-multiapp", 12}),
+                                           ColdBound{"cosmo-v8-ec", 6}, ColdBound{"cpx", 7}, ColdBound{"gemalto-multiapp", 10}),
                          [](const auto& info) {
                              std::string n = info.param.first;
                              for (char& c : n) c = c == '-' ? '_' : c;
@@ -248,6 +268,58 @@ TEST(CardCache, EfDirListingTheGenericPkiApplicationSecondStillMakesItTheToken) 
     Process cold(std::make_shared<sim::Card>(state), directory(d));
     EXPECT_EQ(cold.token().snapshot().label, "IAS-ECC SIM");
     EXPECT_LE(cold.identityApdus(), 6u);
+}
+
+// A card presenting the ATR of a layout hint's family (card/layout_hints.cpp: the Gemalto IAS
+// card of realcards/uruguay_eid_gemalto_ias, as OpenSC card-cedulauy.c lists it): its application is
+// SELECTed at once, with the token it would have without the hint. A card with that ATR but
+// not that application (here the default card) is discovered as without the hint.
+const Bytes kUruguayGemaltoAtr = apdu::fromHex("3B7F94000080318065B0850300EF120FFF829000");
+
+TEST(CardCache, LayoutHintSelectsTheFamilysApplicationAtOnce) {
+    ScratchDir hinted;
+    ScratchDir plain;
+    const auto card = cardOf("gemalto-multiapp", kSerialA);
+    Process withHint(card, directory(hinted), kUruguayGemaltoAtr);
+    Process without(cardOf("gemalto-multiapp", kSerialA), directory(plain));
+    std::cerr << "  gemalto-multiapp with the Uruguay ATR: cold first contact " << withHint.identityApdus() << " APDUs (without the hint "
+              << without.identityApdus() << ")\n";
+    EXPECT_LE(withHint.identityApdus(), 6u);
+    EXPECT_EQ(withHint.identityApdus() + 4, without.identityApdus());
+    EXPECT_EQ(withHint.token().snapshot().label, without.token().snapshot().label);
+    EXPECT_EQ(withHint.token().snapshot().serial, without.token().snapshot().serial);
+    EXPECT_EQ(withHint.token().snapshot().userPin.triesLeft, without.token().snapshot().userPin.triesLeft);
+    EXPECT_EQ(withHint.token().snapshot().userPinLengths.max, without.token().snapshot().userPinLengths.max);
+    EXPECT_EQ(withHint.listing(), without.listing());
+    // Its record names the same application: a second process finds the card in the cache.
+    Process warm(card, directory(hinted), kUruguayGemaltoAtr);
+    EXPECT_LE(warm.identityApdus(), 3u);
+    EXPECT_EQ(warm.listing(), without.listing());
+}
+
+TEST(LayoutHints, AtrMatchesUnderItsMaskAndNoSimulatedCardIsHinted) {
+    Bytes atr = kUruguayGemaltoAtr;
+    ASSERT_TRUE(card::layoutHintFor(atr).has_value());
+    EXPECT_EQ(apdu::toHex(apdu::fromHex(card::layoutHintFor(atr)->application)), "E828BD080F0147656D20503135");
+    atr[2] = 0x96;   // TA1, masked
+    atr[12] = 0x01;  // historical bytes, masked
+    EXPECT_TRUE(card::layoutHintFor(atr).has_value());
+    atr[9] = 0xB1;  // a byte the mask keeps
+    EXPECT_FALSE(card::layoutHintFor(atr).has_value());
+    EXPECT_FALSE(card::layoutHintFor(apdu::ByteView(kUruguayGemaltoAtr).first(19)).has_value());
+    // The simulator's cards present ATRs of other evidence: their figures owe nothing to a hint.
+    for (const sim::Personality& p : sim::personalities()) EXPECT_FALSE(card::layoutHintFor(p.atr).has_value()) << p.name;
+}
+
+TEST(CardCache, LayoutHintThatTheCardRefutesCostsOneSelect) {
+    ScratchDir hinted;
+    ScratchDir plain;
+    Process withHint(cardOf("amos", kSerialA), directory(hinted), kUruguayGemaltoAtr);
+    Process without(cardOf("amos", kSerialA), directory(plain));
+    EXPECT_EQ(withHint.identityApdus(), without.identityApdus() + 1);
+    EXPECT_EQ(withHint.token().snapshot().label, without.token().snapshot().label);
+    EXPECT_EQ(withHint.token().snapshot().serial, without.token().snapshot().serial);
+    EXPECT_EQ(withHint.listing(), without.listing());
 }
 
 TEST(CardCache, ColdFirstContactOnTheDefaultCardIsAtMostSix) {

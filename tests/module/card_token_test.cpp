@@ -268,10 +268,11 @@ TEST_P(CardToken, IdentityAndObjectsWithoutPin) {
     for (const auto& key : ofClass(CKO_PRIVATE_KEY)) underOwnPin += key->key()->alwaysAuthenticate ? 1 : 0;
     EXPECT_EQ(underOwnPin, facts_.keysUnderSecondPin);
     // The PIN's tries: from the IAS-ECC descriptor (GET DATA 00 CB 3F FF) on every card but the
-    // Gemalto one, which refuses it and is asked its own PIN information (00 CB 00 FF) once;
-    // no other card gets that command.
+    // Gemalto one, which refuses it and is asked by an empty VERIFY; Gemalto's own PIN
+    // information (00 CB 00 FF) only for a card refusing both: none here.
     const bool gemalto = GetParam().personality == "gemalto-multiapp";
-    EXPECT_EQ(sent(0xCB, 0x00), gemalto ? 1u : 0u);
+    EXPECT_EQ(sent(0xCB, 0x00), 0u);
+    EXPECT_EQ(sent(0x20, 0x00), gemalto ? 1u : 0u) << "empty VERIFY at first contact";
     // Keys a contact reader cannot use (the CPx contactless application's) are not listed,
     // nor their certificates (ID 48 on cpx).
     EXPECT_EQ(facts_.keysNotUsableOverContact, GetParam().personality == "cpx" ? 1u : 0u);

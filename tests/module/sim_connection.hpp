@@ -28,6 +28,8 @@ using apdu::ByteView;
 class SimConnection final : public apdu::CardConnection {
 public:
     explicit SimConnection(std::shared_ptr<sim::Card> card) : card_(std::move(card)), channel_(*this) {}
+    // The card presenting another ATR than its personality's (a layout hint's family).
+    SimConnection(std::shared_ptr<sim::Card> card, Bytes atr) : card_(std::move(card)), channel_(*this), atr_(std::move(atr)) {}
     void beginTransaction() override {}
     void endTransaction() noexcept override {}
     apdu::CardChannel& channel() override { return channel_; }
@@ -36,7 +38,7 @@ public:
         card_->reset();
         ++resets_;
     }
-    Bytes atr() override { return Bytes(card_->atr().begin(), card_->atr().end()); }
+    Bytes atr() override { return atr_.empty() ? Bytes(card_->atr().begin(), card_->atr().end()) : atr_; }
     std::vector<Bytes>& commands() { return commands_; }
 
 private:
@@ -63,6 +65,7 @@ private:
     Channel channel_;
     std::uint64_t resets_ = 0;
     std::vector<Bytes> commands_;
+    Bytes atr_;
 };
 
 inline std::string readFile(const std::string& path) {

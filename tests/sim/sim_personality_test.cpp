@@ -312,6 +312,34 @@ TEST_F(Personalities, CpxHasItsContactlessApplicationWithAKeyUnusableOverContact
     EXPECT_EQ(swOf("0088000020" + std::string(64, '1') + "00"), mse == 0x9000 ? 0x6982 : 0x6985);
 }
 
+// The module asks a PIN's tries with an empty VERIFY where the card shows no PIN descriptor
+// (Gemalto) and at every contact with a cached card: ISO 7816-4 §11.5.6 answers, no try spent.
+TEST_F(Personalities, EmptyVerifyGivesTheTriesOnEveryPersonality) {
+    for (const Personality& p : personalities()) {
+        SCOPED_TRACE(p.name);
+        use(p.name);
+        char header[16];
+        (void)std::snprintf(header, sizeof header, "002000%02X", static_cast<unsigned>(p.userPin.ref | (p.userPin.local ? 0x80 : 0x00)));
+        const auto block = [&](const std::string& pin) {
+            const std::size_t length = p.userPin.storedLength == 0 ? pin.size() : p.userPin.storedLength;
+            char lc[4];
+            (void)std::snprintf(lc, sizeof lc, "%02X", static_cast<unsigned>(length));
+            return std::string(header) + lc + pinBlock(pin, length, p.userPin.padChar);
+        };
+        const auto tries = [&](unsigned n) { return static_cast<std::uint16_t>(0x63C0 | n); };
+        const unsigned max = p.userPin.maxTries;
+        ASSERT_GE(max, 2U);
+        EXPECT_EQ(swOf(header), tries(max));
+        EXPECT_EQ(swOf(header), tries(max)) << "an empty VERIFY spends no try";
+        EXPECT_EQ(swOf(block("0000")), tries(max - 1));
+        EXPECT_EQ(swOf(header), tries(max - 1));
+        EXPECT_EQ(swOf(block("4711")), 0x9000);
+        EXPECT_EQ(swOf(header), 0x9000) << "verified";
+        for (unsigned left = max; left > 0; --left) EXPECT_EQ(swOf(block("0000")), tries(left - 1));
+        EXPECT_EQ(swOf(header), 0x6983) << "blocked";
+    }
+}
+
 TEST_F(Personalities, PinBlocksArePaddedAsTheCardWants) {
     use("cosmo-v7");
     // realcards/esteid2018_idemia: global PIN1, FF-padded to 12.

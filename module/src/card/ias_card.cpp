@@ -77,6 +77,20 @@ void IasCard::selectApplication(ByteView aid) {
     sendExpectingSuccess(command(apdu::ins::kSelect, 0x04, 0x0C, aid), "SELECT application");
 }
 
+
+void IasCard::selectFileFromMf(std::uint16_t fid) {
+    // P1=08: the path from the MF without it (realcards/uruguay_eid_gemalto_ias: 00 A4 08 04 02 00 01).
+    // One try with the P2 known so far (a 6A86 here may refuse the path form as well as P2=0C).
+    const std::uint8_t path[] = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
+    const ResponseApdu r = send(command(apdu::ins::kSelect, 0x08, rules_.fileP2, path, rules_.fileP2 == 0x0C ? 0 : 256));
+    if (r.sw.isSuccess()) return;
+    if (const CardErrorKind kind = classify(r.sw); kind != CardErrorKind::NotSupported && kind != CardErrorKind::Unexpected) {
+        expectSuccess(r, "SELECT file by path");
+    }
+    selectMasterFile();
+    selectFile(fid);
+}
+
 void IasCard::selectFile(std::uint16_t fid) {
     const std::uint8_t f[] = {static_cast<std::uint8_t>(fid >> 8), static_cast<std::uint8_t>(fid)};
     ResponseApdu r = send(command(apdu::ins::kSelect, 0x02, rules_.fileP2, f, rules_.fileP2 == 0x0C ? 0 : 256));
@@ -124,6 +138,13 @@ Bytes IasCard::readFile(std::uint16_t fid, std::optional<std::uint8_t> sfi, std:
         selectFile(fid);
         out = readBinary(0, kReadChunk);
     }
+    readRest(out, maxSize);
+    return out;
+}
+
+Bytes IasCard::readFileFromMf(std::uint16_t fid, std::size_t maxSize) {
+    selectFileFromMf(fid);
+    Bytes out = readBinary(0, kReadChunk);
     readRest(out, maxSize);
     return out;
 }

@@ -59,6 +59,9 @@ public:
     void selectMasterFile();
     void selectApplication(ByteView aid);
     void selectFile(std::uint16_t fid);
+    // The EF or DF `fid` under the MF, from any DF: one SELECT by path (P1=08); a card that
+    // refuses that form gets SELECT MF + SELECT fid.
+    void selectFileFromMf(std::uint16_t fid);
     // One READ BINARY of the current EF (offset < 0x8000). Returns fewer bytes at EOF.
     Bytes readBinary(std::uint16_t offset, std::size_t ne);
     // READ BINARY of the EF with short file identifier `sfi` in the current DF (offset 0).
@@ -70,6 +73,8 @@ public:
     // Whole EF by its short EF identifier in the current DF (the read makes it the current EF,
     // the rest follows by offset); throws CardError when the card refuses the SFI.
     Bytes readFileBySfi(std::uint8_t sfi, std::size_t maxSize);
+    // Whole EF `fid` under the MF (selectFileFromMf, then READ BINARY by offset).
+    Bytes readFileFromMf(std::uint16_t fid, std::size_t maxSize);
     // An EF holding one DER object (a certificate): read exactly to its encoded length.
     Bytes readDerObject(std::uint16_t fid, std::size_t maxSize);
     // EF.SN under the MF via SFI 1C: the value of tag 5A.

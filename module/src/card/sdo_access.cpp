@@ -38,21 +38,6 @@ SdoAccess parsePinInformation(const apdu::Tlv& info, std::uint8_t ref) {
 
 }  // namespace
 
-apdu::Bytes pinInformationWithoutCounter(apdu::ByteView answer) {
-    try {
-        std::size_t used = 0;
-        const apdu::Tlv info = apdu::TlvParser::parseOne(answer, used);
-        if (info.tag != kTagPinInformation || used != answer.size()) malformedResponse("not a PIN information");
-        apdu::Bytes kept;
-        for (const apdu::Tlv& item : apdu::TlvParser::parseAll(info.value)) {
-            if (item.tag != kTagPinInformationCounter) apdu::append(kept, apdu::encodeTlv(item.tag, item.value));
-        }
-        return apdu::encodeTlv(kTagPinInformation, kept);
-    } catch (const apdu::Error&) {
-        malformedResponse("PIN information is not BER-TLV");
-    }
-}
-
 std::string Scb::describe() const {
     if (always()) return "always";
     if (never()) return "never";

@@ -58,9 +58,6 @@ struct SdoAccess {
 // empty (the rule is not shown), and it has no try limit.
 SdoAccess parseSdoAccess(apdu::ByteView answer, SdoClass cls, std::uint8_t ref);
 
-// Gemalto's PIN information without its counter (DF21): what may be kept in the public cache.
-apdu::Bytes pinInformationWithoutCounter(apdu::ByteView answer);
-
 // The SCB of an operation in a compact access rule (AMB + SCBs); AMB bit 0x80 carries no SCB.
 Scb compactAclScb(apdu::ByteView acl, std::uint8_t ambBit);
 

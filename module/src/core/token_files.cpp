@@ -7,6 +7,7 @@
 // application + READ of its TokenInfo, byte for byte the recorded one.
 #include <algorithm>
 
+#include "../card/layout_hints.hpp"
 #include "error.hpp"
 #include "ias/apdu/error.hpp"
 #include "ias/apdu/tlv.hpp"
@@ -58,11 +59,11 @@ Bytes publicPinDescriptor(const card::SdoAccess& access, std::uint8_t reference)
     return apdu::encodeTlv(0x70, apdu::encodeTlv(sdo, apdu::encodeTlv(0xA0, docp)));
 }
 
-// The PIN's descriptor from the card: the IAS-ECC SDO (GET DATA BF 81 ref A0); a card that
-// refuses it as unknown (6A88, 6A80, 6A86: the Gemalto IAS card of realcards/
-// uruguay_eid_gemalto_ias, whose middleware never asks the SDO) is asked once for Gemalto's
-// PIN information instead. `publicForm` gets what the record may keep (no tries left).
-card::SdoAccess readPinDescriptor(IasCard& card, std::uint8_t reference, Bytes& publicForm) {
+// The PIN's descriptor from the card: the IAS-ECC SDO (GET DATA BF 81 ref A0). nullopt when
+// the card refuses it as unknown (6A88, 6A80, 6A86: the Gemalto IAS card of realcards/
+// uruguay_eid_gemalto_ias, whose middleware never asks the SDO): the tries then come from an
+// empty VERIFY. `publicForm` gets what the record may keep (no tries left).
+std::optional<card::SdoAccess> readPinDescriptor(IasCard& card, std::uint8_t reference, Bytes& publicForm) {
     try {
         card::SdoAccess access = card.readSdoAccess(card::SdoClass::Pin, reference);
         publicForm = publicPinDescriptor(access, reference);
@@ -72,11 +73,29 @@ card::SdoAccess readPinDescriptor(IasCard& card, std::uint8_t reference, Bytes& 
             e.kind() != CardErrorKind::NotSupported) {
             throw;
         }
-        logf(LogLevel::Debug, "PIN descriptor refused (%s): asking the card's PIN information", e.what());
+        logf(LogLevel::Debug, "PIN descriptor refused (%s): tries by VERIFY", e.what());
     }
-    const Bytes answer = card.readPinInformation(reference);
-    publicForm = card::pinInformationWithoutCounter(answer);
-    return card::parseSdoAccess(answer, card::SdoClass::Pin, reference & 0x1F);
+    return std::nullopt;
+}
+
+// The PIN's tries from a card that does not show its descriptor: an empty VERIFY (ISO 7816-4
+// §11.5.6: 63Cx, 90 00 when verified, 69 83 blocked; the Gemalto card of realcards/
+// uruguay_eid_gemalto_ias answers its `00 20 00 11 00`, and OpenSC's card-cedulauy.c counts
+// its tries so). A card that refuses that too is asked once for Gemalto's PIN information
+// (00 CB 00 FF A0 03 83 01 ref: the tries left in DF21), which states no rule nor limit.
+card::PinStatus triesWithoutDescriptor(IasCard& card, std::uint8_t reference) {
+    try {
+        return card.pinStatus(reference);
+    } catch (const CardError& e) {
+        logf(LogLevel::Debug, "empty VERIFY refused (%s): asking the card's PIN information", e.what());
+        const Bytes answer = card.readPinInformation(reference);
+        const card::SdoAccess access = card::parseSdoAccess(answer, card::SdoClass::Pin, reference & 0x1F);
+        if (!access.triesLeft) throw;
+        card::PinStatus status;
+        status.triesLeft = *access.triesLeft;
+        status.blocked = status.triesLeft == 0;
+        return status;
+    }
 }
 
 // Whether the PKCS#15 files and descriptors of a record parse (a file whose checksum is right
@@ -182,8 +201,24 @@ void Token::saveRecord() {
 void Token::findApplications(IasCard& card) {
     // First EF.DIR by its SFI 1E (ISO 7816-4 reserves it at MF level; the MF is current after a
     // reset): one READ names the application of a card that has it. Then the ECC Generic PKI
-    // application (one SELECT that is also the application's), then EF.DIR from the MF by
-    // SELECT (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
+    // application (one SELECT that is also the application's), then EF.DIR by its path from the
+    // MF (a card whose EF.DIR has no SFI, or left in another DF by a previous process).
+    // Before all these, a card of a family whose ATR names its application
+    // (card/layout_hints.cpp) is asked for that application: one SELECT, which the card
+    // verifies; a card without it is discovered as any other.
+    if (const auto hint = card::layoutHintFor(record_.atr)) {
+        const Bytes aid = apdu::fromHex(hint->application);
+        try {
+            card.selectApplication(aid);
+            applications_ = {CardApplication{aid, std::nullopt}};
+            selectedApplication_ = 0;
+            logf(LogLevel::Debug, "application of the %s layout selected", hint->family);
+            return;
+        } catch (const CardError& e) {
+            if (!isMissingFile(e)) throw;
+            logf(LogLevel::Debug, "no application of the %s layout (%s): discovering the card", hint->family, e.what());
+        }
+    }
     const Bytes genericPki(std::begin(card::kGenericPkiAid), std::end(card::kGenericPkiAid));
     std::vector<Bytes> aids;
     try {
@@ -199,8 +234,7 @@ void Token::findApplications(IasCard& card) {
         } catch (const CardError& e) {
             if (!isMissingFile(e)) throw;
         }
-        card.selectMasterFile();
-        aids = pkcs15::parseEfDir(card.readFile(kEfDirFid, std::nullopt, kMaxDirectorySize));
+        aids = pkcs15::parseEfDir(card.readFileFromMf(kEfDirFid, kMaxDirectorySize));
     }
     if (aids.empty()) card::malformedResponse("no PKCS#15 application: not the Generic PKI one, none in EF.DIR");
     // The Generic PKI application, when EF.DIR lists it, is the token's (as when it is found by
@@ -314,16 +348,20 @@ void Token::useIdentity(IasCard& card) {
         Bytes recorded;
         try {
             Bytes publicForm;
-            const card::SdoAccess access = readPinDescriptor(card, userPin_.reference, publicForm);
-            if (!access.triesLeft) throw CardError(CardErrorKind::MalformedResponse, apdu::StatusWord(), "PIN descriptor without a counter");
-            // A descriptor without an IAS-ECC rule (Gemalto's PIN information) leaves the rule
-            // unknown: the unblock goes as configured and the card decides.
-            if (!access.contactAcl.empty()) userPinResetRule_ = access.scb(card::amb::kPinReset);
-            maxTries = access.triesMax;
-            status.triesLeft = *access.triesLeft;
-            status.blocked = status.triesLeft == 0;
-            counted = true;
-            recorded = std::move(publicForm);
+            if (const auto access = readPinDescriptor(card, userPin_.reference, publicForm)) {
+                if (!access->triesLeft) throw CardError(CardErrorKind::MalformedResponse, apdu::StatusWord(), "PIN descriptor without a counter");
+                if (!access->contactAcl.empty()) userPinResetRule_ = access->scb(card::amb::kPinReset);
+                maxTries = access->triesMax;
+                status.triesLeft = *access->triesLeft;
+                status.blocked = status.triesLeft == 0;
+                counted = true;
+                recorded = std::move(publicForm);
+            } else {
+                // No descriptor: the rule stays unknown (the unblock goes as configured and the
+                // card decides), the limit too (at least the tries left, below).
+                status = triesWithoutDescriptor(card, userPin_.reference);
+                counted = true;
+            }
         } catch (const CardError& e) {
             logf(LogLevel::Debug, "PIN descriptor not readable (%s): counter by VERIFY", e.what());
         }
