@@ -20,11 +20,12 @@
 # same command again: a second process on the same card), for ias-pkcs11 (its public cache,
 # docs/cache.md) and OpenSC 0.23 without and with its file cache (use_file_caching = public),
 # on the default card and the other layouts of IAS_BENCH_PERSONALITIES (default: cosmo-v7,
-# gemalto-multiapp: other AIDs, FIDs, references, a T=0 ATR). Targets of ias-pkcs11 (issue
+# cpx, gemalto-multiapp: other AIDs, FIDs, references, T=0 ATRs). Targets of ias-pkcs11 (issue
 # 20): cold -L <= 6, warm -L <= 3, -O <= 4, --login --sign <= 8. Cold -L: EF.DIR by its SFI 1E
 # (or, where EF.DIR has none, the refused read and the Generic PKI application's SELECT), the
 # application's SELECT, TokenInfo, ODF, AODF (by SFI), the PIN's descriptor: 6 (amos, sagem,
-# Cosmo). A T=0 card gets the descriptor's GET DATA answer through 61xx (CPx: 7). Gemalto: no
+# Cosmo). A T=0 card gets the descriptor's GET DATA answer through 61xx (CPx: 7, but its ATR's
+# layout hint, docs/cards.md, SELECTs its application without EF.DIR: 6). Gemalto: no
 # EF.DIR SFI (EF.DIR by SELECT by path from the MF + READ), no Generic PKI application, a
 # refused PIN SDO and the tries by an empty VERIFY (10).
 # These are the cold bounds of those layouts (docs/cache.md).
@@ -139,13 +140,13 @@ export IAS_PKCS11_CACHE_DIR="$WORK/cache-ours"
 echo
 printf '%-17s %-6s %15s %15s %15s %9s\n' personality op "OpenSC no cache" "OpenSC cache" ias-pkcs11 target
 printf '%-17s %-6s %15s %15s %15s %9s\n' "" "" "cold / warm" "cold / warm" "cold / warm" "cold/warm"
-for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 gemalto-multiapp}; do
+for personality in default ${IAS_BENCH_PERSONALITIES:-cosmo-v7 cpx gemalto-multiapp}; do
     ptemplate="$WORK/card-$personality.json"
     [[ -f "$ptemplate" && "$ptemplate" -nt "$SIM" ]] || "$SIM" personalise --force --state "$ptemplate" --personality "$personality" \
         --serial 0010000000123456 --pin "$PIN" --puk 12345678 --ca-dir "$WORK/ca" --label "IAS-ECC SIM" >/dev/null
     case "$personality" in  # cold -L: EF.DIR by SFI or the Generic PKI application (+ 61xx on T=0)
         default|amos|sagem|cosmo-v7|cosmo-v8|cosmo-v8-ec) cold_goal=6 ;;
-        cpx) cold_goal=7 ;;
+        cpx) cold_goal=6 ;;  # its ATR's layout hint (docs/cards.md): no EF.DIR read
         *) cold_goal=10 ;;
     esac
     for op in L O sign; do

@@ -18,6 +18,18 @@ constexpr std::array kHints{
         "ATR and mask: OpenSC card-cedulauy.c (realcards/uruguay_eid_gemalto_ias files.json 'ATR'); "
         "application: that card's EF.DIR (files.json '3F00/2F00', trace lines 27-32)",
     },
+    LayoutHint{
+        "French CPx health-professional card (IAS-ECC)",
+        "3BAC00402A001225006480000310009000",
+        "FF00000000FFFFFFFFFFFF000000FFFFFF",
+        // "CPX IAS", the contact application. EF.DIR lists a second one, "CPX IAS CL" (...FF 00
+        // 20), whose key allows no use over the contact interface: the module hides it and its
+        // certificate when it discovers the card (docs/cards.md), so the token is the same.
+        "E828BD080F8025000001FF0010",
+        "ATR and mask: OpenSC card-iasecc.c iasecc_known_atrs \"IAS/ECC CPx\" "
+        "(realcards/cpx_french_health_iasecc files.json 'ATR'); application: files.json "
+        "pkcs15.applications \"CPX IAS\" and notes (7)",
+    },
 };
 
 bool matches(const LayoutHint& hint, apdu::ByteView atr) {

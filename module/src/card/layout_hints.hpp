@@ -16,7 +16,8 @@ struct LayoutHint {
     const char* family;
     const char* atr;          // hex
     const char* atrMask;      // hex, same length: the bytes that must match
-    const char* application;  // hex AID of the token's application (the only one EF.DIR lists)
+    const char* application;  // hex AID of the token's application (the only one EF.DIR lists
+                              // whose keys are usable over the contact interface)
     const char* source;
 };
 
