@@ -35,8 +35,8 @@ struct CardRecord {
     std::vector<apdu::Bytes> applications;  // AIDs; [0] is the token's application
     std::map<FileKey, apdu::Bytes> files;   // whole EF contents
     std::vector<FileKey> missingFiles;      // the card answered "no such file"
-    // GET DATA answers of key descriptors (access rules only: a key has no counter); an
-    // empty answer = the card did not show it. PIN descriptors are never stored (tries).
+    // GET DATA answers of key and PIN descriptors, in their public form (access rules, a PIN's
+    // try limit; never a PIN's tries left); an empty answer = the card did not show it.
     std::map<DescriptorKey, apdu::Bytes> descriptors;
 
     const apdu::Bytes* file(std::uint8_t application, std::uint16_t fid) const;
