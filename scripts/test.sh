@@ -168,14 +168,16 @@ scripts/unblock-world.sh start >/dev/null
 # pcscd, vpcd port 35980, service port 36080) beside the Release suites below.
 run_suite_bg world-asan --world 35980 --test-dir build/asan -L '^world$' \
   -R 'conformance[.]ias|world[.]unblock[.]Module|world[.]threads|world[.]faults[.]|world[.]security[.]Module'
+# The concurrency tests once more with the TSan build of the module (any report fails them),
+# in a private world of their own too (vpcd port 35990, service port 36090).
+run_suite_bg world-tsan --world 35990 --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]ias[.]Threads'
 run_suite world --test-dir build/release -L '^world$'
 # Clients of the module (NSS, GnuTLS, OpenSSL, p11-kit, PyKCS11, OpenSSH, Java, Firefox ESR,
 # Thunderbird) against the card: the table of artifacts/clients.md (docs/clients.md).
 run_suite clients --test-dir build/release -L '^clients$'
 # Firefox ESR itself (headless, Xvfb): Security Devices, and the reset through its dialog.
 run_suite browser-world --test-dir build/release -L '^browser-world$'
-# The concurrency tests once more with the TSan build of the module (any report fails them).
-run_suite world-tsan --test-dir build/tsan -R 'world[.]threads[.]|conformance[.]ias[.]Threads'
+collect_suite world-tsan
 collect_suite world-asan
 # The issuer's own token family (IDEMIA Cosmo v7: other application, file ids, key references,
 # PIN padding and signing paths than the default layout): the PKCS#11 conformance suite, the
